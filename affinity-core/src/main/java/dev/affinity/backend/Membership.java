@@ -1,0 +1,115 @@
+package dev.affinity.backend;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import com.google.common.hash.Hasher;
+import com.google.common.hash.Hashing;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An immutable snapshot of a {@link BackendGroup}: its members sorted by id, and a version that
+ * grows with every change. Routing reads one snapshot per decision, without locks.
+ *
+ * <p>Because members are sorted by id, two groups that hold the same backends in the same states
+ * produce equal snapshots whatever order the backends were added in; the {@link #fingerprint()}
+ * lets proxy instances check that they agree.
+ */
+public final class Membership {
+  private static final Membership EMPTY = new Membership(ImmutableList.of(), 0);
+
+  private final ImmutableList<Member> members;
+  private final ImmutableMap<String, Member> byId;
+  private final Member[] acceptingNew;
+  private final long version;
+  private final boolean uniformWeights;
+  private final String fingerprint;
+
+  Membership(ImmutableList<Member> sortedMembers, long version) {
+    this.members = sortedMembers;
+    this.version = version;
+    ImmutableMap.Builder<String, Member> map = ImmutableMap.builderWithExpectedSize(members.size());
+    ImmutableList.Builder<Member> up = ImmutableList.builder();
+    int firstWeight = -1;
+    boolean uniform = true;
+    Hasher fp = Hashing.sha256().newHasher();
+    for (Member m : members) {
+      map.put(m.id(), m);
+      if (m.state() == BackendState.UP) {
+        up.add(m);
+        if (firstWeight == -1) {
+          firstWeight = m.backend().weight();
+        } else if (firstWeight != m.backend().weight()) {
+          uniform = false;
+        }
+      }
+      fp.putString(m.id(), UTF_8).putByte((byte) 0);
+      fp.putInt(m.backend().weight()).putInt(m.state().ordinal());
+    }
+    this.byId = map.buildOrThrow();
+    this.acceptingNew = up.build().toArray(new Member[0]);
+    this.uniformWeights = uniform;
+    this.fingerprint = fp.hash().toString().substring(0, 16);
+  }
+
+  /** A snapshot with no members. */
+  public static Membership empty() {
+    return EMPTY;
+  }
+
+  /** All members sorted by id, in every state. */
+  public List<Member> members() {
+    return members;
+  }
+
+  /** The member with this id, or null. */
+  public @Nullable Member member(String id) {
+    return byId.get(id);
+  }
+
+  /** Whether {@code member} is this snapshot's own member object. */
+  public boolean contains(Member member) {
+    int i = member.index();
+    return i < members.size() && members.get(i) == member;
+  }
+
+  /**
+   * The {@link BackendState#UP UP} members sorted by id, whether or not they are at their cap. The
+   * array is shared: callers must not modify it.
+   */
+  @SuppressWarnings("AvoidObjectArrays") // hot path: indexed without a List wrapper
+  public Member[] upMembers() {
+    return acceptingNew;
+  }
+
+  /** The number of members in every state. */
+  public int size() {
+    return members.size();
+  }
+
+  /** Whether every UP member has the same weight, which lets hash strategies skip weighting. */
+  public boolean uniformWeights() {
+    return uniformWeights;
+  }
+
+  /** Grows by at least one with every change to the group. */
+  public long version() {
+    return version;
+  }
+
+  /**
+   * A short hex digest of (id, weight, state) for every member. Two proxy instances whose snapshots
+   * have the same fingerprint make the same hash-based decisions; compare fingerprints across
+   * instances to detect disagreement. Versions, addresses and metadata are not included.
+   */
+  public String fingerprint() {
+    return fingerprint;
+  }
+
+  @Override
+  public String toString() {
+    return "Membership{version=" + version + ", fingerprint=" + fingerprint + ", " + members + "}";
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * Backends and their membership: {@link dev.affinity.backend.Backend} values, the thread-safe
+ * {@link dev.affinity.backend.BackendGroup} and the immutable {@link
+ * dev.affinity.backend.Membership} snapshots that routing reads without locks.
+ */
+@NullMarked
+package dev.affinity.backend;
+
+import org.jspecify.annotations.NullMarked;

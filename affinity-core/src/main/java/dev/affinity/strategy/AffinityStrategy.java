@@ -1,0 +1,142 @@
+package dev.affinity.strategy;
+
+import static dev.affinity.internal.Checks.check;
+import static java.util.Objects.requireNonNull;
+
+import dev.affinity.AffinityConfigurationException;
+import dev.affinity.RoutingDecision;
+import dev.affinity.RoutingRequest;
+import dev.affinity.SetCookie;
+import dev.affinity.backend.Member;
+import dev.affinity.backend.Membership;
+import dev.affinity.client.ClientAddressResolver;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One way of choosing a backend. A {@link dev.affinity.Router} asks its strategies in order; each
+ * either {@linkplain Selection#chosen chooses}, {@linkplain Selection#abstain abstains} (the next
+ * one decides), or ends the decision with a {@linkplain Selection#reject rejection} or {@linkplain
+ * Selection#noBackend no backend}. The router's fallback decides when all abstain.
+ *
+ * <p>The built-in strategies come from the static factories here. Hash strategies are pure
+ * functions of (request, membership), so independent proxy instances with the same membership agree
+ * without talking; load-aware ones ({@link #leastConnections()}, {@link #powerOfTwoChoices()},
+ * {@link #boundedLoad}) use this instance's own live counts.
+ *
+ * <p>Implementations must be thread-safe, must not block, and should not throw: a throwing strategy
+ * is reported to the listener and treated as abstaining. They may only choose members of the
+ * snapshot they were given, and never a {@link dev.affinity.backend.BackendState#DOWN DOWN} one.
+ */
+public interface AffinityStrategy {
+  /**
+   * Chooses, abstains, rejects or answers "no backend" for {@code request} under {@code
+   * membership}.
+   */
+  Selection select(RoutingRequest request, Membership membership);
+
+  /** A short name for explanations and metrics, such as {@code source-ip} or {@code cookie}. */
+  String name();
+
+  /**
+   * Where to connect, in order, if connecting to {@code chosen} fails: members that accept new
+   * clients, excluding {@code chosen}, at most {@code limit}. The default orders by weighted live
+   * connections, least loaded first; hash strategies use the key's own rendezvous order.
+   */
+  default List<Member> failoverCandidates(
+      RoutingRequest request, Membership membership, Member chosen, int limit) {
+    return Candidates.leastLoaded(membership, chosen, limit);
+  }
+
+  /**
+   * A cookie this strategy wants set on the 101 response of {@code decision}, or null. Called on
+   * every strategy of the router for every decision that names a backend, so it must return quickly
+   * when it has nothing to add. The cookie strategy uses it to issue a cookie on first assignment.
+   */
+  default @Nullable SetCookie cookieFor(RoutingRequest request, RoutingDecision decision) {
+    return null;
+  }
+
+  /**
+   * Weighted rendezvous (highest random weight) hashing over {@code key}: each key goes to the
+   * backend with the highest {@link RendezvousHash} score among UP members, so adding or removing a
+   * backend moves only the keys that must move, and shares follow weights. A key whose owner is at
+   * its connection cap spills to the next backend in the key's own order.
+   *
+   * <p>Selection costs one score per UP backend (a few nanoseconds each); past a few hundred
+   * backends prefer a table strategy. <b>Do not use</b> it alone when keys are few or very skewed
+   * (a handful of NAT addresses carrying most users): one backend will get a hot key's whole load;
+   * wrap it in {@link #boundedLoad} or key on something finer.
+   */
+  static AffinityStrategy rendezvous(RoutingKey key) {
+    return new RendezvousStrategy("rendezvous", requireNonNull(key, "key"));
+  }
+
+  /**
+   * Source-IP hash: rendezvous over the client address as resolved by {@code resolver}, which
+   * decides which forwarded headers to trust.
+   *
+   * <p><b>Do not use</b> it as the only affinity when many clients share an address (offices,
+   * carrier-grade NAT, mobile networks): they all land on one backend. Prefer a cookie or token,
+   * and keep source IP as the fallback.
+   */
+  static AffinityStrategy sourceIp(ClientAddressResolver resolver) {
+    return new RendezvousStrategy("source-ip", RoutingKey.clientIp(resolver));
+  }
+
+  /** Source-IP hash over the TCP peer address, trusting no forwarded header. */
+  static AffinityStrategy sourceIp() {
+    return sourceIp(ClientAddressResolver.direct());
+  }
+
+  /**
+   * Weighted round robin (smooth, as NGINX's) over UP backends with room: no affinity, even spread.
+   * Counts are per instance.
+   */
+  static AffinityStrategy roundRobin() {
+    return new RoundRobinStrategy();
+  }
+
+  /**
+   * Least connections, weighted: the UP backend with the fewest live connections per unit of
+   * weight; ties rotate. The best first pick for long-lived WebSockets, since connections do not
+   * finish on their own. Counts are per proxy instance, so several instances only approximate it.
+   */
+  static AffinityStrategy leastConnections() {
+    return new LeastConnectionsStrategy();
+  }
+
+  /**
+   * Power of two choices: the less loaded (per unit of weight) of two random UP backends. Nearly as
+   * even as least connections, and it avoids herding when several proxy instances each see stale
+   * counts.
+   */
+  static AffinityStrategy powerOfTwoChoices() {
+    return new PowerOfTwoChoicesStrategy();
+  }
+
+  /**
+   * Consistent hashing with bounded loads (Mirrokni, Thorup and Zadimoghaddam): routes like {@code
+   * hashStrategy}, but no backend takes a new connection that would bring it above {@code
+   * ceil(factor × (live + 1) × weight / total weight)}; an overflowing key walks its own rendezvous
+   * order, so spill-over is still deterministic for a given load.
+   *
+   * <p>{@code factor} trades balance for stickiness: 1.25 keeps every backend within 25% of the
+   * average. Counts are per instance.
+   *
+   * @param hashStrategy a strategy from {@link #rendezvous} or {@link #sourceIp}
+   * @param factor at least 1.0
+   * @throws AffinityConfigurationException if {@code hashStrategy} is not a rendezvous strategy or
+   *     the factor is below 1
+   */
+  static AffinityStrategy boundedLoad(AffinityStrategy hashStrategy, double factor) {
+    requireNonNull(hashStrategy, "hashStrategy");
+    check(
+        hashStrategy instanceof RendezvousStrategy,
+        "hashStrategy",
+        hashStrategy.name(),
+        "a strategy from rendezvous(key) or sourceIp(...)");
+    check(factor >= 1.0 && factor <= 100.0, "factor", factor, "1.0..100.0");
+    return new BoundedLoadStrategy((RendezvousStrategy) hashStrategy, factor);
+  }
+}

@@ -1,0 +1,81 @@
+package dev.affinity.strategy;
+
+import dev.affinity.Outcome;
+import dev.affinity.RoutingRequest;
+import dev.affinity.backend.Member;
+import dev.affinity.backend.Membership;
+import java.util.List;
+
+/** Consistent hashing with bounded loads over a {@link RendezvousStrategy}. */
+final class BoundedLoadStrategy implements AffinityStrategy {
+  private static final Selection KEY_ABSENT = Selection.abstain("no key in the request");
+  private static final Selection NO_UP = Selection.abstain("no backend is UP");
+  private static final Selection ALL_FULL =
+      Selection.abstain("every UP backend is at its bounded load or cap");
+  private static final String OWNER = "owner of the key, under its bounded load";
+  private static final String SPILL =
+      "the key's owner is at its bounded load; next in the key's order with room";
+
+  private final RendezvousStrategy inner;
+  private final double factor;
+
+  BoundedLoadStrategy(RendezvousStrategy inner, double factor) {
+    this.inner = inner;
+    this.factor = factor;
+  }
+
+  @Override
+  public String name() {
+    return "bounded-load(" + inner.name() + ")";
+  }
+
+  @Override
+  public Selection select(RoutingRequest request, Membership membership) {
+    long k = inner.key().hash(request);
+    if (k == RoutingKey.ABSENT) {
+      return KEY_ABSENT;
+    }
+    RendezvousStrategy.Prepared p = inner.prepare(membership);
+    Member[] up = p.up;
+    if (up.length == 0) {
+      return NO_UP;
+    }
+    long live = 0;
+    long totalWeight = 0;
+    for (Member m : up) {
+      live += m.liveConnections();
+      totalWeight += m.backend().weight();
+    }
+    // The bound after placing this connection: ceil(c * (live + 1) * w / W).
+    double perWeight = factor * (live + 1) / totalWeight;
+    Member owner = up[p.best(k)];
+    if (hasRoom(owner, perWeight)) {
+      return Selection.chosen(owner, Outcome.AFFINITY_HIT, OWNER, inner.key());
+    }
+    for (int i : p.rank(k)) {
+      if (hasRoom(up[i], perWeight)) {
+        return Selection.chosen(up[i], Outcome.SPILL_OVER, SPILL, inner.key());
+      }
+    }
+    return ALL_FULL;
+  }
+
+  static long bound(double perWeight, int weight) {
+    return (long) Math.ceil(perWeight * weight);
+  }
+
+  private static boolean hasRoom(Member m, double perWeight) {
+    return m.hasCapacity() && m.liveConnections() < bound(perWeight, m.backend().weight());
+  }
+
+  @Override
+  public List<Member> failoverCandidates(
+      RoutingRequest request, Membership membership, Member chosen, int limit) {
+    return inner.failoverCandidates(request, membership, chosen, limit);
+  }
+
+  @Override
+  public String toString() {
+    return "AffinityStrategy.boundedLoad(" + inner + ", " + factor + ")";
+  }
+}

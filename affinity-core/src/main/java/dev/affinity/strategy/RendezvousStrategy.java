@@ -1,0 +1,180 @@
+package dev.affinity.strategy;
+
+import dev.affinity.Outcome;
+import dev.affinity.RoutingRequest;
+import dev.affinity.backend.Member;
+import dev.affinity.backend.Membership;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/** Weighted rendezvous hashing over a {@link RoutingKey}; see {@link RendezvousHash}. */
+final class RendezvousStrategy implements AffinityStrategy {
+  private static final Selection KEY_ABSENT = Selection.abstain("no key in the request");
+  private static final Selection NO_UP = Selection.abstain("no backend is UP");
+  private static final Selection ALL_FULL = Selection.abstain("every UP backend is at its cap");
+  private static final String OWNER = "owner of the key";
+  private static final String SPILL = "the key's owner is at its cap; next in the key's order";
+
+  private final String name;
+  private final RoutingKey key;
+  private volatile Prepared prepared = Prepared.of(Membership.empty());
+
+  RendezvousStrategy(String name, RoutingKey key) {
+    this.name = name;
+    this.key = key;
+  }
+
+  RoutingKey key() {
+    return key;
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public Selection select(RoutingRequest request, Membership membership) {
+    long k = key.hash(request);
+    if (k == RoutingKey.ABSENT) {
+      return KEY_ABSENT;
+    }
+    Prepared p = prepare(membership);
+    if (p.up.length == 0) {
+      return NO_UP;
+    }
+    Member owner = p.up[p.best(k)];
+    if (owner.hasCapacity()) {
+      return Selection.chosen(owner, Outcome.AFFINITY_HIT, OWNER, key);
+    }
+    for (int i : p.rank(k)) {
+      if (p.up[i].hasCapacity()) {
+        return Selection.chosen(p.up[i], Outcome.SPILL_OVER, SPILL, key);
+      }
+    }
+    return ALL_FULL;
+  }
+
+  @Override
+  public List<Member> failoverCandidates(
+      RoutingRequest request, Membership membership, Member chosen, int limit) {
+    long k = key.hash(request);
+    if (k == RoutingKey.ABSENT) {
+      return Candidates.leastLoaded(membership, chosen, limit);
+    }
+    Prepared p = prepare(membership);
+    List<Member> out = new ArrayList<>();
+    for (int i : p.rank(k)) {
+      Member m = p.up[i];
+      if (out.size() < limit && !m.id().equals(chosen.id()) && m.hasCapacity()) {
+        out.add(m);
+      }
+    }
+    return out;
+  }
+
+  /** The per-snapshot arrays, computed once per membership change and then read lock-free. */
+  Prepared prepare(Membership membership) {
+    Prepared p = prepared;
+    if (p.membership != membership) {
+      p = Prepared.of(membership);
+      prepared = p;
+    }
+    return p;
+  }
+
+  @Override
+  public String toString() {
+    return "AffinityStrategy."
+        + (name.equals("source-ip") ? "sourceIp(" : "rendezvous(")
+        + key
+        + ")";
+  }
+
+  static final class Prepared {
+    final Membership membership;
+    final Member[] up;
+    final long[] idHashes;
+    final int[] weights;
+    final boolean uniform;
+
+    private Prepared(Membership membership) {
+      this.membership = membership;
+      this.up = membership.upMembers();
+      this.idHashes = new long[up.length];
+      this.weights = new int[up.length];
+      for (int i = 0; i < up.length; i++) {
+        idHashes[i] = RendezvousHash.idHash(up[i].id());
+        weights[i] = up[i].backend().weight();
+      }
+      this.uniform = membership.uniformWeights();
+    }
+
+    static Prepared of(Membership membership) {
+      return new Prepared(membership);
+    }
+
+    /** Index into {@link #up} of the key's owner; {@code up} must not be empty. */
+    int best(long keyHash) {
+      int best = 0;
+      if (uniform) {
+        // Unsigned comparison by flipping the sign bit once per score.
+        long bestScore = RendezvousHash.score(keyHash, idHashes[0]) ^ Long.MIN_VALUE;
+        for (int i = 1; i < idHashes.length; i++) {
+          long s = RendezvousHash.score(keyHash, idHashes[i]) ^ Long.MIN_VALUE;
+          if (s > bestScore) {
+            bestScore = s;
+            best = i;
+          }
+        }
+      } else {
+        double bestScore =
+            RendezvousHash.weightedScore(RendezvousHash.score(keyHash, idHashes[0]), weights[0]);
+        for (int i = 1; i < idHashes.length; i++) {
+          double s =
+              RendezvousHash.weightedScore(RendezvousHash.score(keyHash, idHashes[i]), weights[i]);
+          if (s > bestScore) {
+            bestScore = s;
+            best = i;
+          }
+        }
+      }
+      return best;
+    }
+
+    /** Indices into {@link #up}, best first: the key's full rendezvous order. */
+    int[] rank(long keyHash) {
+      int n = up.length;
+      if (uniform) {
+        Integer[] order = new Integer[n];
+        long[] scores = new long[n];
+        for (int i = 0; i < n; i++) {
+          scores[i] = RendezvousHash.score(keyHash, idHashes[i]);
+          order[i] = i;
+        }
+        Arrays.sort(
+            order,
+            (a, b) -> {
+              int c = Long.compareUnsigned(scores[b], scores[a]);
+              return c != 0 ? c : Integer.compare(a, b);
+            });
+        return Arrays.stream(order).mapToInt(Integer::intValue).toArray();
+      }
+      Integer[] order = new Integer[n];
+      double[] scores = new double[n];
+      for (int i = 0; i < n; i++) {
+        scores[i] =
+            RendezvousHash.weightedScore(RendezvousHash.score(keyHash, idHashes[i]), weights[i]);
+        order[i] = i;
+      }
+      Arrays.sort(
+          order,
+          (a, b) -> {
+            int c = Double.compare(scores[b], scores[a]);
+            return c != 0 ? c : Integer.compare(a, b);
+          });
+      return Arrays.stream(order).mapToInt(Integer::intValue).toArray();
+    }
+  }
+}

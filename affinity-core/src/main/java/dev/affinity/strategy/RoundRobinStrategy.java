@@ -1,0 +1,105 @@
+package dev.affinity.strategy;
+
+import com.google.common.math.IntMath;
+import dev.affinity.Outcome;
+import dev.affinity.RoutingRequest;
+import dev.affinity.backend.Member;
+import dev.affinity.backend.Membership;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Smooth weighted round robin. The interleaved order (NGINX's algorithm) is computed once per
+ * membership snapshot into a table; selection is one atomic increment and an array read.
+ */
+final class RoundRobinStrategy implements AffinityStrategy {
+  /** Weights are scaled down so that one cycle has at most this many slots. */
+  static final int MAX_TABLE = 4096;
+
+  private static final Selection NO_UP = Selection.abstain("no backend is UP");
+  private static final Selection ALL_FULL = Selection.abstain("every UP backend is at its cap");
+  private static final String REASON = "round robin";
+
+  private final AtomicLong next = new AtomicLong();
+  private volatile Table table = new Table(Membership.empty());
+
+  @Override
+  public String name() {
+    return "round-robin";
+  }
+
+  @Override
+  public Selection select(RoutingRequest request, Membership membership) {
+    Table t = table;
+    if (t.membership != membership) {
+      t = new Table(membership);
+      table = t;
+    }
+    if (t.slots.length == 0) {
+      return NO_UP;
+    }
+    long start = next.getAndIncrement();
+    for (int i = 0; i < t.slots.length; i++) {
+      Member m = t.up[t.slots[(int) Math.floorMod(start + i, (long) t.slots.length)]];
+      if (m.hasCapacity()) {
+        return Selection.chosen(m, Outcome.FIRST_ASSIGNMENT, REASON);
+      }
+    }
+    return ALL_FULL;
+  }
+
+  @Override
+  public String toString() {
+    return "AffinityStrategy.roundRobin()";
+  }
+
+  static final class Table {
+    final Membership membership;
+    final Member[] up;
+    final int[] slots;
+
+    Table(Membership membership) {
+      this.membership = membership;
+      this.up = membership.upMembers();
+      int n = up.length;
+      int[] weights = new int[n];
+      int gcd = 0;
+      long total = 0;
+      for (int i = 0; i < n; i++) {
+        weights[i] = up[i].backend().weight();
+        gcd = IntMath.gcd(gcd, weights[i]);
+        total += weights[i];
+      }
+      if (n == 0) {
+        slots = new int[0];
+        return;
+      }
+      total = 0;
+      for (int i = 0; i < n; i++) {
+        weights[i] /= gcd;
+        total += weights[i];
+      }
+      if (total > MAX_TABLE) {
+        // Keep proportions approximately; every backend keeps at least one slot.
+        double scale = (double) Math.max(MAX_TABLE, n) / total;
+        total = 0;
+        for (int i = 0; i < n; i++) {
+          weights[i] = Math.max(1, (int) Math.round(weights[i] * scale));
+          total += weights[i];
+        }
+      }
+      slots = new int[(int) total];
+      int[] current = new int[n];
+      for (int s = 0; s < slots.length; s++) {
+        int best = 0;
+        for (int i = 0; i < n; i++) {
+          current[i] += weights[i];
+          if (current[i] > current[best]) {
+            best = i;
+          }
+        }
+        current[best] -= (int) total;
+        slots[s] = best;
+      }
+    }
+  }
+}
