@@ -56,23 +56,26 @@ public final class Cidr {
           "cidr: '" + cidr + "' (expected: an IP literal with an optional /prefix)", e);
     }
     byte[] bytes = address.getAddress();
-    int max = bytes.length * 8;
+    // An IPv4-mapped range written in IPv6 form (::ffff:10.0.0.0/104) keeps its meaning.
+    boolean mapped = bytes.length == 4 && addressText.contains(":");
+    int max = mapped ? 128 : bytes.length * 8;
+    int min = mapped ? 96 : 0;
     int prefix = max;
     if (slash >= 0) {
+      String expected = "a prefix length " + min + ".." + max;
       try {
         prefix = Integer.parseInt(text.substring(slash + 1));
       } catch (NumberFormatException e) {
         throw new AffinityConfigurationException(
-            "cidr: '" + cidr + "' (expected: a prefix length 0.." + max + ")", e);
+            "cidr: '" + cidr + "' (expected: " + expected + ")", e);
       }
-      if (prefix < 0 || prefix > max) {
+      if (prefix < min || prefix > max) {
         throw new AffinityConfigurationException(
-            "cidr: '" + cidr + "' (expected: a prefix length 0.." + max + ")");
+            "cidr: '" + cidr + "' (expected: " + expected + ")");
       }
-      // An IPv4-mapped range given in IPv6 form, such as ::ffff:10.0.0.0/104, keeps its meaning.
-      if (bytes.length == 4 && addressText.contains(":")) {
-        prefix = Math.max(0, prefix - 96);
-      }
+    }
+    if (mapped) {
+      prefix -= 96;
     }
     return new Cidr(IpAddresses.mask(bytes, prefix), prefix);
   }
