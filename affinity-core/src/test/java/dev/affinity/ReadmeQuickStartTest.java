@@ -1,0 +1,117 @@
+package dev.affinity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.affinity.backend.Backend;
+import dev.affinity.backend.BackendGroup;
+import dev.affinity.backend.ConnectionLease;
+import dev.affinity.client.ClientAddressResolver;
+import dev.affinity.client.ForwardedHeader;
+import dev.affinity.strategy.AffinityStrategy;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The README's core quick start, compiled and run. {@link #readme_showsExactlyThisCode} keeps the
+ * README's snippet and this method's body identical, so the README cannot rot.
+ */
+class ReadmeQuickStartTest {
+  @SuppressWarnings("unused")
+  static RoutingDecision quickStart() {
+    // spotless:off
+    // quickstart:begin
+    BackendGroup group = BackendGroup.of(
+        Backend.of("ws-1", "10.0.0.1", 8080),
+        Backend.of("ws-2", "10.0.0.2", 8080).withWeight(2),
+        Backend.of("ws-3", "10.0.0.3", 8080));
+
+    ClientAddressResolver clients = ClientAddressResolver.builder()
+        .trustedProxies("10.0.0.0/8")                      // our load balancers
+        .forwardedHeader(ForwardedHeader.X_FORWARDED_FOR)  // the header they write
+        .build();
+
+    Router router = Router.builder(group)
+        .strategy(AffinityStrategy.sourceIp(clients))      // sticky by real client address
+        .fallback(AffinityStrategy.leastConnections())     // first pick when nothing decides
+        .build();
+
+    // For each handshake: describe it (adapters do this for you) and ask.
+    RoutingRequest request = RoutingRequest.builder()
+        .remoteAddress("10.0.0.250", 43512)
+        .path("/chat")
+        .header("X-Forwarded-For", "203.0.113.7")
+        .build();
+    RoutingDecision decision = router.select(request);
+
+    if (decision.hasBackend()) {
+      Backend backend = decision.backend();               // connect here...
+      List<Backend> next = decision.failoverCandidates(); // ...or here, in order, if that fails
+      try (ConnectionLease lease = decision.openLease()) { // counts the live connection
+        // relay the WebSocket until it closes
+      }
+    } else {
+      int status = decision.httpStatus();                  // 503 no backend, 401 rejected
+    }
+    System.out.println(decision.explanation());
+    // quickstart:end
+    // spotless:on
+    return decision;
+  }
+
+  @Test
+  void quickStart_routesTheForwardedClient() {
+    PrintStream out = System.out;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    RoutingDecision decision;
+    System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      decision = quickStart();
+    } finally {
+      System.setOut(out);
+    }
+    assertThat(decision.backend().id()).isEqualTo("ws-2");
+    assertThat(decision.failoverCandidates()).hasSize(2);
+    assertThat(captured.toString(StandardCharsets.UTF_8))
+        .isEqualTo(
+            "source-ip chose ws-2 (AFFINITY_HIT): owner of the key; key client IP 203.0.113.7"
+                + " from X-Forwarded-For (peer /10.0.0.250:43512 is trusted)"
+                + System.lineSeparator());
+  }
+
+  @Test
+  void readme_showsExactlyThisCode() throws IOException {
+    String readme = Files.readString(Path.of("..", "README.md"));
+    String block = between(readme, "<!-- quickstart:core:begin", "<!-- quickstart:core:end -->");
+    block = between(block, "```java\n", "```");
+    String source =
+        Files.readString(Path.of("src/test/java/dev/affinity/ReadmeQuickStartTest.java"));
+    String body = between(source, "// quickstart:begin\n", "    // quickstart:end");
+    assertThat(unindent(body, 4)).isEqualTo(block);
+  }
+
+  private static String between(String s, String start, String end) {
+    int i = s.indexOf(start);
+    assertThat(i).as("marker %s", start).isNotNegative();
+    i = s.indexOf('\n', i + start.length() - 1) + 1;
+    if (start.endsWith("\n")) {
+      i = s.indexOf(start) + start.length();
+    }
+    int j = s.indexOf(end, i);
+    assertThat(j).as("marker %s", end).isNotNegative();
+    return s.substring(i, j);
+  }
+
+  private static String unindent(String s, int spaces) {
+    StringBuilder out = new StringBuilder();
+    for (String line : s.split("\n", -1)) {
+      out.append(line.startsWith(" ".repeat(spaces)) ? line.substring(spaces) : line).append('\n');
+    }
+    return out.substring(0, out.length() - 1);
+  }
+}
