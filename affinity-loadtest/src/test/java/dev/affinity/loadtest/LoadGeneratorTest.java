@@ -1,0 +1,60 @@
+package dev.affinity.loadtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+class LoadGeneratorTest {
+  @Test
+  @Timeout(60)
+  void run_directToEchoBackend_countsEveryRoundTrip() throws Exception {
+    try (EchoServer backend = EchoServer.start("ws-1", 0, 1)) {
+      LoadGenerator.Options o =
+          LoadGenerator.Options.parse(
+              "--uri", "ws://127.0.0.1:" + backend.port() + "/echo",
+              "--connections", "50",
+              "--concurrency", "10",
+              "--messages", "20",
+              "--size", "100",
+              "--timeout-seconds", "30");
+      LoadGenerator.Report r = LoadGenerator.run(o);
+      assertThat(r.errors).isZero();
+      assertThat(r.handshakes).isEqualTo(50);
+      assertThat(r.messages).isEqualTo(50 * 20);
+      assertThat(r.perBackend).containsExactly(java.util.Map.entry("ws-1", 50));
+      assertThat(r.rttP99Ms).isGreaterThanOrEqualTo(r.rttP50Ms).isPositive();
+      assertThat(r.toJson()).contains("\"errors\":0").contains("\"perBackend\":{\"ws-1\":50}");
+    }
+  }
+
+  @Test
+  @Timeout(60)
+  void run_noServer_reportsErrorsInsteadOfHanging() throws Exception {
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    LoadGenerator.Report r =
+        LoadGenerator.run(
+            LoadGenerator.Options.parse(
+                "--uri",
+                "ws://127.0.0.1:" + port + "/",
+                "--connections",
+                "5",
+                "--timeout-seconds",
+                "10"));
+    assertThat(r.errors).isEqualTo(5);
+    assertThat(r.handshakes).isZero();
+  }
+
+  @Test
+  void options_rejectUnknownAndBadFlagsByName() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> LoadGenerator.Options.parse("--conections", "5"))
+        .hasMessage("--conections: unknown flag");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> LoadGenerator.Options.parse("--connections", "0"))
+        .hasMessage("--connections: 0 (expected: > 0)");
+  }
+}
