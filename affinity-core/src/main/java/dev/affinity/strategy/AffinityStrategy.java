@@ -3,6 +3,7 @@ package dev.affinity.strategy;
 import static dev.affinity.internal.Checks.check;
 import static java.util.Objects.requireNonNull;
 
+import com.google.common.math.IntMath;
 import dev.affinity.AffinityConfigurationException;
 import dev.affinity.RoutingDecision;
 import dev.affinity.RoutingRequest;
@@ -70,6 +71,51 @@ public interface AffinityStrategy {
    */
   static AffinityStrategy rendezvous(RoutingKey key) {
     return new RendezvousStrategy("rendezvous", requireNonNull(key, "key"));
+  }
+
+  /**
+   * Maglev table consistent hashing over {@code key} with the default table of {@value
+   * MaglevStrategy#DEFAULT_TABLE_SIZE} slots: {@link #maglev(RoutingKey, int)}.
+   */
+  static AffinityStrategy maglev(RoutingKey key) {
+    return maglev(key, MaglevStrategy.DEFAULT_TABLE_SIZE);
+  }
+
+  /**
+   * Maglev-style table consistent hashing (Eisenbud et al., NSDI 2016): a lookup table of {@code
+   * tableSize} slots, filled once per membership snapshot from UP members in proportion to their
+   * weights, maps each key to a backend with one array read, whatever the number of backends.
+   *
+   * <p>Definition (its output is API, like {@link RendezvousHash}'s): backend {@code i}'s
+   * permutation starts at {@code offset = (h >>> 32) mod M} and steps by {@code skip = (h mod 2^32)
+   * mod (M - 1) + 1}, where {@code h = fmix64(idHash)} and M is the table size; backends, in id
+   * order, take turns claiming the next free slot of their permutation, a backend of weight w
+   * taking w/maxWeight turns per round; the key's slot is {@code floor(keyHash × M / 2^32)}. A key
+   * whose owner is at its cap spills, and failover candidates run, in the key's rendezvous order.
+   *
+   * <p>Use it for large pools (hundreds to thousands of backends), where {@link #rendezvous}'s
+   * one-score-per-backend cost grows. <b>Do not use</b> it where stickiness across membership
+   * changes matters most, or for small pools: unlike rendezvous, which moves exactly the keys that
+   * must move, a Maglev table also reshuffles some slots between unchanged backends. Removing or
+   * adding one of n equal backends moves the 1/n of the keys that must move plus up to about 1% of
+   * all keys more (measured up to 1.03% at 400 backends with the default table; the properties
+   * check 1/n + 2%; {@code docs/benchmarks.md} has the curves). With equal weights each backend
+   * gets {@code floor(M/n)} or {@code ceil(M/n)} slots, so keep {@code tableSize} at least 100
+   * times the number of backends for 1% balance; the default suits up to about 650. Each rebuild
+   * costs O(M log M) time, once per membership change, and the table takes 4 × M bytes.
+   *
+   * @param tableSize a prime from 1,009 to 16,777,259 (Maglev needs a prime so every step visits
+   *     every slot); 65,537 and 655,373 are the paper's choices
+   * @throws AffinityConfigurationException if {@code tableSize} is out of range or not prime
+   */
+  static AffinityStrategy maglev(RoutingKey key, int tableSize) {
+    requireNonNull(key, "key");
+    check(
+        tableSize >= 1009 && tableSize <= 16_777_259 && IntMath.isPrime(tableSize),
+        "tableSize",
+        tableSize,
+        "a prime from 1009 to 16777259");
+    return new MaglevStrategy(key, tableSize);
   }
 
   /**
