@@ -184,12 +184,12 @@ class MaglevProperties {
     g.remove(victim);
     String[] after = owners(g.snapshot());
     double moved = movedFraction(before, after);
-    double victimShare = 0;
+    int victimSlots = 0;
     for (String o : before) {
-      victimShare += o.equals(victim) ? 1.0 / M : 0;
+      victimSlots += o.equals(victim) ? 1 : 0;
     }
-    assertThat(victimShare).isGreaterThanOrEqualTo((double) (M / n) / M);
-    assertThat(moved).isBetween(victimShare, 1.0 / n + 0.02);
+    assertThat(victimSlots).isGreaterThanOrEqualTo(M / n);
+    assertThat(moved).isBetween((double) victimSlots / M, 1.0 / n + 0.02);
     // Adding it back is the same change in reverse: the table returns exactly.
     g.add(Backend.of(victim, "10.0.0.1", 8080));
     assertThat(owners(g.snapshot())).isEqualTo(before);
