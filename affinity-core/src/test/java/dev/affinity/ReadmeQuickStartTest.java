@@ -8,12 +8,17 @@ import dev.affinity.backend.ConnectionLease;
 import dev.affinity.client.ClientAddressResolver;
 import dev.affinity.client.ForwardedHeader;
 import dev.affinity.strategy.AffinityStrategy;
+import dev.affinity.strategy.CookieAffinity;
+import dev.affinity.strategy.CookieKey;
+import dev.affinity.strategy.CookieKeys;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -64,6 +69,68 @@ class ReadmeQuickStartTest {
     return decision;
   }
 
+  @SuppressWarnings("unused")
+  static RoutingDecision cookieQuickStart(BackendGroup group, String cookieSecret) {
+    // spotless:off
+    // cookie:begin
+    CookieAffinity cookies = CookieAffinity.builder(
+            CookieKeys.of(CookieKey.fromBase64(1, cookieSecret)))  // openssl rand -base64 32
+        .maxAge(Duration.ofHours(12))   // the router refuses older cookies
+        .header("X-Affinity")           // clients without a cookie jar may send the value here
+        .build();
+
+    Router router = Router.builder(group)
+        .strategy(AffinityStrategy.cookie(cookies))      // returning clients go back
+        .fallback(AffinityStrategy.leastConnections())   // everyone else: first pick + cookie
+        .build();
+
+    RoutingDecision first = router.select(RoutingRequest.builder().build());
+    SetCookie setCookie = first.cookie();                // add it to the 101 response
+
+    RoutingDecision back = router.select(RoutingRequest.builder()
+        .cookie(setCookie.name(), setCookie.value())     // what the browser sends next time
+        .build());
+    System.out.println(first.explanation());
+    System.out.println(back.explanation());
+    // cookie:end
+    // spotless:on
+    return back;
+  }
+
+  @Test
+  void cookieQuickStart_sendsTheReturningClientBack() {
+    BackendGroup group =
+        BackendGroup.of(Backend.of("ws-1", "10.0.0.1", 8080), Backend.of("ws-2", "10.0.0.2", 8080));
+    String secret = Base64.getEncoder().encodeToString(new byte[32]);
+    PrintStream out = System.out;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    RoutingDecision back;
+    System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      back = cookieQuickStart(group, secret);
+    } finally {
+      System.setOut(out);
+    }
+    assertThat(back.outcome()).isEqualTo(Outcome.AFFINITY_HIT);
+    String id = back.backend().id();
+    assertThat(captured.toString(StandardCharsets.UTF_8))
+        .isEqualTo(
+            "cookie abstained: no affinity cookie; least-connections chose "
+                + id
+                + " (FIRST_ASSIGNMENT): fewest live connections per unit of weight; sets cookie"
+                + " AFFINITY"
+                + System.lineSeparator()
+                + "cookie chose "
+                + id
+                + " (AFFINITY_HIT): valid affinity cookie"
+                + System.lineSeparator());
+  }
+
+  @Test
+  void readme_showsExactlyTheCookieCode() throws IOException {
+    assertReadmeBlock("cookie");
+  }
+
   @Test
   void quickStart_routesTheForwardedClient() {
     PrintStream out = System.out;
@@ -92,6 +159,19 @@ class ReadmeQuickStartTest {
     String source =
         Files.readString(Path.of("src/test/java/dev/affinity/ReadmeQuickStartTest.java"));
     String body = between(source, "// quickstart:begin\n", "    // quickstart:end");
+    assertThat(unindent(body, 4)).isEqualTo(block);
+  }
+
+  /** The README block between {@code <!-- quickstart:NAME:begin} and its end is method NAME's. */
+  private static void assertReadmeBlock(String name) throws IOException {
+    String readme = Files.readString(Path.of("..", "README.md"));
+    String block =
+        between(
+            readme, "<!-- quickstart:" + name + ":begin", "<!-- quickstart:" + name + ":end -->");
+    block = between(block, "```java\n", "```");
+    String source =
+        Files.readString(Path.of("src/test/java/dev/affinity/ReadmeQuickStartTest.java"));
+    String body = between(source, "// " + name + ":begin\n", "    // " + name + ":end");
     assertThat(unindent(body, 4)).isEqualTo(block);
   }
 

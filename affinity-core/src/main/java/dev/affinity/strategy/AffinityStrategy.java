@@ -185,4 +185,34 @@ public interface AffinityStrategy {
     check(factor >= 1.0 && factor <= 100.0, "factor", factor, "1.0..100.0");
     return new BoundedLoadStrategy((RendezvousStrategy) hashStrategy, factor);
   }
+
+  /**
+   * Signed cookie affinity: a client that presents a valid affinity cookie goes back to the backend
+   * it names; any other client is left to the next strategy, and the cookie strategy then issues a
+   * cookie naming whatever backend was chosen (by the fallback, on failover, or on spill-over under
+   * bounded load), so the client returns there next time.
+   *
+   * <pre>{@code
+   * Router router = Router.builder(group)
+   *     .strategy(AffinityStrategy.cookie(CookieAffinity.builder(keys).build()))
+   *     .fallback(AffinityStrategy.leastConnections())
+   *     .build();
+   * }</pre>
+   *
+   * <p>The value is opaque: a format version, the key id, a keyed hash of the backend id (never its
+   * address), the issue time and a spill flag, MAC-protected with HMAC-SHA256. Forged, truncated,
+   * expired (by {@link CookieAffinity#maxAge()}, enforced here) or unknown-key cookies abstain as
+   * "invalid"; a valid one naming a removed, DOWN, full or drained-past-deadline backend abstains
+   * as "affinity lost", which makes the decision a {@link dev.affinity.Outcome#FAILOVER}. A
+   * DRAINING backend keeps its returning clients until its drain deadline. Cookie values never
+   * appear in reasons or explanations.
+   *
+   * <p><b>Do not use</b> it for clients that keep no cookies and cannot send the value back in a
+   * {@linkplain CookieAffinity.Builder#header header} or {@linkplain
+   * CookieAffinity.Builder#queryParameter query parameter}: every connection would be a first
+   * assignment. A cookie proves only that this proxy once placed the bearer, not who the bearer is.
+   */
+  static AffinityStrategy cookie(CookieAffinity config) {
+    return new CookieStrategy(requireNonNull(config, "config"));
+  }
 }
