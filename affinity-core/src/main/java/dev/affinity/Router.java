@@ -6,12 +6,15 @@ import com.google.common.collect.ImmutableList;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
 import dev.affinity.backend.BackendState;
+import dev.affinity.backend.ConnectionCloser;
 import dev.affinity.backend.ConnectionLease;
 import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
 import dev.affinity.backend.MembershipListener;
+import dev.affinity.backend.OwnerLookup;
 import dev.affinity.metrics.RoutingListener;
 import dev.affinity.strategy.AffinityStrategy;
+import dev.affinity.strategy.RoutingKey;
 import dev.affinity.strategy.Selection;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
@@ -214,15 +217,76 @@ public final class Router {
    * {@link RoutingDecision#openLease()}.
    */
   public ConnectionLease openConnection(Backend backend) {
-    ConnectionLease lease = group.openConnection(backend);
-    listener.connectionOpened(backend);
+    return observed(group.openConnection(backend));
+  }
+
+  /**
+   * Counts a connection the caller opened to {@code backend} that the lifecycle machinery may close
+   * through {@code closer}. Prefer {@link RoutingDecision#openLease(ConnectionCloser)}, which also
+   * enables selective re-homing.
+   */
+  public ConnectionLease openConnection(Backend backend, ConnectionCloser closer) {
+    return observed(group.openConnection(backend, closer));
+  }
+
+  ConnectionLease openConnection(
+      Backend backend, ConnectionCloser closer, RoutingDecision decision) {
+    return observed(group.openConnection(backend, closer, ownerLookup(decision)));
+  }
+
+  private ConnectionLease observed(ConnectionLease lease) {
+    listener.connectionOpened(lease.backend());
     return listener == RoutingListener.NOOP ? lease : new ObservedLease(lease, listener);
   }
 
   /**
+   * How re-homing recomputes a connection's owner: the deciding strategy's owner of the request's
+   * key hash, computed now, while the request is still readable.
+   */
+  private static @Nullable OwnerLookup ownerLookup(RoutingDecision decision) {
+    AffinityStrategy s = decision.decidingStrategy();
+    RoutingKey key = s == null ? null : s.routingKey();
+    if (key == null) {
+      return null;
+    }
+    long hash;
+    try {
+      hash = key.hash(decision.request());
+    } catch (RuntimeException e) {
+      return null;
+    }
+    if (hash == RoutingKey.ABSENT) {
+      return null;
+    }
+    return new KeyOwner(s, hash);
+  }
+
+  /** The owner of one key hash under a strategy; a value so leases stay small and readable. */
+  private static final class KeyOwner implements OwnerLookup {
+    private final AffinityStrategy strategy;
+    private final long keyHash;
+
+    KeyOwner(AffinityStrategy strategy, long keyHash) {
+      this.strategy = strategy;
+      this.keyHash = keyHash;
+    }
+
+    @Override
+    public @Nullable String ownerId(Membership membership) {
+      Member m = strategy.ownerOf(keyHash, membership);
+      return m == null ? null : m.id();
+    }
+
+    @Override
+    public String toString() {
+      return "owner of key hash " + keyHash + " under " + strategy.name();
+    }
+  }
+
+  /**
    * Tells the router that connecting or handshaking with {@code backend} failed: listeners (and
-   * passive health checking, when configured) hear it. Adapters call this before trying the next
-   * candidate.
+   * passive health checking, when configured: see {@link dev.affinity.backend.OutlierDetector})
+   * hear it. Adapters call this before trying the next candidate.
    */
   public void reportConnectFailure(Backend backend, Throwable cause) {
     listener.connectFailed(requireNonNull(backend, "backend"), requireNonNull(cause, "cause"));
@@ -330,6 +394,7 @@ public final class Router {
           listener.backendStateChanged(after.backend(), null, after.state(), fp);
         }
       }
+      listener.membershipChanged(current);
     }
   }
 }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.common.collect.ImmutableList;
 import dev.affinity.backend.Backend;
+import dev.affinity.backend.ConnectionCloser;
 import dev.affinity.backend.ConnectionLease;
 import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
@@ -188,6 +189,34 @@ public final class RoutingDecision {
    */
   public ConnectionLease openLease(Backend backend) {
     return router.openConnection(requireNonNull(backend, "backend"));
+  }
+
+  /**
+   * Counts a connection to {@link #backend()} that the caller has just opened, and registers how to
+   * close it: drain deadlines, selective re-homing and maximum lifetimes (see {@link
+   * dev.affinity.backend.ConnectionLifecycle}) call {@code closer} when this connection must end.
+   * The lease remembers this decision's routing key hash, so re-homing can tell whether a
+   * membership change moved the key to another backend. Close the lease when the connection ends,
+   * whoever ended it.
+   *
+   * @throws IllegalStateException if {@link #hasBackend()} is false
+   */
+  public ConnectionLease openLease(ConnectionCloser closer) {
+    return router.openConnection(backend(), requireNonNull(closer, "closer"), this);
+  }
+
+  /**
+   * Like {@link #openLease(ConnectionCloser)}, for a connection the caller opened to {@code
+   * backend} after failing over from {@link #backend()}.
+   */
+  public ConnectionLease openLease(Backend backend, ConnectionCloser closer) {
+    return router.openConnection(
+        requireNonNull(backend, "backend"), requireNonNull(closer, "closer"), this);
+  }
+
+  /** The deciding strategy, or null when the router decided. */
+  @Nullable AffinityStrategy decidingStrategy() {
+    return strategy;
   }
 
   /**

@@ -15,6 +15,8 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -45,10 +47,14 @@ public final class BackendGroup {
 
   private final InstantSource clock;
   private final Map<String, AtomicInteger> counters = new ConcurrentHashMap<>();
+  // Leases opened with a closer, by backend id: what drain deadlines, re-homing and lifetimes
+  // close.
+  private final Map<String, Set<Lease>> tracked = new ConcurrentHashMap<>();
   private final List<MembershipListener> listeners = new CopyOnWriteArrayList<>();
   private final Object lock = new Object();
   private volatile Membership current = Membership.empty();
   private long version;
+  private @Nullable WeightRamp ramp;
 
   private BackendGroup(InstantSource clock) {
     this.clock = clock;
@@ -114,7 +120,7 @@ public final class BackendGroup {
       for (Backend b : backends) {
         requireNonNull(b, "backend");
         check(!next.containsKey(b.id()), "backend", b.id(), "an id not already in the group");
-        next.put(b.id(), new Member(b, BackendState.UP, now, null, counterFor(b.id()), -1));
+        next.put(b.id(), new Member(b, BackendState.UP, 0, now, null, 1.0, counterFor(b.id()), -1));
       }
       publish(next);
     }
@@ -134,7 +140,14 @@ public final class BackendGroup {
       next.put(
           backend.id(),
           new Member(
-              backend, old.state(), old.stateSince(), old.drainDeadline(), old.counter(), -1));
+              backend,
+              old.adminState(),
+              old.healthFlags(),
+              old.stateSince(),
+              old.drainDeadline(),
+              old.weightFactor(),
+              old.counter(),
+              -1));
       publish(next);
     }
   }
@@ -159,7 +172,8 @@ public final class BackendGroup {
   }
 
   /**
-   * Marks a backend {@link BackendState#UP UP}.
+   * Marks a backend {@link BackendState#UP UP} (its administrative state). A backend that fails its
+   * health checks or is ejected stays {@link BackendState#DOWN DOWN} until it is healthy again.
    *
    * @throws UnknownBackendException if no member has that id
    */
@@ -202,34 +216,171 @@ public final class BackendGroup {
   private void setState(String id, BackendState state, @Nullable Duration drainDeadline) {
     requireNonNull(id, "id");
     synchronized (lock) {
-      Map<String, Member> next = mutable();
-      Member old = existing(next, id);
-      Instant now = clock.instant();
-      Instant deadline = drainDeadline == null ? null : now.plus(drainDeadline);
-      if (old.state() == state && java.util.Objects.equals(old.drainDeadline(), deadline)) {
-        return;
-      }
-      Instant since = old.state() == state ? old.stateSince() : now;
-      next.put(id, new Member(old.backend(), state, since, deadline, old.counter(), -1));
-      publish(next);
+      Instant deadline = drainDeadline == null ? null : clock.instant().plus(drainDeadline);
+      setAdminState(id, state, deadline, true);
     }
   }
 
   /**
+   * Sets the administrative state with an absolute drain deadline; quietly does nothing for an
+   * unknown id when {@code strict} is false.
+   */
+  boolean setAdminState(String id, BackendState state, @Nullable Instant deadline, boolean strict) {
+    synchronized (lock) {
+      Map<String, Member> next = mutable();
+      Member old = next.get(id);
+      if (old == null) {
+        if (strict) {
+          throw new UnknownBackendException(id);
+        }
+        return false;
+      }
+      if (old.adminState() == state && Objects.equals(old.drainDeadline(), deadline)) {
+        return false;
+      }
+      next.put(id, changed(old, state, old.healthFlags(), deadline));
+      publish(next);
+      return true;
+    }
+  }
+
+  /**
+   * Sets or clears a health flag ({@link Member#UNHEALTHY}, {@link Member#EJECTED}). Unknown ids
+   * (removed meanwhile) are ignored.
+   *
+   * @return whether the member changed
+   */
+  boolean setHealthFlag(String id, int flag, boolean set) {
+    synchronized (lock) {
+      Map<String, Member> next = mutable();
+      Member old = next.get(id);
+      if (old == null) {
+        return false;
+      }
+      int flags = set ? old.healthFlags() | flag : old.healthFlags() & ~flag;
+      if (flags == old.healthFlags()) {
+        return false;
+      }
+      next.put(id, changed(old, old.adminState(), flags, old.drainDeadline()));
+      publish(next);
+      return true;
+    }
+  }
+
+  private Member changed(
+      Member old, BackendState adminState, int healthFlags, @Nullable Instant deadline) {
+    BackendState before = old.state();
+    BackendState after = healthFlags != 0 ? BackendState.DOWN : adminState;
+    Instant since = before == after ? old.stateSince() : clock.instant();
+    Instant keptDeadline = adminState == BackendState.DRAINING ? deadline : null;
+    return new Member(
+        old.backend(),
+        adminState,
+        healthFlags,
+        since,
+        keptDeadline,
+        old.weightFactor(),
+        old.counter(),
+        -1);
+  }
+
+  /** Installs (or removes) the slow-start ramp and republishes. */
+  void weightRamp(@Nullable WeightRamp newRamp) {
+    synchronized (lock) {
+      this.ramp = newRamp;
+      publish(mutable());
+    }
+  }
+
+  /**
+   * Republishes if the ramp now gives any member another weight factor.
+   *
+   * @return whether a new snapshot was published
+   */
+  boolean refreshWeights() {
+    synchronized (lock) {
+      WeightRamp r = ramp;
+      if (r == null) {
+        return false;
+      }
+      Instant now = clock.instant();
+      for (Member m : current.members()) {
+        if (r.factor(m, now) != m.weightFactor()) {
+          publish(mutable());
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  /** The group's clock. */
+  InstantSource clock() {
+    return clock;
+  }
+
+  /**
    * Counts one open connection against {@code backend}, which need not be a member any more (a
-   * connection may outlive its backend's removal).
+   * connection may outlive its backend's removal). The lifecycle machinery cannot close a
+   * connection opened this way; prefer {@link #openConnection(Backend, ConnectionCloser)}.
    */
   public ConnectionLease openConnection(Backend backend) {
     requireNonNull(backend, "backend");
-    AtomicInteger counter;
+    return new Lease(this, backend, countOpened(backend), null, null, null, 0);
+  }
+
+  /**
+   * Counts one open connection against {@code backend} that the lifecycle machinery (drain
+   * deadlines, maximum lifetime) may close through {@code closer}.
+   */
+  public ConnectionLease openConnection(Backend backend, ConnectionCloser closer) {
+    return openConnection(backend, closer, null);
+  }
+
+  /**
+   * Counts one open connection against {@code backend} that the lifecycle machinery may close
+   * through {@code closer}; {@code owner}, when given, lets selective re-homing find out whether a
+   * membership change moved the connection's key to another backend. Routers pass it; see {@link
+   * dev.affinity.RoutingDecision#openLease(ConnectionCloser)}.
+   */
+  public ConnectionLease openConnection(
+      Backend backend, ConnectionCloser closer, @Nullable OwnerLookup owner) {
+    requireNonNull(backend, "backend");
+    requireNonNull(closer, "closer");
+    Lease lease =
+        new Lease(
+            this, backend, countOpened(backend), closer, owner, clock.instant(), current.version());
+    tracked.compute(
+        backend.id(),
+        (k, set) -> {
+          Set<Lease> s = set == null ? ConcurrentHashMap.newKeySet() : set;
+          s.add(lease);
+          return s;
+        });
+    return lease;
+  }
+
+  private AtomicInteger countOpened(Backend backend) {
     Member m = current.member(backend.id());
-    if (m != null) {
-      counter = m.counter();
-    } else {
-      counter = counters.computeIfAbsent(backend.id(), k -> new AtomicInteger());
-    }
+    AtomicInteger counter =
+        m != null ? m.counter() : counters.computeIfAbsent(backend.id(), k -> new AtomicInteger());
     counter.incrementAndGet();
-    return new Lease(this, backend, counter);
+    return counter;
+  }
+
+  /** The open leases of {@code id} that have a closer: a point-in-time copy. */
+  List<Lease> trackedLeases(String id) {
+    Set<Lease> set = tracked.get(id);
+    return set == null ? List.of() : new ArrayList<>(set);
+  }
+
+  /** Every open lease that has a closer: a point-in-time copy. */
+  List<Lease> trackedLeases() {
+    List<Lease> out = new ArrayList<>();
+    for (Set<Lease> set : tracked.values()) {
+      out.addAll(set);
+    }
+    return out;
   }
 
   /** Live connections of the backend with this id, or 0 if it has none. */
@@ -259,7 +410,15 @@ public final class BackendGroup {
     return counters.computeIfAbsent(id, k -> new AtomicInteger());
   }
 
-  private void released(String id, AtomicInteger counter) {
+  private void released(Lease lease, String id, AtomicInteger counter) {
+    if (lease.closer != null) {
+      tracked.computeIfPresent(
+          id,
+          (k, set) -> {
+            set.remove(lease);
+            return set.isEmpty() ? null : set;
+          });
+    }
     if (counter.decrementAndGet() == 0 && current.member(id) == null) {
       synchronized (lock) {
         if (current.member(id) == null) {
@@ -288,9 +447,12 @@ public final class BackendGroup {
   private void publish(Map<String, Member> next) {
     List<Member> sorted = new ArrayList<>(next.values());
     sorted.sort(Comparator.comparing(Member::id));
+    WeightRamp r = ramp;
+    Instant now = r == null ? null : clock.instant();
     ImmutableList.Builder<Member> indexed = ImmutableList.builderWithExpectedSize(sorted.size());
     for (int i = 0; i < sorted.size(); i++) {
-      indexed.add(sorted.get(i).withIndex(i));
+      Member m = sorted.get(i);
+      indexed.add(m.with(i, r == null ? 1.0 : r.factor(m, now)));
     }
     Membership previous = current;
     Membership snapshot = new Membership(indexed.build(), ++version);
@@ -309,19 +471,47 @@ public final class BackendGroup {
     return "BackendGroup" + current.members();
   }
 
-  private static final class Lease implements ConnectionLease {
+  /** Computes a member's slow-start weight factor; pure and fast, called under the group lock. */
+  @FunctionalInterface
+  interface WeightRamp {
+    /** A factor in (0, 1] for {@code member} at {@code now}. */
+    double factor(Member member, Instant now);
+  }
+
+  static final class Lease implements ConnectionLease {
     private static final AtomicIntegerFieldUpdater<Lease> CLOSED =
         AtomicIntegerFieldUpdater.newUpdater(Lease.class, "closed");
+    private static final AtomicIntegerFieldUpdater<Lease> CLOSE_REQUESTED =
+        AtomicIntegerFieldUpdater.newUpdater(Lease.class, "closeRequested");
 
     private final BackendGroup group;
     private final Backend backend;
     private final AtomicInteger counter;
+    final @Nullable ConnectionCloser closer;
+    final @Nullable OwnerLookup owner;
+    final @Nullable Instant openedAt;
+    // The snapshot version current when the lease was opened: re-homing ignores changes it knew.
+    final long openedVersion;
     private volatile int closed;
+    private volatile int closeRequested;
+    // Set once by the lifetime enforcer, on its own thread.
+    @Nullable Instant lifetimeDeadline;
 
-    Lease(BackendGroup group, Backend backend, AtomicInteger counter) {
+    Lease(
+        BackendGroup group,
+        Backend backend,
+        AtomicInteger counter,
+        @Nullable ConnectionCloser closer,
+        @Nullable OwnerLookup owner,
+        @Nullable Instant openedAt,
+        long openedVersion) {
       this.group = group;
+      this.openedVersion = openedVersion;
       this.backend = backend;
       this.counter = counter;
+      this.closer = closer;
+      this.owner = owner;
+      this.openedAt = openedAt;
     }
 
     @Override
@@ -334,10 +524,29 @@ public final class BackendGroup {
       return closed != 0;
     }
 
+    /** Whether the lifecycle machinery has asked the adapter to close this connection. */
+    boolean isCloseRequested() {
+      return closeRequested != 0;
+    }
+
+    /** Asks the adapter to close the connection, once. Returns whether this call did ask. */
+    boolean requestClose(CloseReason reason) {
+      ConnectionCloser c = closer;
+      if (c == null || isClosed() || !CLOSE_REQUESTED.compareAndSet(this, 0, 1)) {
+        return false;
+      }
+      try {
+        c.close(reason);
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "connection closer " + c + " threw for " + reason + "; ignored", e);
+      }
+      return true;
+    }
+
     @Override
     public void close() {
       if (CLOSED.compareAndSet(this, 0, 1)) {
-        group.released(backend.id(), counter);
+        group.released(this, backend.id(), counter);
       }
     }
 

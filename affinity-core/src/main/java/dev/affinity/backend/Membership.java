@@ -32,7 +32,7 @@ public final class Membership {
     this.version = version;
     ImmutableMap.Builder<String, Member> map = ImmutableMap.builderWithExpectedSize(members.size());
     ImmutableList.Builder<Member> up = ImmutableList.builder();
-    int firstWeight = -1;
+    double firstWeight = -1;
     boolean uniform = true;
     Hasher fp = Hashing.sha256().newHasher();
     for (Member m : members) {
@@ -40,13 +40,14 @@ public final class Membership {
       if (m.state() == BackendState.UP) {
         up.add(m);
         if (firstWeight == -1) {
-          firstWeight = m.backend().weight();
-        } else if (firstWeight != m.backend().weight()) {
+          firstWeight = m.effectiveWeight();
+        } else if (firstWeight != m.effectiveWeight()) {
           uniform = false;
         }
       }
       fp.putString(m.id(), UTF_8).putByte((byte) 0);
-      fp.putInt(m.backend().weight()).putInt(m.state().ordinal());
+      // The effective weight (slow start included) and the effective state are what routing obeys.
+      fp.putDouble(m.effectiveWeight()).putInt(m.state().ordinal());
     }
     this.byId = map.buildOrThrow();
     this.acceptingNew = up.build().toArray(new Member[0]);
@@ -89,7 +90,10 @@ public final class Membership {
     return members.size();
   }
 
-  /** Whether every UP member has the same weight, which lets hash strategies skip weighting. */
+  /**
+   * Whether every UP member has the same {@linkplain Member#effectiveWeight() effective weight},
+   * which lets hash strategies skip weighting.
+   */
   public boolean uniformWeights() {
     return uniformWeights;
   }
@@ -100,9 +104,12 @@ public final class Membership {
   }
 
   /**
-   * A short hex digest of (id, weight, state) for every member. Two proxy instances whose snapshots
-   * have the same fingerprint make the same hash-based decisions; compare fingerprints across
-   * instances to detect disagreement. Versions, addresses and metadata are not included.
+   * A short hex digest of (id, effective weight, effective state) for every member. Two proxy
+   * instances whose snapshots have the same fingerprint make the same hash-based decisions; compare
+   * fingerprints across instances to detect disagreement. Versions, addresses and metadata are not
+   * included. Health is: an instance whose checks see a backend DOWN disagrees with one that sees
+   * it UP, and that is worth an alert. During a slow-start ramp instances agree only at the same
+   * step.
    */
   public String fingerprint() {
     return fingerprint;

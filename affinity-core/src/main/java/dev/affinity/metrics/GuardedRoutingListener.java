@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.affinity.RoutingDecision;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendState;
+import dev.affinity.backend.Membership;
 import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -89,6 +90,17 @@ public final class GuardedRoutingListener implements RoutingListener {
         l.connectFailed(backend, cause);
       } catch (Throwable t) {
         failed(l, "connectFailed", t);
+      }
+    }
+  }
+
+  @Override
+  public void membershipChanged(Membership membership) {
+    for (RoutingListener l : delegates) {
+      try {
+        l.membershipChanged(membership);
+      } catch (Throwable t) {
+        failed(l, "membershipChanged", t);
       }
     }
   }

@@ -3,6 +3,7 @@ package dev.affinity.metrics;
 import dev.affinity.RoutingDecision;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendState;
+import dev.affinity.backend.Membership;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -35,6 +36,13 @@ public interface RoutingListener {
 
   /** An adapter could not connect to, or complete a handshake with, {@code backend}. */
   default void connectFailed(Backend backend, Throwable cause) {}
+
+  /**
+   * The membership changed (a backend was added, removed, updated, changed state or weight). Called
+   * after the per-backend {@link #backendStateChanged} events of the change. Compare {@code
+   * membership.fingerprint()} across proxy instances to detect disagreement.
+   */
+  default void membershipChanged(Membership membership) {}
 
   /**
    * A backend changed state. {@code from} is null when it was added; {@code to} is null when it was

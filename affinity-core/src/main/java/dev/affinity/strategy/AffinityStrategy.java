@@ -59,6 +59,26 @@ public interface AffinityStrategy {
   }
 
   /**
+   * For selective re-homing: the member that owns a key with this {@linkplain RoutingKey#hash hash}
+   * under {@code membership}, ignoring connection caps and loads, or null when this strategy does
+   * not route by key hash (the default) or no member qualifies. Must be a pure function of its
+   * arguments.
+   *
+   * @param keyHash a value returned by the strategy's key, never {@link RoutingKey#ABSENT}
+   */
+  default @Nullable Member ownerOf(long keyHash, Membership membership) {
+    return null;
+  }
+
+  /**
+   * The routing key this strategy hashes, if it routes by key hash; the router records the key's
+   * hash with each lease so that {@link #ownerOf} can be asked again after a membership change.
+   */
+  default @Nullable RoutingKey routingKey() {
+    return null;
+  }
+
+  /**
    * Weighted rendezvous (highest random weight) hashing over {@code key}: each key goes to the
    * backend with the highest {@link RendezvousHash} score among UP members, so adding or removing a
    * backend moves only the keys that must move, and shares follow weights. A key whose owner is at

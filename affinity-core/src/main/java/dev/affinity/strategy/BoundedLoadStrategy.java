@@ -5,6 +5,7 @@ import dev.affinity.RoutingRequest;
 import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /** Consistent hashing with bounded loads over a {@link RendezvousStrategy}. */
 final class BoundedLoadStrategy implements AffinityStrategy {
@@ -41,10 +42,10 @@ final class BoundedLoadStrategy implements AffinityStrategy {
       return NO_UP;
     }
     long live = 0;
-    long totalWeight = 0;
+    double totalWeight = 0;
     for (Member m : up) {
       live += m.liveConnections();
-      totalWeight += m.backend().weight();
+      totalWeight += m.effectiveWeight();
     }
     // The bound after placing this connection: ceil(c * (live + 1) * w / W).
     double perWeight = factor * (live + 1) / totalWeight;
@@ -60,12 +61,23 @@ final class BoundedLoadStrategy implements AffinityStrategy {
     return ALL_FULL;
   }
 
-  static long bound(double perWeight, int weight) {
+  static long bound(double perWeight, double weight) {
     return (long) Math.ceil(perWeight * weight);
   }
 
   private static boolean hasRoom(Member m, double perWeight) {
-    return m.hasCapacity() && m.liveConnections() < bound(perWeight, m.backend().weight());
+    return m.hasCapacity() && m.liveConnections() < bound(perWeight, m.effectiveWeight());
+  }
+
+  @Override
+  public RoutingKey routingKey() {
+    return inner.key();
+  }
+
+  /** The key's owner ignoring loads: a spilled connection is not re-homed for spilling. */
+  @Override
+  public @Nullable Member ownerOf(long keyHash, Membership membership) {
+    return inner.ownerOf(keyHash, membership);
   }
 
   @Override

@@ -23,9 +23,9 @@ final class Candidates {
 
   /** Orders by live connections per unit of weight, then id. */
   static int compareLoad(Member a, Member b) {
-    long la = (long) a.liveConnections() * b.backend().weight();
-    long lb = (long) b.liveConnections() * a.backend().weight();
-    int c = Long.compare(la, lb);
+    double la = a.liveConnections() * b.effectiveWeight();
+    double lb = b.liveConnections() * a.effectiveWeight();
+    int c = Double.compare(la, lb);
     return c != 0 ? c : a.id().compareTo(b.id());
   }
 }

@@ -39,8 +39,7 @@ final class LeastConnectionsStrategy implements AffinityStrategy {
 
   /** Whether {@code a} has strictly fewer live connections per unit of weight than {@code b}. */
   static boolean lighter(Member a, Member b) {
-    return (long) a.liveConnections() * b.backend().weight()
-        < (long) b.liveConnections() * a.backend().weight();
+    return a.liveConnections() * b.effectiveWeight() < b.liveConnections() * a.effectiveWeight();
   }
 
   @Override

@@ -71,7 +71,7 @@ public final class RendezvousHash {
   }
 
   /** The weighted score {@code weight / -ln(u)} of a pair; higher wins. */
-  public static double weightedScore(long score, int weight) {
+  public static double weightedScore(long score, double weight) {
     double u = ((score >>> 11) + 0.5) * TWO_POW_MINUS_53;
     return weight / -Math.log(u);
   }

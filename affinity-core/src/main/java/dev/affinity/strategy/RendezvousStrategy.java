@@ -7,6 +7,7 @@ import dev.affinity.backend.Membership;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /** Weighted rendezvous hashing over a {@link RoutingKey}; see {@link RendezvousHash}. */
 final class RendezvousStrategy implements AffinityStrategy {
@@ -27,6 +28,17 @@ final class RendezvousStrategy implements AffinityStrategy {
 
   RoutingKey key() {
     return key;
+  }
+
+  @Override
+  public RoutingKey routingKey() {
+    return key;
+  }
+
+  @Override
+  public @Nullable Member ownerOf(long keyHash, Membership membership) {
+    Prepared p = prepare(membership);
+    return p.up.length == 0 ? null : p.up[p.best(keyHash)];
   }
 
   @Override
@@ -96,17 +108,17 @@ final class RendezvousStrategy implements AffinityStrategy {
     final Membership membership;
     final Member[] up;
     final long[] idHashes;
-    final int[] weights;
+    final double[] weights;
     final boolean uniform;
 
     private Prepared(Membership membership) {
       this.membership = membership;
       this.up = membership.upMembers();
       this.idHashes = new long[up.length];
-      this.weights = new int[up.length];
+      this.weights = new double[up.length];
       for (int i = 0; i < up.length; i++) {
         idHashes[i] = RendezvousHash.idHash(up[i].id());
-        weights[i] = up[i].backend().weight();
+        weights[i] = up[i].effectiveWeight();
       }
       this.uniform = membership.uniformWeights();
     }

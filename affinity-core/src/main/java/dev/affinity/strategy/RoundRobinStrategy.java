@@ -15,6 +15,9 @@ final class RoundRobinStrategy implements AffinityStrategy {
   /** Weights are scaled down so that one cycle has at most this many slots. */
   static final int MAX_TABLE = 4096;
 
+  /** Effective weights are kept to this many parts per unit of weight; the gcd removes it. */
+  private static final int SLOW_START_SCALE = 1000;
+
   private static final Selection NO_UP = Selection.abstain("no backend is UP");
   private static final Selection ALL_FULL = Selection.abstain("every UP backend is at its cap");
   private static final String REASON = "round robin";
@@ -65,7 +68,11 @@ final class RoundRobinStrategy implements AffinityStrategy {
       int gcd = 0;
       long total = 0;
       for (int i = 0; i < n; i++) {
-        weights[i] = up[i].backend().weight();
+        // Slow start scales weights by a fraction; keep three decimals of it in integer slots.
+        weights[i] =
+            up[i].effectiveWeight() == up[i].backend().weight()
+                ? up[i].backend().weight() * SLOW_START_SCALE
+                : (int) Math.max(1, Math.round(up[i].effectiveWeight() * SLOW_START_SCALE));
         gcd = IntMath.gcd(gcd, weights[i]);
         total += weights[i];
       }
