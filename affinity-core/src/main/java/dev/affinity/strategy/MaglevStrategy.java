@@ -5,6 +5,7 @@ import dev.affinity.RoutingRequest;
 import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Maglev-style table consistent hashing (Eisenbud et al., NSDI 2016), weighted; see {@link
@@ -65,6 +66,17 @@ final class MaglevStrategy implements AffinityStrategy {
   }
 
   @Override
+  public RoutingKey routingKey() {
+    return key;
+  }
+
+  @Override
+  public @Nullable Member ownerOf(long keyHash, Membership membership) {
+    Table t = table(membership);
+    return t.order.up.length == 0 ? null : t.order.up[t.slots[slot(keyHash, t.slots.length)]];
+  }
+
+  @Override
   public List<Member> failoverCandidates(
       RoutingRequest request, Membership membership, Member chosen, int limit) {
     return order.failoverCandidates(request, membership, chosen, limit);
@@ -99,7 +111,7 @@ final class MaglevStrategy implements AffinityStrategy {
 
     Table(RendezvousStrategy.Prepared order, int size) {
       this.order = order;
-      this.slots = populate(order.idHashes, order.weights, size);
+      this.slots = populate(order.idHashes, order.integerWeights(), size);
     }
 
     /**

@@ -123,6 +123,25 @@ final class RendezvousStrategy implements AffinityStrategy {
       this.uniform = membership.uniformWeights();
     }
 
+    /**
+     * The weights as integers for table strategies: the backends' own weights when no member is in
+     * a slow-start ramp, otherwise the effective weights in thousandths.
+     */
+    int[] integerWeights() {
+      int[] out = new int[weights.length];
+      boolean integral = true;
+      for (int i = 0; i < weights.length; i++) {
+        out[i] = (int) weights[i];
+        integral &= out[i] == weights[i];
+      }
+      if (!integral) {
+        for (int i = 0; i < weights.length; i++) {
+          out[i] = (int) Math.max(1, Math.round(weights[i] * 1000));
+        }
+      }
+      return out;
+    }
+
     static Prepared of(Membership membership) {
       return new Prepared(membership);
     }
