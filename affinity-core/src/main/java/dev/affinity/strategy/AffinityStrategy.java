@@ -235,4 +235,30 @@ public interface AffinityStrategy {
   static AffinityStrategy cookie(CookieAffinity config) {
     return new CookieStrategy(requireNonNull(config, "config"));
   }
+
+  /**
+   * JWT affinity: the token is found in the configured {@linkplain TokenSource sources}, verified
+   * with java-jwt against exactly the configured algorithm and key (issuer, audience, expiry and
+   * not-before with leeway), and then either its claims become a rendezvous key (same claims, same
+   * backend — a refreshed token keeps its backend) or one claim names the backend directly.
+   *
+   * <pre>{@code
+   * AffinityStrategy byUser = AffinityStrategy.jwt(
+   *     JwtAffinity.builder(JwtAlgorithm.ES256, issuerKey).issuer(issuer).audience("chat").build());
+   * }</pre>
+   *
+   * <p>No token: abstain. An invalid token (malformed, oversized, wrong algorithm including {@code
+   * none}, bad signature, expired, not yet valid, wrong issuer or audience, missing routing claim):
+   * {@link dev.affinity.Outcome#REJECTED} (401) or abstain, by {@link
+   * JwtAffinity.Builder#invalidToken policy}. Verified tokens are cached by their exact text until
+   * they expire, so a reconnect with the same token costs a cache lookup. Tokens and claim values
+   * never appear in reasons or explanations: the key is shown as a hash.
+   *
+   * <p><b>Do not use</b> it as authentication: it decides where a connection goes, and the backend
+   * must still authorise it. Do not key on a claim that changes on every refresh ({@code jti},
+   * {@code iat}): the client would move on every reconnect.
+   */
+  static AffinityStrategy jwt(JwtAffinity config) {
+    return new JwtStrategy(requireNonNull(config, "config"));
+  }
 }

@@ -6,11 +6,11 @@ import dev.affinity.Outcome;
 import dev.affinity.RoutingDecision;
 import dev.affinity.RoutingRequest;
 import dev.affinity.SetCookie;
+import dev.affinity.backend.BackendState;
 import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.Base64;
@@ -127,33 +127,19 @@ final class CookieStrategy implements AffinityStrategy {
     if (m == null) {
       return GONE;
     }
-    switch (m.state()) {
-      case UP:
-        if (!m.hasCapacity()) {
-          return Selection.affinityLost(
-              "affinity cookie names " + m.id() + ", which is at its connection cap");
-        }
-        return Selection.chosen(
-            m, Outcome.AFFINITY_HIT, (s.flags & FLAG_SPILL) != 0 ? HIT_SPILL : HIT);
-      case DRAINING:
-        Instant deadline = m.drainDeadline();
-        if (deadline != null && now >= deadline.toEpochMilli()) {
-          return Selection.affinityLost(
-              "affinity cookie names " + m.id() + ", which is DRAINING past its deadline");
-        }
-        if (!m.hasCapacity()) {
-          return Selection.affinityLost(
-              "affinity cookie names " + m.id() + ", which is at its connection cap");
-        }
-        return Selection.chosen(m, Outcome.AFFINITY_HIT, HIT_DRAINING);
-      case DOWN:
-      default:
-        if (config.strict()) {
-          return Selection.noBackend(
-              "affinity cookie names " + m.id() + ", which is DOWN (strict mode)");
-        }
-        return Selection.affinityLost("affinity cookie names " + m.id() + ", which is DOWN");
+    String refusal = Returning.refusal(m, now);
+    if (refusal == null) {
+      String reason =
+          m.state() == BackendState.DRAINING
+              ? HIT_DRAINING
+              : (s.flags & FLAG_SPILL) != 0 ? HIT_SPILL : HIT;
+      return Selection.chosen(m, Outcome.AFFINITY_HIT, reason);
     }
+    String why = "affinity cookie names " + m.id() + ", " + refusal;
+    if (config.strict() && refusal.equals(Returning.DOWN)) {
+      return Selection.noBackend(why + " (strict mode)");
+    }
+    return Selection.affinityLost(why);
   }
 
   /**

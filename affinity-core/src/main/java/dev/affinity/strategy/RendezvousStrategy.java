@@ -52,6 +52,11 @@ final class RendezvousStrategy implements AffinityStrategy {
     if (k == RoutingKey.ABSENT) {
       return KEY_ABSENT;
     }
+    return selectHash(k, membership);
+  }
+
+  /** Chooses for a key hash already computed (JWT affinity hashes verified claims). */
+  Selection selectHash(long k, Membership membership) {
     Prepared p = prepare(membership);
     if (p.up.length == 0) {
       return NO_UP;

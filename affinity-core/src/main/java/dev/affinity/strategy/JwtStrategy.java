@@ -1,0 +1,365 @@
+package dev.affinity.strategy;
+
+import com.auth0.jwt.JWT;
+import com.auth0.jwt.JWTVerifier;
+import com.auth0.jwt.algorithms.Algorithm;
+import com.auth0.jwt.exceptions.AlgorithmMismatchException;
+import com.auth0.jwt.exceptions.IncorrectClaimException;
+import com.auth0.jwt.exceptions.JWTDecodeException;
+import com.auth0.jwt.exceptions.JWTVerificationException;
+import com.auth0.jwt.exceptions.MissingClaimException;
+import com.auth0.jwt.exceptions.SignatureVerificationException;
+import com.auth0.jwt.exceptions.TokenExpiredException;
+import com.auth0.jwt.interfaces.Claim;
+import com.auth0.jwt.interfaces.DecodedJWT;
+import com.auth0.jwt.interfaces.Verification;
+import com.google.common.cache.Cache;
+import com.google.common.cache.CacheBuilder;
+import dev.affinity.Outcome;
+import dev.affinity.RoutingRequest;
+import dev.affinity.backend.BackendState;
+import dev.affinity.backend.Member;
+import dev.affinity.backend.Membership;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
+import java.time.InstantSource;
+import java.time.ZoneOffset;
+import java.util.Date;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
+
+/** JWT affinity; see {@link AffinityStrategy#jwt(JwtAffinity)}. */
+final class JwtStrategy implements AffinityStrategy {
+  static final String NAME = "jwt";
+
+  private static final Selection NO_TOKEN = Selection.abstain("no token");
+  private static final String PINNED = "token names this backend";
+  private static final String PINNED_DRAINING =
+      "token names this backend, DRAINING, before its drain deadline";
+
+  private static final Verified OVERSIZED = Verified.failure("longer than the limit");
+  private static final Verified MALFORMED = Verified.failure("malformed");
+  private static final Verified WRONG_ALGORITHM = Verified.failure("wrong algorithm");
+  private static final Verified BAD_SIGNATURE = Verified.failure("bad signature");
+  private static final Verified EXPIRED = Verified.failure("expired");
+  private static final Verified NOT_YET_VALID = Verified.failure("not yet valid");
+  private static final Verified ISSUED_LATER = Verified.failure("issued in the future");
+  private static final Verified WRONG_ISSUER = Verified.failure("wrong issuer");
+  private static final Verified WRONG_AUDIENCE = Verified.failure("wrong audience");
+  private static final Verified NO_EXPIRY = Verified.failure("no exp claim");
+  private static final Verified BAD_CLAIM = Verified.failure("a routing claim is not a string or number");
+  private static final Verified INVALID = Verified.failure("rejected by the verifier");
+
+  private final JwtAffinity config;
+  private final InstantSource clock;
+  private final JWTVerifier verifier;
+  private final TokenSource[] sources;
+  private final String[] claims;
+  private final @Nullable String backendClaim;
+  private final boolean reject;
+  private final int maxLength;
+  private final long leewayMillis;
+  private final @Nullable Cache<String, Verified> cache;
+  private final RendezvousStrategy rendezvous;
+  private final LongAdder verifications = new LongAdder();
+
+  JwtStrategy(JwtAffinity config) {
+    this.config = config;
+    this.clock = config.clock();
+    this.sources = config.sources().toArray(new TokenSource[0]);
+    this.claims = config.claims().toArray(new String[0]);
+    this.backendClaim = config.backendClaim();
+    this.reject = config.invalidTokenPolicy() == JwtAffinity.InvalidTokenPolicy.REJECT;
+    this.maxLength = config.maxTokenLength();
+    this.leewayMillis = config.leeway().toMillis();
+    this.cache =
+        config.cacheSize() == 0
+            ? null
+            : CacheBuilder.newBuilder()
+                .maximumSize(config.cacheSize())
+                .concurrencyLevel(4)
+                .<String, Verified>build();
+    Verification v = JWT.require(algorithm(config)).acceptLeeway(config.leeway().getSeconds());
+    if (!config.issuers().isEmpty()) {
+      v = v.withIssuer(config.issuers().toArray(new String[0]));
+    }
+    if (!config.audiences().isEmpty()) {
+      v = v.withAnyOfAudience(config.audiences().toArray(new String[0]));
+    }
+    if (config.requireExpiry()) {
+      v = v.withClaimPresence("exp");
+    }
+    for (String c : claims) {
+      v = v.withClaimPresence(c);
+    }
+    if (backendClaim != null) {
+      v = v.withClaimPresence(backendClaim);
+    }
+    // build(Clock) lives on the implementation type; java-jwt documents this cast for custom clocks.
+    this.verifier = ((JWTVerifier.BaseVerification) v).build(clock.withZone(ZoneOffset.UTC));
+    this.rendezvous = new RendezvousStrategy(NAME, new ClaimKey());
+  }
+
+  private static Algorithm algorithm(JwtAffinity config) {
+    byte[] secret = config.secret();
+    RSAPublicKey rsa =
+        config.publicKey() instanceof RSAPublicKey ? (RSAPublicKey) config.publicKey() : null;
+    ECPublicKey ec =
+        config.publicKey() instanceof ECPublicKey ? (ECPublicKey) config.publicKey() : null;
+    switch (config.algorithm()) {
+      case HS256:
+        return Algorithm.HMAC256(Objects.requireNonNull(secret));
+      case HS384:
+        return Algorithm.HMAC384(Objects.requireNonNull(secret));
+      case HS512:
+        return Algorithm.HMAC512(Objects.requireNonNull(secret));
+      case RS256:
+        return Algorithm.RSA256(rsa, null);
+      case RS384:
+        return Algorithm.RSA384(rsa, null);
+      case RS512:
+        return Algorithm.RSA512(rsa, null);
+      case ES256:
+        return Algorithm.ECDSA256(ec, null);
+      case ES384:
+        return Algorithm.ECDSA384(ec, null);
+      case ES512:
+      default:
+        return Algorithm.ECDSA512(ec, null);
+    }
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Selection select(RoutingRequest request, Membership membership) {
+    String token = token(request);
+    if (token == null) {
+      return NO_TOKEN;
+    }
+    long now = clock.millis();
+    Verified v = verify(token, now);
+    if (v.failure != null) {
+      return reject ? v.rejection : v.abstention;
+    }
+    String pinned = v.backendId;
+    if (pinned == null) {
+      return rendezvous.selectHash(v.keyHash, membership);
+    }
+    Member m = membership.member(pinned);
+    if (m == null) {
+      return Selection.affinityLost("token names " + pinned + ", which is not a member");
+    }
+    String refusal = Returning.refusal(m, now);
+    if (refusal != null) {
+      return Selection.affinityLost("token names " + pinned + ", " + refusal);
+    }
+    return Selection.chosen(
+        m, Outcome.AFFINITY_HIT, m.state() == BackendState.DRAINING ? PINNED_DRAINING : PINNED);
+  }
+
+  @Override
+  public List<Member> failoverCandidates(
+      RoutingRequest request, Membership membership, Member chosen, int limit) {
+    return rendezvous.failoverCandidates(request, membership, chosen, limit);
+  }
+
+  private @Nullable String token(RoutingRequest request) {
+    for (TokenSource s : sources) {
+      String t = s.token(request);
+      if (t != null) {
+        return t;
+      }
+    }
+    return null;
+  }
+
+  /** The verified token, from the cache while it is unexpired, or a failure. */
+  Verified verify(String token, long nowMillis) {
+    if (token.length() > maxLength) {
+      return OVERSIZED;
+    }
+    Cache<String, Verified> c = cache;
+    if (c != null) {
+      Verified hit = c.getIfPresent(token);
+      if (hit != null) {
+        if (nowMillis <= hit.expiresAtMillis + leewayMillis) {
+          return hit;
+        }
+        c.invalidate(token);
+        return EXPIRED;
+      }
+    }
+    verifications.increment();
+    Verified v;
+    try {
+      v = verified(verifier.verify(token));
+    } catch (JWTVerificationException e) {
+      return failure(e);
+    }
+    if (c != null && v.failure == null) {
+      c.put(token, v);
+    }
+    return v;
+  }
+
+  private Verified verified(DecodedJWT jwt) {
+    Date exp = jwt.getExpiresAt();
+    long expiresAt = exp == null ? Long.MAX_VALUE - leewayMillis : exp.getTime();
+    if (backendClaim != null) {
+      String id = text(jwt.getClaim(backendClaim));
+      return id == null ? BAD_CLAIM : new Verified(0, id, expiresAt);
+    }
+    String key;
+    if (claims.length == 1) {
+      key = text(jwt.getClaim(claims[0]));
+    } else {
+      StringBuilder sb = new StringBuilder();
+      for (String name : claims) {
+        String value = text(jwt.getClaim(name));
+        if (value == null) {
+          return BAD_CLAIM;
+        }
+        sb.append(value.length()).append(':').append(value);
+      }
+      key = sb.toString();
+    }
+    return key == null ? BAD_CLAIM : new Verified(RendezvousHash.keyHash(key), null, expiresAt);
+  }
+
+  /** The claim as key text: a string as is, a whole number in decimal; otherwise null. */
+  static @Nullable String text(Claim claim) {
+    if (claim.isMissing() || claim.isNull()) {
+      return null;
+    }
+    String s = claim.asString();
+    if (s != null) {
+      return s.isEmpty() ? null : s;
+    }
+    Double d = claim.asDouble();
+    if (d != null && d == Math.rint(d) && !d.isInfinite() && Math.abs(d) < 0x1p53) {
+      return Long.toString(d.longValue());
+    }
+    return null;
+  }
+
+  private static Verified failure(JWTVerificationException e) {
+    if (e instanceof TokenExpiredException) {
+      return EXPIRED;
+    }
+    if (e instanceof AlgorithmMismatchException) {
+      return WRONG_ALGORITHM;
+    }
+    if (e instanceof SignatureVerificationException) {
+      return BAD_SIGNATURE;
+    }
+    if (e instanceof JWTDecodeException) {
+      return MALFORMED;
+    }
+    if (e instanceof MissingClaimException) {
+      String claim = ((MissingClaimException) e).getClaimName();
+      return "exp".equals(claim)
+          ? NO_EXPIRY
+          : Verified.failure("no " + Keys.printable(String.valueOf(claim)) + " claim");
+    }
+    if (e instanceof IncorrectClaimException) {
+      String claim = ((IncorrectClaimException) e).getClaimName();
+      if ("iss".equals(claim)) {
+        return WRONG_ISSUER;
+      }
+      if ("aud".equals(claim)) {
+        return WRONG_AUDIENCE;
+      }
+      if ("nbf".equals(claim)) {
+        return NOT_YET_VALID;
+      }
+      if ("iat".equals(claim)) {
+        return ISSUED_LATER;
+      }
+      if ("exp".equals(claim)) {
+        return EXPIRED;
+      }
+    }
+    return INVALID;
+  }
+
+  /** How many tokens were verified rather than served from the cache; for tests. */
+  long verifications() {
+    return verifications.sum();
+  }
+
+  @Override
+  public String toString() {
+    return "AffinityStrategy.jwt(" + config + ")";
+  }
+
+  /** A verified token's routing facts, or why it is invalid. */
+  static final class Verified {
+    final long keyHash;
+    final @Nullable String backendId;
+    final long expiresAtMillis;
+    final @Nullable String failure;
+    final @Nullable Selection rejection;
+    final @Nullable Selection abstention;
+
+    Verified(long keyHash, @Nullable String backendId, long expiresAtMillis) {
+      this.keyHash = keyHash;
+      this.backendId = backendId;
+      this.expiresAtMillis = expiresAtMillis;
+      this.failure = null;
+      this.rejection = null;
+      this.abstention = null;
+    }
+
+    private Verified(String failure) {
+      this.keyHash = RoutingKey.ABSENT;
+      this.backendId = null;
+      this.expiresAtMillis = 0;
+      this.failure = failure;
+      String reason = "invalid token (" + failure + ")";
+      this.rejection = Selection.reject(reason);
+      this.abstention = Selection.abstain(reason);
+    }
+
+    static Verified failure(String why) {
+      return new Verified(why);
+    }
+  }
+
+  /** The verified claims as a rendezvous key; explanations show only the key's hash. */
+  private final class ClaimKey implements RoutingKey {
+    private final String name =
+        (claims.length == 1 ? "JWT claim " : "JWT claims ") + String.join("+", claims);
+
+    @Override
+    public long hash(RoutingRequest request) {
+      String token = token(request);
+      if (token == null) {
+        return ABSENT;
+      }
+      Verified v = verify(token, clock.millis());
+      return v.failure == null && v.backendId == null ? v.keyHash : ABSENT;
+    }
+
+    @Override
+    public @Nullable String describe(RoutingRequest request) {
+      long h = hash(request);
+      return h == ABSENT ? null : name + " (hash " + Long.toHexString(h) + ")";
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public String toString() {
+      return "RoutingKey{" + name + "}";
+    }
+  }
+}
