@@ -2,6 +2,8 @@ package dev.affinity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.auth0.jwt.JWT;
+import com.auth0.jwt.algorithms.Algorithm;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
 import dev.affinity.backend.ConnectionLease;
@@ -11,13 +13,24 @@ import dev.affinity.strategy.AffinityStrategy;
 import dev.affinity.strategy.CookieAffinity;
 import dev.affinity.strategy.CookieKey;
 import dev.affinity.strategy.CookieKeys;
+import dev.affinity.strategy.JwtAffinity;
+import dev.affinity.strategy.JwtAffinity.InvalidTokenPolicy;
+import dev.affinity.strategy.JwtAlgorithm;
+import dev.affinity.strategy.RendezvousHash;
+import dev.affinity.strategy.TokenSource;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PublicKey;
+import java.security.interfaces.RSAPrivateKey;
+import java.security.interfaces.RSAPublicKey;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -95,6 +108,85 @@ class ReadmeQuickStartTest {
     // cookie:end
     // spotless:on
     return back;
+  }
+
+  @SuppressWarnings("unused")
+  static RoutingDecision jwtQuickStart(
+      BackendGroup group, CookieAffinity cookies, PublicKey issuerPublicKey, String token) {
+    // spotless:off
+    // jwt:begin
+    JwtAffinity tokens = JwtAffinity.builder(JwtAlgorithm.RS256, issuerPublicKey)
+        .issuer("https://auth.example.com")
+        .audience("chat")
+        .sources(TokenSource.authorizationBearer(),   // clients that can set headers
+                 TokenSource.webSocketProtocol())     // browsers: a "bearer.<token>" subprotocol
+        .claims("tenant", "sub")                      // same tenant and user, same backend
+        .invalidToken(InvalidTokenPolicy.REJECT)      // a bad token gets 401
+        .build();
+
+    Router router = Router.builder(group)
+        .strategy(AffinityStrategy.cookie(cookies))   // 1. returning clients
+        .strategy(AffinityStrategy.jwt(tokens))       // 2. the user's backend
+        .fallback(AffinityStrategy.sourceIp())        // 3. everyone else
+        .build();
+
+    // In the browser: new WebSocket(url, ["chat.v2", "bearer." + token])
+    RoutingDecision decision = router.select(RoutingRequest.builder()
+        .remoteAddress("203.0.113.7", 43512)
+        .header("Sec-WebSocket-Protocol", "chat.v2, bearer." + token)
+        .build());
+    System.out.println(decision.explanation());
+    // jwt:end
+    // spotless:on
+    return decision;
+  }
+
+  @Test
+  void jwtQuickStart_routesByTheVerifiedClaims() throws Exception {
+    BackendGroup group =
+        BackendGroup.of(Backend.of("ws-1", "10.0.0.1", 8080), Backend.of("ws-2", "10.0.0.2", 8080));
+    CookieAffinity cookies =
+        CookieAffinity.builder(CookieKeys.of(CookieKey.of(1, new byte[32]))).build();
+    KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+    generator.initialize(2048);
+    KeyPair issuer = generator.generateKeyPair();
+    String token =
+        JWT.create()
+            .withIssuer("https://auth.example.com")
+            .withAudience("chat")
+            .withSubject("alice")
+            .withClaim("tenant", "acme")
+            .withExpiresAt(Instant.now().plus(Duration.ofHours(1)))
+            .sign(
+                Algorithm.RSA256(
+                    (RSAPublicKey) issuer.getPublic(), (RSAPrivateKey) issuer.getPrivate()));
+    PrintStream out = System.out;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    RoutingDecision decision;
+    System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      decision = jwtQuickStart(group, cookies, issuer.getPublic(), token);
+    } finally {
+      System.setOut(out);
+    }
+    String key = "4:acme5:alice";
+    String owner = RendezvousHash.owner(key, List.of("ws-1", "ws-2"));
+    assertThat(owner).as("the README shows this output").isEqualTo("ws-2");
+    assertThat(Long.toHexString(RendezvousHash.keyHash(key))).isEqualTo("101bfb36");
+    assertThat(decision.backend().id()).isEqualTo(owner);
+    assertThat(captured.toString(StandardCharsets.UTF_8))
+        .isEqualTo(
+            "cookie abstained: no affinity cookie; jwt chose "
+                + owner
+                + " (AFFINITY_HIT): owner of the key; key JWT claims tenant+sub (hash "
+                + Long.toHexString(RendezvousHash.keyHash(key))
+                + "); sets cookie AFFINITY"
+                + System.lineSeparator());
+  }
+
+  @Test
+  void readme_showsExactlyTheJwtCode() throws IOException {
+    assertReadmeBlock("jwt");
   }
 
   @Test

@@ -12,7 +12,6 @@ import java.security.interfaces.RSAPublicKey;
 import java.security.spec.X509EncodedKeySpec;
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.Arrays;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -358,10 +357,7 @@ public final class JwtAffinity {
     public Builder claims(String... claims) {
       List<String> list = nonEmpty("claims", claims);
       check(
-          list.stream().distinct().count() == list.size(),
-          "claims",
-          list,
-          "each claim named once");
+          list.stream().distinct().count() == list.size(), "claims", list, "each claim named once");
       this.claims = ImmutableList.copyOf(list);
       this.backendClaim = null;
       return this;
@@ -382,7 +378,9 @@ public final class JwtAffinity {
       return this;
     }
 
-    /** What to do when a token is present but invalid; default {@link InvalidTokenPolicy#REJECT}. */
+    /**
+     * What to do when a token is present but invalid; default {@link InvalidTokenPolicy#REJECT}.
+     */
     public Builder invalidToken(InvalidTokenPolicy policy) {
       this.policy = requireNonNull(policy, "policy");
       return this;
@@ -429,7 +427,7 @@ public final class JwtAffinity {
       check(values.length > 0, field, "[]", "at least one value");
       for (String v : values) {
         requireNonNull(v, field + "[]");
-        check(!v.isEmpty(), field, Arrays.toString(values), "non-empty values");
+        check(!v.isEmpty(), field, "''", "non-empty values");
       }
       return List.of(values);
     }

@@ -1,8 +1,8 @@
 package dev.affinity.strategy;
 
 /**
- * The JWS algorithms {@linkplain JwtAffinity JWT affinity} verifies with. There is no {@code
- * none}: a token must be signed with exactly the configured algorithm.
+ * The JWS algorithms {@linkplain JwtAffinity JWT affinity} verifies with. There is no {@code none}:
+ * a token must be signed with exactly the configured algorithm.
  */
 public enum JwtAlgorithm {
   /** HMAC with SHA-256; a shared secret of at least 32 bytes. */

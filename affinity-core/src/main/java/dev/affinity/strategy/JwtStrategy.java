@@ -13,6 +13,7 @@ import com.auth0.jwt.exceptions.TokenExpiredException;
 import com.auth0.jwt.interfaces.Claim;
 import com.auth0.jwt.interfaces.DecodedJWT;
 import com.auth0.jwt.interfaces.Verification;
+import com.google.common.base.Utf8;
 import com.google.common.cache.Cache;
 import com.google.common.cache.CacheBuilder;
 import dev.affinity.Outcome;
@@ -49,7 +50,8 @@ final class JwtStrategy implements AffinityStrategy {
   private static final Verified WRONG_ISSUER = Verified.failure("wrong issuer");
   private static final Verified WRONG_AUDIENCE = Verified.failure("wrong audience");
   private static final Verified NO_EXPIRY = Verified.failure("no exp claim");
-  private static final Verified BAD_CLAIM = Verified.failure("a routing claim is not a string or number");
+  private static final Verified BAD_CLAIM =
+      Verified.failure("a routing claim is not a string or number");
   private static final Verified INVALID = Verified.failure("rejected by the verifier");
 
   private final JwtAffinity config;
@@ -97,7 +99,8 @@ final class JwtStrategy implements AffinityStrategy {
     if (backendClaim != null) {
       v = v.withClaimPresence(backendClaim);
     }
-    // build(Clock) lives on the implementation type; java-jwt documents this cast for custom clocks.
+    // build(Clock) lives on the implementation type; java-jwt documents this cast for custom
+    // clocks.
     this.verifier = ((JWTVerifier.BaseVerification) v).build(clock.withZone(ZoneOffset.UTC));
     this.rendezvous = new RendezvousStrategy(NAME, new ClaimKey());
   }
@@ -163,6 +166,17 @@ final class JwtStrategy implements AffinityStrategy {
         m, Outcome.AFFINITY_HIT, m.state() == BackendState.DRAINING ? PINNED_DRAINING : PINNED);
   }
 
+  /** The verified claims, for selective re-homing; none in pinned mode. */
+  @Override
+  public @Nullable RoutingKey routingKey() {
+    return backendClaim == null ? rendezvous.key() : null;
+  }
+
+  @Override
+  public @Nullable Member ownerOf(long keyHash, Membership membership) {
+    return backendClaim == null ? rendezvous.ownerOf(keyHash, membership) : null;
+  }
+
   @Override
   public List<Member> failoverCandidates(
       RoutingRequest request, Membership membership, Member chosen, int limit) {
@@ -225,7 +239,7 @@ final class JwtStrategy implements AffinityStrategy {
         if (value == null) {
           return BAD_CLAIM;
         }
-        sb.append(value.length()).append(':').append(value);
+        sb.append(Utf8.encodedLength(value)).append(':').append(value);
       }
       key = sb.toString();
     }
