@@ -171,12 +171,6 @@ final class CookieStrategy implements AffinityStrategy {
     return config.setCookie(encode(flags, nowSeconds, tag), request);
   }
 
-  @Override
-  public List<Member> failoverCandidates(
-      RoutingRequest request, Membership membership, Member chosen, int limit) {
-    return Candidates.leastLoaded(membership, chosen, limit);
-  }
-
   private @Nullable String presented(RoutingRequest request) {
     String v = request.cookie(config.name());
     if (v == null || v.isEmpty()) {
