@@ -1,0 +1,633 @@
+package dev.affinity.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.affinity.Router;
+import dev.affinity.RoutingRequest;
+import dev.affinity.backend.Backend;
+import dev.affinity.backend.BackendGroup;
+import dev.affinity.backend.Membership;
+import dev.affinity.client.ClientAddressResolver;
+import dev.affinity.client.ForwardedHeader;
+import dev.affinity.metrics.RoutingListener;
+import dev.affinity.strategy.AffinityStrategy;
+import dev.affinity.strategy.RoutingKey;
+import dev.affinity.strategy.Selection;
+import io.netty.handler.codec.http.FullHttpRequest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The end-to-end scenarios every adapter must pass, written once. An adapter's test subclasses this
+ * and implements {@link #startProxy(Router, ProxySettings)}; JUnit runs every scenario against it:
+ *
+ * <pre>{@code
+ * class NettyAdapterTest extends AdapterScenarios {
+ *   @Override
+ *   protected ProxyHandle startProxy(Router router, ProxySettings settings) {
+ *     AffinityProxyServer server = ...; // bind 127.0.0.1:0, apply settings
+ *     return new ProxyHandle() {
+ *       public int port() { return server.port(); }
+ *       public void close() { server.close(); }
+ *     };
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>The contract the scenarios check (the behaviour of issue 4 and the design's "Adapters"):
+ *
+ * <ul>
+ *   <li>the proxy listens on 127.0.0.1 and routes every WebSocket upgrade with {@code router};
+ *   <li>REJECTED → 401, NO_BACKEND → 503, malformed → 400, oversized head → 431 (or 414 for the
+ *       request line, 400), every connect candidate failed → 502, a backend that accepts TCP and
+ *       never answers → 504 after {@link ProxySettings#handshakeTimeout()}; each with {@code
+ *       Connection: close}, then the connection is closed;
+ *   <li>the request head is forwarded unchanged with {@code X-Forwarded-For}, {@code
+ *       X-Forwarded-Proto} and {@code Forwarded} added; the backend's response is relayed (101 with
+ *       the decision's {@code Set-Cookie} added; anything else relayed and closed);
+ *   <li>the request head limits are at most 8 KiB of headers (so a 16 KiB header is oversized);
+ *   <li>connect failures are reported with {@link Router#reportConnectFailure} before the next
+ *       candidate is tried.
+ * </ul>
+ *
+ * <p>Backends are three {@link EchoBackend}s ({@code ws-1}..{@code ws-3}) started fresh for each
+ * scenario; a scenario builds its own router over {@link #group()}.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+public abstract class AdapterScenarios {
+  /** How long scenario waits last at most; generous because CI machines are loaded. */
+  protected static final Duration WAIT = Duration.ofSeconds(30);
+
+  private final List<EchoBackend> backends = new ArrayList<>();
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final List<Backend> connectFailures = new CopyOnWriteArrayList<>();
+  private BackendGroup group = BackendGroup.create();
+
+  /**
+   * Starts the adapter under test as a proxy on 127.0.0.1 (ephemeral port) that routes with {@code
+   * router} and applies {@code settings}. Called once or more per scenario; the scenario closes
+   * each handle.
+   *
+   * @throws Exception if the proxy cannot start (the scenario fails)
+   */
+  protected abstract ProxyHandle startProxy(Router router, ProxySettings settings) throws Exception;
+
+  @BeforeEach
+  void startBackends() {
+    List<Backend> members = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      EchoBackend b = EchoBackend.builder("ws-" + i).subprotocols("echo.v2", "echo.v1").start();
+      backends.add(b);
+      members.add(Backend.of(b.id(), "127.0.0.1", b.port()));
+    }
+    group = BackendGroup.of(members);
+  }
+
+  @AfterEach
+  void stopEverything() throws Exception {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      closeables.get(i).close();
+    }
+    for (EchoBackend b : backends) {
+      b.close();
+    }
+  }
+
+  /** The group over the three backends of this scenario. */
+  protected final BackendGroup group() {
+    return group;
+  }
+
+  /** The backend announcing {@code id}. */
+  protected final EchoBackend backend(String id) {
+    for (EchoBackend b : backends) {
+      if (b.id().equals(id)) {
+        return b;
+      }
+    }
+    throw new AssertionError("no backend " + id);
+  }
+
+  /** A router builder over {@link #group()} whose listener records connect failures. */
+  protected final dev.affinity.RouterBuilder router() {
+    return Router.builder(group)
+        .listener(
+            new RoutingListener() {
+              @Override
+              public void connectFailed(Backend backend, Throwable cause) {
+                connectFailures.add(backend);
+              }
+            });
+  }
+
+  /** Starts a proxy with {@link ProxySettings#DEFAULTS} and closes it after the scenario. */
+  protected final ProxyHandle proxy(Router router) throws Exception {
+    return proxy(router, ProxySettings.DEFAULTS);
+  }
+
+  /** Starts a proxy and closes it after the scenario. */
+  protected final ProxyHandle proxy(Router router, ProxySettings settings) throws Exception {
+    ProxyHandle p = startProxy(router, settings);
+    closeables.add(p);
+    return p;
+  }
+
+  /** A client closed after the scenario. */
+  protected final WsClient client(WsClient c) {
+    closeables.add(c);
+    return c;
+  }
+
+  /** A router over {@link #group()}, sticky by the trusted {@code X-Forwarded-For}. */
+  protected final Router xffRouter() {
+    return router().strategy(AffinityStrategy.sourceIp(xffResolver())).build();
+  }
+
+  private static ClientAddressResolver xffResolver() {
+    return ClientAddressResolver.builder()
+        .trustedProxies("127.0.0.1/32")
+        .forwardedHeader(ForwardedHeader.X_FORWARDED_FOR)
+        .build();
+  }
+
+  /** Which backend {@code router} picks for a client at {@code ip} behind the trusted proxy. */
+  protected static String expectedForXff(Router router, String ip) {
+    return router
+        .select(
+            RoutingRequest.builder()
+                .remoteAddress("127.0.0.1", 40000)
+                .path("/")
+                .header("X-Forwarded-For", ip)
+                .build())
+        .backend()
+        .id();
+  }
+
+  // ---------------------------------------------------------------- affinity
+
+  @Test
+  void ipHash_trustedXForwardedFor_eachClientLandsOnItsOwnerEveryTime() throws Exception {
+    Router router = xffRouter();
+    ProxyHandle proxy = proxy(router);
+    WsClient jdk = client(WsClient.jdk());
+    Set<String> seen = new HashSet<>();
+    for (int i = 1; i <= 12; i++) {
+      String ip = "203.0.113." + i;
+      String owner = expectedForXff(router, ip);
+      for (int round = 0; round < 2; round++) {
+        try (WsSession s =
+            jdk.connect(Handshake.to(proxy.port(), "/").header("X-Forwarded-For", ip))) {
+          assertThat(s.nextText())
+              .as("client %s round %d", ip, round)
+              .isEqualTo("backend:" + owner);
+          s.sendText("ping " + ip);
+          assertThat(s.nextText()).isEqualTo("ping " + ip);
+        }
+      }
+      seen.add(owner);
+    }
+    assertThat(seen).as("12 client IPs over 3 backends").hasSizeGreaterThan(1);
+  }
+
+  @Test
+  void handshake_isForwardedUnchanged_withForwardedHeadersAdded() throws Exception {
+    ProxyHandle proxy = proxy(router().strategy(AffinityStrategy.sourceIp()).build());
+    try (RawConnection c = RawConnection.open(proxy.port())) {
+      c.send(
+          RawConnection.upgradeRequest(
+              "/chat/room-7?token=abc&x=1",
+              "X-Custom: Keep-Me",
+              "Sec-WebSocket-Protocol: echo.v1, echo.v2",
+              "Sec-WebSocket-Extensions: x-made-up; p=1",
+              "X-Forwarded-For: 198.51.100.1"));
+      RawConnection.Response r = c.readResponseHead();
+      assertThat(r.status()).as(r.toString()).isEqualTo(101);
+      assertThat(r.header("Sec-WebSocket-Accept"))
+          .isEqualTo(EchoBackend.accept("dGhlIHNhbXBsZSBub25jZQ=="));
+      assertThat(r.header("Sec-WebSocket-Protocol")).isEqualTo("echo.v2");
+      String hello = c.readFrame().text();
+      FullHttpRequest seen = backend(hello.substring("backend:".length())).handshakes().get(0);
+      assertThat(seen.uri()).isEqualTo("/chat/room-7?token=abc&x=1");
+      assertThat(seen.headers().get("Host")).isEqualTo("127.0.0.1");
+      assertThat(seen.headers().get("X-Custom")).isEqualTo("Keep-Me");
+      assertThat(seen.headers().get("Sec-WebSocket-Key")).isEqualTo("dGhlIHNhbXBsZSBub25jZQ==");
+      assertThat(seen.headers().get("Sec-WebSocket-Version")).isEqualTo("13");
+      assertThat(seen.headers().get("Sec-WebSocket-Protocol")).isEqualTo("echo.v1, echo.v2");
+      assertThat(seen.headers().get("Sec-WebSocket-Extensions")).isEqualTo("x-made-up; p=1");
+      assertThat(String.join(",", seen.headers().getAll("X-Forwarded-For")).replace(" ", ""))
+          .isEqualTo("198.51.100.1,127.0.0.1");
+      assertThat(seen.headers().get("X-Forwarded-Proto")).isEqualTo("http");
+      assertThat(String.join(",", seen.headers().getAll("Forwarded"))).contains("for=127.0.0.1");
+    }
+  }
+
+  // ---------------------------------------------------------------- failures
+
+  @Test
+  void backendKilledMidSession_itsClientsClose_reconnectElsewhere_othersLoseNothing()
+      throws Exception {
+    Router router = xffRouter();
+    ProxyHandle proxy = proxy(router);
+    WsClient jdk = client(WsClient.jdk());
+    Map<String, List<String>> ipsByBackend = new HashMap<>();
+    for (int i = 1; ipsByBackend.values().stream().mapToInt(List::size).sum() < 9 && i < 250; i++) {
+      String ip = "198.51.100." + i;
+      List<String> ips =
+          ipsByBackend.computeIfAbsent(expectedForXff(router, ip), k -> new ArrayList<>());
+      if (ips.size() < 3) {
+        ips.add(ip);
+      }
+    }
+    assertThat(ipsByBackend).containsOnlyKeys("ws-1", "ws-2", "ws-3");
+    Map<String, WsSession> sessions = new HashMap<>();
+    for (List<String> ips : ipsByBackend.values()) {
+      for (String ip : ips) {
+        WsSession s = jdk.connect(Handshake.to(proxy.port(), "/").header("X-Forwarded-For", ip));
+        closeables.add(s);
+        s.nextText();
+        sessions.put(ip, s);
+      }
+    }
+    backend("ws-1").stop();
+
+    for (String ip : ipsByBackend.get("ws-1")) {
+      assertThat(sessions.get(ip).awaitClosed(WAIT))
+          .as("session of %s on ws-1 closed", ip)
+          .isTrue();
+    }
+    for (int round = 0; round < 20; round++) {
+      for (String owner : List.of("ws-2", "ws-3")) {
+        for (String ip : ipsByBackend.get(owner)) {
+          WsSession s = sessions.get(ip);
+          s.sendText(ip + "#" + round);
+          assertThat(s.nextText()).isEqualTo(ip + "#" + round);
+        }
+      }
+    }
+    String moved = ipsByBackend.get("ws-1").get(0);
+    try (WsSession again =
+        jdk.connect(Handshake.to(proxy.port(), "/").header("X-Forwarded-For", moved))) {
+      assertThat(again.nextText()).isIn("backend:ws-2", "backend:ws-3");
+    }
+    assertThat(connectFailures).extracting(Backend::id).contains("ws-1");
+  }
+
+  @Test
+  void connectFailure_isReported_andTheNextCandidateServes() throws Exception {
+    Router router =
+        router().strategy(AffinityStrategy.rendezvous(RoutingKey.header("X-User"))).build();
+    ProxyHandle proxy = proxy(router);
+    String user = userOwnedBy(router, "ws-2");
+    backend("ws-2").stop();
+    try (WsClient jetty = client(WsClient.jetty());
+        WsSession s = jetty.connect(Handshake.to(proxy.port(), "/").header("X-User", user))) {
+      assertThat(s.nextText()).isIn("backend:ws-1", "backend:ws-3");
+    }
+    assertThat(connectFailures).extracting(Backend::id).containsExactly("ws-2");
+  }
+
+  @Test
+  void everyCandidateDown_answers502() throws Exception {
+    ProxyHandle proxy = proxy(router().maxFailoverCandidates(2).build());
+    backends.forEach(EchoBackend::stop);
+    assertErrorAnswer(proxy, RawConnection.upgradeRequest("/"), 502);
+    assertThat(connectFailures).hasSize(3);
+  }
+
+  @Test
+  void noBackendUp_answers503() throws Exception {
+    ProxyHandle proxy = proxy(router().build());
+    group.markDown("ws-1");
+    group.markDown("ws-2");
+    group.markDown("ws-3");
+    assertErrorAnswer(proxy, RawConnection.upgradeRequest("/"), 503);
+  }
+
+  @Test
+  void rejectingStrategy_answers401() throws Exception {
+    AffinityStrategy rejectAll =
+        new AffinityStrategy() {
+          @Override
+          public Selection select(RoutingRequest request, Membership membership) {
+            return Selection.reject("no token");
+          }
+
+          @Override
+          public String name() {
+            return "reject-all";
+          }
+        };
+    ProxyHandle proxy = proxy(router().strategy(rejectAll).build());
+    assertErrorAnswer(proxy, RawConnection.upgradeRequest("/"), 401);
+    assertThat(backends).allSatisfy(b -> assertThat(b.handshakes()).isEmpty());
+  }
+
+  @Test
+  void backendThatNeverAnswers_answers504AfterTheHandshakeTimeout() throws Exception {
+    ProxyHandle proxy = proxy(router().build());
+    backends.forEach(b -> b.hang(true));
+    assertErrorAnswer(proxy, RawConnection.upgradeRequest("/"), 504);
+  }
+
+  @Test
+  void backend401_isRelayedAndClosed() throws Exception {
+    ProxyHandle proxy = proxy(router().build());
+    try (RawConnection c = RawConnection.open(proxy.port())) {
+      c.send(RawConnection.upgradeRequest("/status/401"));
+      RawConnection.Response r = c.readResponseHead();
+      assertThat(r.status()).isEqualTo(401);
+      assertThat(r.header("X-Backend")).startsWith("ws-");
+      assertThat(r.header("Connection")).isEqualToIgnoringCase("close");
+      assertThat(c.awaitClosed()).isTrue();
+    }
+    try (WsClient jdk = client(WsClient.jdk())) {
+      assertThatThrownBy(() -> jdk.connect(Handshake.to(proxy.port(), "/status/401")))
+          .isInstanceOfSatisfying(
+              HandshakeFailedException.class, e -> assertThat(e.status()).isEqualTo(401));
+    }
+  }
+
+  @Test
+  void fuzzedMalformedAndOversizedHandshakes_get4xx_andOthersAreUnaffected() throws Exception {
+    ProxyHandle proxy = proxy(router().build());
+    WsClient jetty = client(WsClient.jetty());
+    WsSession bystander = jetty.connect(Handshake.to(proxy.port(), "/"));
+    closeables.add(bystander);
+    bystander.nextText();
+    Random random = new Random(4);
+    List<String> cases = new ArrayList<>(HandshakeFuzz.fixedCases());
+    for (int i = 0; i < 150; i++) {
+      cases.add(HandshakeFuzz.mutate(random));
+    }
+    for (String request : cases) {
+      try (RawConnection c = RawConnection.open(proxy.port())) {
+        c.send(request);
+        RawConnection.Response r = c.readResponseHead();
+        assertThat(r.status())
+            .as("answer to %s", HandshakeFuzz.printable(request))
+            .isBetween(400, 499);
+        assertThat(r.header("Connection")).isEqualToIgnoringCase("close");
+        assertThat(c.awaitClosed()).isTrue();
+      }
+      bystander.sendText("still here");
+      assertThat(bystander.nextText()).isEqualTo("still here");
+    }
+    assertThat(proxy.escapedExceptions()).isEmpty();
+  }
+
+  // ---------------------------------------------------------------- pass-through
+
+  @Test
+  void subprotocolAndPermessageDeflate_negotiatedByTheBackend_passThrough() throws Exception {
+    ProxyHandle proxy = proxy(router().build());
+    WsClient jetty = client(WsClient.jetty());
+    String big = "compressible ".repeat(20_000);
+    try (WsSession s =
+        jetty.connect(
+            Handshake.to(proxy.port(), "/")
+                .subprotocols("echo.v1")
+                .extensions("permessage-deflate"))) {
+      assertThat(s.subprotocol()).isEqualTo("echo.v1");
+      assertThat(s.extensions()).contains("permessage-deflate");
+      assertThat(s.nextText()).startsWith("backend:");
+      s.sendText(big);
+      assertThat(s.nextText()).isEqualTo(big);
+    }
+    WsClient jdk = client(WsClient.jdk());
+    try (WsSession s =
+        jdk.connect(Handshake.to(proxy.port(), "/").subprotocols("nope", "echo.v2"))) {
+      assertThat(s.subprotocol()).isEqualTo("echo.v2");
+      assertThat(s.nextText()).startsWith("backend:");
+    }
+  }
+
+  @Test
+  void frameSentRightAfterThe101_reachesTheClient() throws Exception {
+    ProxyHandle proxy = proxy(router().build());
+    for (int i = 0; i < 5; i++) {
+      try (RawConnection c = RawConnection.open(proxy.port())) {
+        c.send(RawConnection.upgradeRequest("/burst"));
+        assertThat(c.readResponseHead().status()).isEqualTo(101);
+        RawConnection.Frame f = c.readFrame();
+        assertThat(f.opcode()).isEqualTo(1);
+        assertThat(f.text()).startsWith("backend:ws-");
+        c.sendText("after burst");
+        assertThat(c.readFrame().text()).isEqualTo("after burst");
+      }
+    }
+    try (WsSession s = client(WsClient.jdk()).connect(Handshake.to(proxy.port(), "/burst"))) {
+      assertThat(s.nextText()).startsWith("backend:ws-");
+    }
+  }
+
+  @Test
+  void oneMebibyteMessages_arriveIntactBothWays() throws Exception {
+    ProxyHandle proxy = proxy(router().build());
+    Random random = new Random(1);
+    byte[] binary = new byte[1 << 20];
+    random.nextBytes(binary);
+    StringBuilder text = new StringBuilder(1 << 20);
+    for (int i = 0; i < 1 << 20; i++) {
+      text.append((char) ('a' + random.nextInt(26)));
+    }
+    for (WsClient c : List.of(client(WsClient.jdk()), client(WsClient.jetty()))) {
+      try (WsSession s = c.connect(Handshake.to(proxy.port(), "/"))) {
+        s.nextText();
+        for (int i = 0; i < 3; i++) {
+          s.sendBinary(binary);
+          assertThat(s.nextBinary()).as("%s binary %d", c.name(), i).isEqualTo(binary);
+          s.sendText(text.toString());
+          assertThat(s.nextText()).as("%s text %d", c.name(), i).isEqualTo(text.toString());
+        }
+      }
+    }
+  }
+
+  @Test
+  void halfClose_byTheClient_stillDeliversTheBackendsLastBytes() throws Exception {
+    ProxyHandle proxy = proxy(router().build());
+    try (RawConnection c = RawConnection.open(proxy.port())) {
+      c.send(RawConnection.upgradeRequest("/"));
+      assertThat(c.readResponseHead().status()).isEqualTo(101);
+      c.readFrame();
+      c.sendText("last words");
+      c.shutdownOutput();
+      assertThat(c.readFrame().text()).isEqualTo("last words");
+      assertThat(c.awaitClosed()).isTrue();
+    }
+  }
+
+  @Test
+  void idleTunnel_isClosedAfterTheIdleTimeout() throws Exception {
+    ProxyHandle proxy =
+        proxy(router().build(), ProxySettings.DEFAULTS.withIdleTimeout(Duration.ofSeconds(1)));
+    try (WsSession s = client(WsClient.jdk()).connect(Handshake.to(proxy.port(), "/"))) {
+      s.nextText();
+      assertThat(s.awaitClosed(WAIT)).isTrue();
+    }
+    awaitTrue(
+        () -> group.liveConnections().values().stream().allMatch(n -> n == 0), "leases closed");
+  }
+
+  @Test
+  void leases_countOpenTunnels_andAreReleasedWhenEitherSideCloses() throws Exception {
+    ProxyHandle proxy = proxy(router().build());
+    WsClient jdk = client(WsClient.jdk());
+    List<WsSession> open = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      WsSession s = jdk.connect(Handshake.to(proxy.port(), "/"));
+      s.nextText();
+      open.add(s);
+    }
+    awaitTrue(() -> totalLive() == 6, "6 live leases, got " + group.liveConnections());
+    open.get(0).close();
+    open.get(1).close();
+    awaitTrue(() -> totalLive() == 4, "4 live leases after 2 client closes");
+    backends.forEach(EchoBackend::stop); // the backend side closes the rest
+    for (WsSession s : open) {
+      assertThat(s.awaitClosed(WAIT)).isTrue();
+    }
+    awaitTrue(() -> totalLive() == 0, "no live lease, got " + group.liveConnections());
+  }
+
+  private int totalLive() {
+    return group.liveConnections().values().stream().mapToInt(Integer::intValue).sum();
+  }
+
+  // ---------------------------------------------------------------- load and back-pressure
+
+  @Test
+  void thousandConcurrentConnections_eachEchoingHundredMessages_allCorrect() throws Exception {
+    ProxyHandle proxy = proxy(router().build());
+    WsClient jdk = client(WsClient.jdk());
+    int connections = 1000;
+    int messages = 100;
+    List<WsSession> sessions = new ArrayList<>();
+    ExecutorService pool = Executors.newFixedThreadPool(16); // bounds handshake concurrency too
+    try {
+      List<Future<WsSession>> opening = new ArrayList<>();
+      for (int i = 0; i < connections; i++) {
+        opening.add(
+            pool.submit(
+                () -> {
+                  WsSession s = jdk.connect(Handshake.to(proxy.port(), "/"));
+                  assertThat(s.nextText()).startsWith("backend:ws-");
+                  return s;
+                }));
+      }
+      for (Future<WsSession> f : opening) {
+        WsSession s = f.get(120, TimeUnit.SECONDS);
+        sessions.add(s);
+        closeables.add(s);
+      }
+      assertThat(totalLive()).isEqualTo(connections);
+      List<Future<?>> echoing = new ArrayList<>();
+      for (int i = 0; i < connections; i++) {
+        WsSession s = sessions.get(i);
+        String prefix = "c" + i + "-";
+        echoing.add(
+            pool.submit(
+                () -> {
+                  for (int m = 0; m < messages; m++) {
+                    s.sendText(prefix + m);
+                  }
+                  for (int m = 0; m < messages; m++) {
+                    assertThat(s.nextText()).isEqualTo(prefix + m);
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> f : echoing) {
+        f.get(120, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(group.liveConnections().values()).allSatisfy(n -> assertThat(n).isPositive());
+  }
+
+  /**
+   * A client that stops reading while the backend floods it. With back-pressure the proxy stops
+   * reading from the backend once its client-side buffer is full, so the backend's own channel
+   * stays unwritable: what it managed to send is bounded by the socket buffers of the three legs
+   * plus the proxy's write-buffer high water mark, far below the flood.
+   */
+  @Test
+  void clientThatStopsReading_doesNotMakeTheProxyBufferWithoutBound() throws Exception {
+    ProxyHandle proxy = proxy(router().build());
+    long flood = 512L * 1024 * 1024;
+    long bound = 64L * 1024 * 1024;
+    try (RawConnection c = RawConnection.open(proxy.port(), 64 * 1024)) {
+      c.send(RawConnection.upgradeRequest("/"));
+      assertThat(c.readResponseHead().status()).isEqualTo(101);
+      EchoBackend b = backend(c.readFrame().text().substring("backend:".length()));
+      c.sendText("flood:" + flood);
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (b.floodStalledNanos() < TimeUnit.SECONDS.toNanos(1)) {
+        assertThat(b.floodBytesSent()).as("bytes the backend got rid of").isLessThan(bound);
+        assertThat(System.nanoTime()).as("flood stalls within %s", WAIT).isLessThan(deadline);
+        Thread.sleep(20);
+      }
+      assertThat(b.floodBytesSent()).isLessThan(bound);
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** A value of {@code X-User} that {@code router} sends to {@code owner}. */
+  protected static String userOwnedBy(Router router, String owner) {
+    for (int i = 0; i < 10_000; i++) {
+      String user = "user-" + i;
+      RoutingRequest r =
+          RoutingRequest.builder()
+              .remoteAddress("127.0.0.1", 1)
+              .path("/")
+              .header("X-User", user)
+              .build();
+      if (router.select(r).backend().id().equals(owner)) {
+        return user;
+      }
+    }
+    throw new AssertionError("no user owned by " + owner);
+  }
+
+  /** Sends {@code request} raw and expects {@code status}, {@code Connection: close}, a close. */
+  protected static void assertErrorAnswer(ProxyHandle proxy, String request, int status) {
+    try (RawConnection c = RawConnection.open(proxy.port())) {
+      c.send(request);
+      RawConnection.Response r = c.readResponseHead();
+      assertThat(r.status()).as(r.statusLine()).isEqualTo(status);
+      assertThat(r.header("Connection")).isEqualToIgnoringCase("close");
+      assertThat(c.awaitClosed()).as("closed after %d", status).isTrue();
+    }
+  }
+
+  /** Polls {@code condition} every 20 ms for up to {@link #WAIT}. */
+  protected static void awaitTrue(BooleanSupplier condition, String what)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within " + WAIT + ": " + what);
+      }
+      Thread.sleep(20);
+    }
+  }
+}
