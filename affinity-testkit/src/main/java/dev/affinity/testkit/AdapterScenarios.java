@@ -221,7 +221,9 @@ public abstract class AdapterScenarios {
       assertThat(r.status()).as(r.toString()).isEqualTo(101);
       assertThat(r.header("Sec-WebSocket-Accept"))
           .isEqualTo(EchoBackend.accept("dGhlIHNhbXBsZSBub25jZQ=="));
-      assertThat(r.header("Sec-WebSocket-Protocol")).isEqualTo("echo.v2");
+      assertThat(r.header("Sec-WebSocket-Protocol"))
+          .as("client's first supported offer")
+          .isEqualTo("echo.v1");
       String hello = c.readFrame().text();
       FullHttpRequest seen = backend(hello.substring("backend:".length())).handshakes().get(0);
       assertThat(seen.uri()).isEqualTo("/chat/room-7?token=abc&x=1");

@@ -184,6 +184,7 @@ final class JdkWsClient implements WsClient {
       if (w != null) {
         w.abort();
       }
+      inbox.closed("closed locally");
     }
   }
 }

@@ -200,6 +200,7 @@ public final class JettyWsClient implements WsClient {
       if (s != null && s.isOpen()) {
         s.close(1000, "bye", Callback.NOOP);
       }
+      inbox.closed("closed locally");
     }
   }
 }

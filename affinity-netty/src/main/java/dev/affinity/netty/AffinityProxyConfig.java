@@ -1,0 +1,275 @@
+package dev.affinity.netty;
+
+import static dev.affinity.internal.Checks.check;
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+
+/**
+ * Settings of {@link AffinityProxyHandler} and {@link AffinityProxyServer}: timeouts, head limits,
+ * buffering, and what to do with requests that are not WebSocket upgrades. Immutable; every setting
+ * has a default (the {@code DEFAULT_*} constants), so {@code AffinityProxyConfig.builder().build()}
+ * is a working configuration.
+ *
+ * <pre>{@code
+ * AffinityProxyConfig config = AffinityProxyConfig.builder()
+ *     .connectTimeout(Duration.ofSeconds(2))
+ *     .idleTimeout(Duration.ofMinutes(10))
+ *     .nonWebSocket(NonWebSocketPolicy.PASS)
+ *     .build();
+ * }</pre>
+ */
+public final class AffinityProxyConfig {
+  /** How long a TCP connect to a backend may take: 5 seconds. */
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+
+  /** How long a backend may take to answer the forwarded handshake: 10 seconds. */
+  public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+
+  /** How long a tunnel may carry no bytes before both legs are closed: 5 minutes. */
+  public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(5);
+
+  /** The longest request or status line accepted: 4096 bytes. */
+  public static final int DEFAULT_MAX_INITIAL_LINE_LENGTH = 4096;
+
+  /** The most header bytes accepted in a request or a backend's response head: 8192. */
+  public static final int DEFAULT_MAX_HEADER_SIZE = 8192;
+
+  /** Write-buffer low water mark of each leg: 32 KiB. */
+  public static final int DEFAULT_LOW_WATER_MARK = 32 * 1024;
+
+  /** Write-buffer high water mark of each leg: 64 KiB. */
+  public static final int DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+
+  private final Duration connectTimeout;
+  private final Duration handshakeTimeout;
+  private final Duration idleTimeout;
+  private final int maxInitialLineLength;
+  private final int maxHeaderSize;
+  private final int lowWaterMark;
+  private final int highWaterMark;
+  private final NonWebSocketPolicy nonWebSocket;
+  private final boolean forwardedHeaders;
+  private final boolean decideOnly;
+
+  private AffinityProxyConfig(Builder b) {
+    this.connectTimeout = b.connectTimeout;
+    this.handshakeTimeout = b.handshakeTimeout;
+    this.idleTimeout = b.idleTimeout;
+    this.maxInitialLineLength = b.maxInitialLineLength;
+    this.maxHeaderSize = b.maxHeaderSize;
+    this.lowWaterMark = b.lowWaterMark;
+    this.highWaterMark = b.highWaterMark;
+    this.nonWebSocket = b.nonWebSocket;
+    this.forwardedHeaders = b.forwardedHeaders;
+    this.decideOnly = b.decideOnly;
+  }
+
+  /** The defaults. */
+  public static AffinityProxyConfig defaults() {
+    return builder().build();
+  }
+
+  /** Returns a builder with the defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** How long a TCP connect to one backend may take before the next candidate is tried. */
+  public Duration connectTimeout() {
+    return connectTimeout;
+  }
+
+  /** How long the backend may take to send its response head after the request was forwarded. */
+  public Duration handshakeTimeout() {
+    return handshakeTimeout;
+  }
+
+  /**
+   * How long a tunnel may be idle (no read and no completed write on a leg) before both legs are
+   * closed; {@link Duration#ZERO} disables it.
+   */
+  public Duration idleTimeout() {
+    return idleTimeout;
+  }
+
+  /** The longest request line (client) or status line (backend) accepted. */
+  public int maxInitialLineLength() {
+    return maxInitialLineLength;
+  }
+
+  /** The most header bytes accepted in a request head (client) or response head (backend). */
+  public int maxHeaderSize() {
+    return maxHeaderSize;
+  }
+
+  /** The write-buffer low water mark of both legs: reading resumes below it. */
+  public int lowWaterMark() {
+    return lowWaterMark;
+  }
+
+  /** The write-buffer high water mark of both legs: the other leg stops reading above it. */
+  public int highWaterMark() {
+    return highWaterMark;
+  }
+
+  /** What happens to requests that are not WebSocket upgrades. */
+  public NonWebSocketPolicy nonWebSocket() {
+    return nonWebSocket;
+  }
+
+  /** Whether {@code X-Forwarded-For}, {@code X-Forwarded-Proto} and {@code Forwarded} are added. */
+  public boolean forwardedHeaders() {
+    return forwardedHeaders;
+  }
+
+  /**
+   * Whether the handler only decides: it sets {@link AffinityProxyHandler#DECISION}, fires a {@link
+   * RoutingDecisionEvent}, passes the upgrade request on to the next handler and removes itself,
+   * without connecting anywhere.
+   */
+  public boolean decideOnly() {
+    return decideOnly;
+  }
+
+  @Override
+  public String toString() {
+    return "AffinityProxyConfig{connectTimeout="
+        + connectTimeout
+        + ", handshakeTimeout="
+        + handshakeTimeout
+        + ", idleTimeout="
+        + idleTimeout
+        + ", maxInitialLineLength="
+        + maxInitialLineLength
+        + ", maxHeaderSize="
+        + maxHeaderSize
+        + ", waterMarks="
+        + lowWaterMark
+        + ".."
+        + highWaterMark
+        + ", nonWebSocket="
+        + nonWebSocket
+        + ", forwardedHeaders="
+        + forwardedHeaders
+        + ", decideOnly="
+        + decideOnly
+        + "}";
+  }
+
+  /** Builds an {@link AffinityProxyConfig}; each setter validates its argument. */
+  public static final class Builder {
+    private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+    private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
+    private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+    private int maxInitialLineLength = DEFAULT_MAX_INITIAL_LINE_LENGTH;
+    private int maxHeaderSize = DEFAULT_MAX_HEADER_SIZE;
+    private int lowWaterMark = DEFAULT_LOW_WATER_MARK;
+    private int highWaterMark = DEFAULT_HIGH_WATER_MARK;
+    private NonWebSocketPolicy nonWebSocket = NonWebSocketPolicy.UPGRADE_REQUIRED;
+    private boolean forwardedHeaders = true;
+    private boolean decideOnly;
+
+    private Builder() {}
+
+    /**
+     * Sets the backend connect timeout.
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless between 1 ms and 1 hour
+     */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = positive("connectTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * Sets the backend handshake timeout.
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless between 1 ms and 1 hour
+     */
+    public Builder handshakeTimeout(Duration timeout) {
+      this.handshakeTimeout = positive("handshakeTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * Sets the tunnel idle timeout; {@link Duration#ZERO} disables it.
+     *
+     * @throws dev.affinity.AffinityConfigurationException if negative
+     */
+    public Builder idleTimeout(Duration timeout) {
+      requireNonNull(timeout, "idleTimeout");
+      check(!timeout.isNegative(), "idleTimeout", timeout, ">= 0");
+      this.idleTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Sets the longest accepted request or status line.
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless 256..65536
+     */
+    public Builder maxInitialLineLength(int bytes) {
+      check(bytes >= 256 && bytes <= 65536, "maxInitialLineLength", bytes, "256..65536");
+      this.maxInitialLineLength = bytes;
+      return this;
+    }
+
+    /**
+     * Sets the most accepted header bytes of a head.
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless 1024..1048576
+     */
+    public Builder maxHeaderSize(int bytes) {
+      check(bytes >= 1024 && bytes <= 1 << 20, "maxHeaderSize", bytes, "1024..1048576");
+      this.maxHeaderSize = bytes;
+      return this;
+    }
+
+    /**
+     * Sets the write-buffer water marks of both legs.
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless {@code 0 < low <= high}
+     */
+    public Builder writeBufferWaterMarks(int low, int high) {
+      check(low > 0, "lowWaterMark", low, "> 0");
+      check(high >= low, "highWaterMark", high, ">= lowWaterMark (" + low + ")");
+      this.lowWaterMark = low;
+      this.highWaterMark = high;
+      return this;
+    }
+
+    /** Sets what happens to requests that are not WebSocket upgrades; default 426. */
+    public Builder nonWebSocket(NonWebSocketPolicy policy) {
+      this.nonWebSocket = requireNonNull(policy, "nonWebSocket");
+      return this;
+    }
+
+    /** Whether to add {@code X-Forwarded-*} and {@code Forwarded}; default true. */
+    public Builder forwardedHeaders(boolean add) {
+      this.forwardedHeaders = add;
+      return this;
+    }
+
+    /** Whether to only decide and pass the request on; default false (decide and proxy). */
+    public Builder decideOnly(boolean decideOnly) {
+      this.decideOnly = decideOnly;
+      return this;
+    }
+
+    /** Builds the configuration. */
+    public AffinityProxyConfig build() {
+      return new AffinityProxyConfig(this);
+    }
+
+    private static Duration positive(String field, Duration d) {
+      requireNonNull(d, field);
+      check(
+          d.compareTo(Duration.ofMillis(1)) >= 0 && d.compareTo(Duration.ofHours(1)) <= 0,
+          field,
+          d,
+          "1ms..1h");
+      return d;
+    }
+  }
+}

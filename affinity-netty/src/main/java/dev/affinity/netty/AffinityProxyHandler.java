@@ -1,0 +1,246 @@
+package dev.affinity.netty;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.affinity.Router;
+import dev.affinity.RoutingDecision;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Turns a Netty HTTP server pipeline into a sticky WebSocket load balancer: handshake first, then
+ * tunnel, the way NGINX and HAProxy do it.
+ *
+ * <pre>{@code
+ * ch.pipeline()
+ *     .addLast(new HttpServerCodec())
+ *     .addLast(new AffinityProxyHandler(router, AffinityProxyConfig.defaults()));
+ * }</pre>
+ *
+ * <p>For each WebSocket upgrade request it:
+ *
+ * <ol>
+ *   <li>validates the request (GET, HTTP/1.1, {@code Upgrade: websocket}, {@code Connection:
+ *       upgrade}, one {@code Host}, a 16-byte {@code Sec-WebSocket-Key}, version 13) and stops
+ *       reading from the client;
+ *   <li>asks {@link Router#select}, stores the decision in {@link #DECISION} and fires a {@link
+ *       RoutingDecisionEvent}; REJECTED → 401, NO_BACKEND → 503;
+ *   <li>connects to the backend on the client's event loop, trying the decision's failover
+ *       candidates and reporting each failure with {@link Router#reportConnectFailure}; all failed
+ *       → 502;
+ *   <li>forwards the request head unchanged plus {@code X-Forwarded-For}, {@code X-Forwarded-Proto}
+ *       and {@code Forwarded}; no response head within the handshake timeout → 504;
+ *   <li>relays the backend's 101 adding the decision's {@code Set-Cookie}, or relays any other
+ *       answer and closes;
+ *   <li>after the 101 removes the HTTP codecs from both pipelines and relays bytes with
+ *       back-pressure, idle timeouts and half-close, until either side closes.
+ * </ol>
+ *
+ * <p>Malformed requests get 400, oversized heads 431 (headers) or 414 (request line), a wrong
+ * WebSocket version 426; every error answer carries {@code Connection: close} and the connection is
+ * closed. Requests that are not upgrades follow {@link AffinityProxyConfig#nonWebSocket()}. Place
+ * it after {@code HttpServerCodec} (an {@code HttpObjectAggregator} in between is fine), and after
+ * {@code HAProxyMessageDecoder} for the PROXY protocol. One instance per channel: the handler is
+ * stateful and not {@code @Sharable}.
+ */
+public final class AffinityProxyHandler extends ChannelInboundHandlerAdapter {
+  /** The routing decision of the client channel's WebSocket handshake. */
+  public static final AttributeKey<RoutingDecision> DECISION =
+      AttributeKey.valueOf(AffinityProxyHandler.class, "decision");
+
+  /** The proxied connection of the client channel, from backend selection until closed. */
+  public static final AttributeKey<ProxiedConnection> CONNECTION =
+      AttributeKey.valueOf(AffinityProxyHandler.class, "connection");
+
+  private static final System.Logger LOG = System.getLogger(AffinityProxyHandler.class.getName());
+
+  private enum State {
+    /** Waiting for a request head. */
+    IDLE,
+    /** Passing a non-WebSocket request's content to the next handler. */
+    PASSING,
+    /** An upgrade is being routed or proxied; the request's (empty) content is dropped. */
+    ROUTED,
+    /** An error answer is on its way; everything is dropped. */
+    DONE
+  }
+
+  private final Router router;
+  private final AffinityProxyConfig config;
+  private State state = State.IDLE;
+  private @Nullable InetSocketAddress proxySource;
+  private @Nullable ProxyConnection connection;
+
+  /** A handler routing with {@code router}, configured by {@code config}. */
+  public AffinityProxyHandler(Router router, AffinityProxyConfig config) {
+    this.router = requireNonNull(router, "router");
+    this.config = requireNonNull(config, "config");
+  }
+
+  /** A handler routing with {@code router} under {@link AffinityProxyConfig#defaults()}. */
+  public AffinityProxyHandler(Router router) {
+    this(router, AffinityProxyConfig.defaults());
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof HAProxyMessage) {
+      HAProxyMessage proxy = (HAProxyMessage) msg;
+      try {
+        if (proxy.sourceAddress() != null) {
+          proxySource = new InetSocketAddress(proxy.sourceAddress(), proxy.sourcePort());
+        }
+      } catch (IllegalArgumentException e) {
+        LOG.log(Level.DEBUG, "unusable PROXY source address on {0}", ctx.channel());
+      } finally {
+        proxy.release();
+      }
+      return;
+    }
+    switch (state) {
+      case PASSING:
+        if (msg instanceof LastHttpContent) {
+          state = State.IDLE;
+        }
+        ctx.fireChannelRead(msg);
+        return;
+      case ROUTED:
+        routedRead(msg);
+        return;
+      case DONE:
+        ReferenceCountUtil.release(msg);
+        return;
+      case IDLE:
+      default:
+        if (msg instanceof HttpRequest) {
+          request(ctx, (HttpRequest) msg);
+        } else {
+          ctx.fireChannelRead(msg); // not ours (no HTTP codec in front?)
+        }
+    }
+  }
+
+  private void routedRead(Object msg) {
+    boolean empty = msg instanceof HttpContent && !((HttpContent) msg).content().isReadable();
+    ReferenceCountUtil.release(msg);
+    if (!empty && connection != null) {
+      // RFC 6455 section 4.1: a client waits for the 101 before it sends anything.
+      LOG.log(Level.DEBUG, "client sent data before the handshake completed; closing");
+      connection.abort();
+    }
+  }
+
+  private void request(ChannelHandlerContext ctx, HttpRequest req) {
+    HandshakeCheck check = HandshakeCheck.of(req);
+    if (check.kind == HandshakeCheck.Kind.NOT_WEBSOCKET) {
+      switch (config.nonWebSocket()) {
+        case PASS:
+          state = req instanceof LastHttpContent ? State.IDLE : State.PASSING;
+          ctx.fireChannelRead(req);
+          return;
+        case NOT_FOUND:
+          fail(ctx, req, HttpResponseStatus.NOT_FOUND, "not found");
+          return;
+        case UPGRADE_REQUIRED:
+        default:
+          fail(ctx, req, HttpResponseStatus.UPGRADE_REQUIRED, "WebSocket upgrade required");
+          return;
+      }
+    }
+    if (check.kind == HandshakeCheck.Kind.BAD) {
+      fail(ctx, req, requireNonNull(check.status), check.reason);
+      return;
+    }
+    ctx.channel().config().setAutoRead(false); // one request per connection
+    state = State.ROUTED;
+    boolean secure = ctx.pipeline().get(SslHandler.class) != null;
+    RoutingDecision decision =
+        router.select(
+            new NettyRoutingRequest(req, ctx.channel().remoteAddress(), proxySource, secure));
+    ctx.channel().attr(DECISION).set(decision);
+    ctx.fireUserEventTriggered(new RoutingDecisionEvent(decision));
+    if (!ctx.channel().isActive()) {
+      ReferenceCountUtil.release(req);
+      return;
+    }
+    if (config.decideOnly()) {
+      state = State.IDLE;
+      ctx.channel().config().setAutoRead(true);
+      ctx.pipeline().remove(this);
+      ctx.fireChannelRead(req);
+      return;
+    }
+    if (!decision.hasBackend()) {
+      HttpResponseStatus status = HttpResponseStatus.valueOf(decision.httpStatus());
+      fail(
+          ctx,
+          req,
+          status,
+          status.code() == 401 ? "unauthorized" : "no backend available: " + decision.reason());
+      return;
+    }
+    HttpRequest head = req;
+    if (req instanceof FullHttpRequest) {
+      head = new DefaultHttpRequest(req.protocolVersion(), req.method(), req.uri(), req.headers());
+      ReferenceCountUtil.release(req);
+    }
+    if (config.forwardedHeaders()) {
+      ForwardedHeaders.add(head, ctx.channel().remoteAddress(), proxySource, secure);
+    }
+    ProxyConnection c = new ProxyConnection(ctx, router, config, decision, head);
+    connection = c;
+    ctx.channel().attr(CONNECTION).set(c);
+    c.start();
+  }
+
+  private void fail(
+      ChannelHandlerContext ctx, HttpRequest req, HttpResponseStatus status, String reason) {
+    ReferenceCountUtil.release(req);
+    state = State.DONE;
+    ctx.channel().config().setAutoRead(false);
+    LOG.log(Level.DEBUG, "answering {0} to {1}: {2}", status.code(), ctx.channel(), reason);
+    HttpErrors.send(ctx, status, reason);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (state == State.PASSING || (state == State.IDLE && ctx.pipeline().last() != this)) {
+      ctx.fireExceptionCaught(cause); // the next handler owns the exchange
+      return;
+    }
+    LOG.log(Level.DEBUG, "closing " + ctx.channel() + " after " + cause);
+    ProxyConnection c = connection;
+    if (c != null) {
+      c.abort();
+    } else {
+      ctx.close();
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    ProxyConnection c = connection;
+    if (c != null) {
+      c.clientInactive();
+    }
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public String toString() {
+    return "AffinityProxyHandler{" + state + ", " + config + "}";
+  }
+}

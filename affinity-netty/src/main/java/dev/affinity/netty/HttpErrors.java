@@ -1,0 +1,40 @@
+package dev.affinity.netty;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+
+/** Short plain-text error answers, always with {@code Connection: close} and a close after. */
+final class HttpErrors {
+  private HttpErrors() {}
+
+  static FullHttpResponse response(
+      ChannelHandlerContext ctx, HttpResponseStatus status, String reason) {
+    ByteBuf body = ByteBufUtil.writeUtf8(ctx.alloc(), status.code() + " " + reason + "\n");
+    FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+    res.headers()
+        .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
+        .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
+        .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    if (status.equals(HttpResponseStatus.UPGRADE_REQUIRED)) {
+      res.headers()
+          .set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET)
+          .set(HttpHeaderNames.SEC_WEBSOCKET_VERSION, "13");
+    }
+    return res;
+  }
+
+  /** Writes the answer through {@code ctx} (so through the HTTP encoder before it) and closes. */
+  static ChannelFuture send(ChannelHandlerContext ctx, HttpResponseStatus status, String reason) {
+    return ctx.writeAndFlush(response(ctx, status, reason))
+        .addListener(ChannelFutureListener.CLOSE);
+  }
+}

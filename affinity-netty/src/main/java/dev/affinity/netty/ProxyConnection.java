@@ -1,0 +1,472 @@
+package dev.affinity.netty;
+
+import dev.affinity.Router;
+import dev.affinity.RoutingDecision;
+import dev.affinity.SetCookie;
+import dev.affinity.backend.Backend;
+import dev.affinity.backend.ConnectionLease;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpContentCompressor;
+import io.netty.handler.codec.http.HttpContentDecompressor;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpObjectDecoder;
+import io.netty.handler.codec.http.HttpObjectEncoder;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.cookie.DefaultCookie;
+import io.netty.handler.codec.http.cookie.ServerCookieEncoder;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.lang.System.Logger.Level;
+import java.nio.channels.ClosedChannelException;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One proxied client connection: connect (with failover), forward the head, await the response
+ * head, then either relay a non-101 answer or rewire both pipelines into a byte tunnel. All state
+ * is touched on the client channel's event loop only (the backend channel shares it); the public
+ * close methods hop onto it.
+ */
+final class ProxyConnection implements ProxiedConnection {
+  private static final System.Logger LOG = System.getLogger(ProxyConnection.class.getName());
+  private static final String CODEC = "affinity-backend-codec";
+  private static final String HANDSHAKE = "affinity-backend-handshake";
+  private static final String RELAY = "affinity-relay";
+  private static final String IDLE = "affinity-idle";
+
+  private enum State {
+    CONNECTING,
+    HANDSHAKING,
+    RELAYING_RESPONSE,
+    TUNNEL,
+    CLOSED
+  }
+
+  private final ChannelHandlerContext clientCtx;
+  private final Channel client;
+  private final Router router;
+  private final AffinityProxyConfig config;
+  private final RoutingDecision decision;
+  private final HttpRequest head;
+  private int failovers;
+  private State state = State.CONNECTING;
+  private volatile Backend backend;
+  private volatile @Nullable Channel backendChannel;
+  private @Nullable ScheduledFuture<?> handshakeTimer;
+  private boolean clientInputShut;
+  private boolean backendInputShut;
+
+  ProxyConnection(
+      ChannelHandlerContext clientCtx,
+      Router router,
+      AffinityProxyConfig config,
+      RoutingDecision decision,
+      HttpRequest head) {
+    this.clientCtx = clientCtx;
+    this.client = clientCtx.channel();
+    this.router = router;
+    this.config = config;
+    this.decision = decision;
+    this.head = head;
+    this.backend = decision.backend();
+  }
+
+  void start() {
+    connect(decision.backend());
+  }
+
+  private void connect(Backend target) {
+    backend = target;
+    Bootstrap b =
+        new Bootstrap()
+            .group(client.eventLoop())
+            .channelFactory(Transports.socketChannelFactory(client))
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, millis(config.connectTimeout()))
+            .option(ChannelOption.TCP_NODELAY, true)
+            .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+            .option(
+                ChannelOption.WRITE_BUFFER_WATER_MARK,
+                new WriteBufferWaterMark(config.lowWaterMark(), config.highWaterMark()))
+            .handler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    ch.pipeline()
+                        .addLast(
+                            CODEC,
+                            new HttpClientCodec(
+                                config.maxInitialLineLength(), config.maxHeaderSize(), 8192))
+                        .addLast(HANDSHAKE, new BackendHandshake());
+                  }
+                });
+    ChannelFuture f = b.connect(target.socketAddress());
+    f.addListener((ChannelFutureListener) done -> connected(target, done));
+  }
+
+  private void connected(Backend target, ChannelFuture f) {
+    if (state == State.CLOSED) {
+      f.channel().close();
+      return;
+    }
+    if (!f.isSuccess()) {
+      router.reportConnectFailure(target, f.cause());
+      LOG.log(Level.DEBUG, "connect to {0} failed: {1}", target.id(), f.cause());
+      List<Backend> next = decision.failoverCandidates();
+      if (failovers < next.size()) {
+        connect(next.get(failovers++));
+      } else {
+        failClient(HttpResponseStatus.BAD_GATEWAY, "no backend reachable");
+      }
+      return;
+    }
+    Channel ch = f.channel();
+    backendChannel = ch;
+    ConnectionLease lease =
+        target.equals(decision.backend()) ? decision.openLease() : decision.openLease(target);
+    ch.closeFuture().addListener(closed -> backendClosed(lease));
+    state = State.HANDSHAKING;
+    ch.write(head);
+    ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    handshakeTimer =
+        client
+            .eventLoop()
+            .schedule(
+                this::handshakeTimedOut, millis(config.handshakeTimeout()), TimeUnit.MILLISECONDS);
+  }
+
+  private void handshakeTimedOut() {
+    if (state == State.HANDSHAKING) {
+      router.reportConnectFailure(
+          backend, new TimeoutException("no response head within " + config.handshakeTimeout()));
+      failClient(HttpResponseStatus.GATEWAY_TIMEOUT, "backend did not answer in time");
+    }
+  }
+
+  private void response(HttpResponse res) {
+    cancelTimer();
+    if (res.decoderResult().isFailure()) {
+      router.reportConnectFailure(backend, res.decoderResult().cause());
+      failClient(HttpResponseStatus.BAD_GATEWAY, "bad response from backend");
+      return;
+    }
+    if (res.status().code() == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
+      openTunnel(res);
+      return;
+    }
+    state = State.RELAYING_RESPONSE;
+    res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    clientCtx.write(res);
+  }
+
+  private void relayResponseContent(HttpContent content) {
+    boolean last = content instanceof LastHttpContent;
+    clientCtx.write(content);
+    if (last) {
+      state = State.CLOSED;
+      clientCtx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      Channel ch = backendChannel;
+      if (ch != null) {
+        ch.close();
+      }
+    }
+  }
+
+  private void openTunnel(HttpResponse res) {
+    Channel be = backendChannel;
+    if (be == null) {
+      return;
+    }
+    state = State.TUNNEL;
+    SetCookie cookie = decision.cookie();
+    if (cookie != null) {
+      res.headers()
+          .add(HttpHeaderNames.SET_COOKIE, ServerCookieEncoder.STRICT.encode(netty(cookie)));
+    }
+    clientCtx.write(res);
+    clientCtx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+
+    // Client leg: the relay replaces us first, so bytes the HTTP decoder still holds reach it.
+    ChannelPipeline cp = client.pipeline();
+    cp.replace(clientCtx.handler(), RELAY, new RelayHandler(this, be));
+    removeHttpHandlers(cp);
+    client
+        .config()
+        .setWriteBufferWaterMark(
+            new WriteBufferWaterMark(config.lowWaterMark(), config.highWaterMark()));
+    client.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+
+    // Backend leg: bytes that came in the same read as the 101 are forwarded by the codec's
+    // removal (or already came to us raw), and are written after the 101.
+    ChannelPipeline bp = be.pipeline();
+    bp.replace(HANDSHAKE, RELAY, new RelayHandler(this, client));
+    bp.remove(CODEC);
+    long idle = config.idleTimeout().toMillis();
+    if (idle > 0) {
+      cp.addBefore(RELAY, IDLE, new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
+      bp.addBefore(RELAY, IDLE, new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
+    }
+    client.flush();
+    client.config().setAutoRead(true);
+  }
+
+  private static void removeHttpHandlers(ChannelPipeline p) {
+    for (String name : p.names()) {
+      ChannelHandler h = p.get(name);
+      if (h instanceof HttpServerCodec
+          || h instanceof HttpObjectDecoder
+          || h instanceof HttpObjectEncoder
+          || h instanceof HttpObjectAggregator
+          || h instanceof HttpServerKeepAliveHandler
+          || h instanceof HttpServerExpectContinueHandler
+          || h instanceof HttpContentCompressor
+          || h instanceof HttpContentDecompressor) {
+        p.remove(h);
+      }
+    }
+  }
+
+  private static DefaultCookie netty(SetCookie c) {
+    DefaultCookie n = new DefaultCookie(c.name(), c.value());
+    n.setPath(c.path());
+    if (c.domain() != null) {
+      n.setDomain(c.domain());
+    }
+    if (c.maxAge() != null) {
+      n.setMaxAge(c.maxAge().getSeconds());
+    }
+    n.setSecure(c.secure());
+    n.setHttpOnly(c.httpOnly());
+    n.setSameSite(
+        io.netty.handler.codec.http.cookie.CookieHeaderNames.SameSite.valueOf(
+            c.sameSite().attributeValue()));
+    return n;
+  }
+
+  private void failClient(HttpResponseStatus status, String reason) {
+    state = State.CLOSED;
+    cancelTimer();
+    Channel be = backendChannel;
+    if (be != null) {
+      be.close();
+    }
+    if (client.isActive()) {
+      LOG.log(Level.DEBUG, "answering {0} to {1}: {2}", status.code(), client, reason);
+      HttpErrors.send(clientCtx, status, reason);
+    }
+  }
+
+  private void backendClosed(ConnectionLease lease) {
+    lease.close();
+    switch (state) {
+      case HANDSHAKING:
+        router.reportConnectFailure(backend, new ClosedChannelException());
+        failClient(HttpResponseStatus.BAD_GATEWAY, "backend closed before answering");
+        return;
+      case RELAYING_RESPONSE: // a response delimited by the close
+        state = State.CLOSED;
+        clientCtx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        return;
+      case TUNNEL:
+        close();
+        return;
+      default:
+    }
+  }
+
+  /** The client channel went inactive before the tunnel was set up. */
+  void clientInactive() {
+    if (state != State.TUNNEL && state != State.CLOSED) {
+      abort();
+    }
+  }
+
+  /** A leg's input ended: pass the half-close on, or close when both inputs ended. */
+  void inputShutdown(Channel leg) {
+    Channel be = backendChannel;
+    if (be == null || state != State.TUNNEL) {
+      abort();
+      return;
+    }
+    Channel peer;
+    if (leg == client) {
+      clientInputShut = true;
+      peer = be;
+    } else {
+      backendInputShut = true;
+      peer = client;
+    }
+    if (clientInputShut && backendInputShut) {
+      close();
+      return;
+    }
+    peer.writeAndFlush(Unpooled.EMPTY_BUFFER)
+        .addListener(
+            (ChannelFutureListener)
+                f -> {
+                  if (f.isSuccess() && peer instanceof DuplexChannel) {
+                    ((DuplexChannel) peer).shutdownOutput();
+                  } else {
+                    close();
+                  }
+                });
+  }
+
+  /** {@code leg} may read again: its peer drained below the low water mark. */
+  void resumeReading(Channel leg) {
+    if (state == State.TUNNEL && !(leg == client ? clientInputShut : backendInputShut)) {
+      leg.config().setAutoRead(true);
+    }
+  }
+
+  void failed(Channel leg, Throwable cause) {
+    LOG.log(Level.DEBUG, "closing tunnel after an error on {0}: {1}", leg, cause);
+    abort();
+  }
+
+  private void cancelTimer() {
+    ScheduledFuture<?> t = handshakeTimer;
+    if (t != null) {
+      t.cancel(false);
+      handshakeTimer = null;
+    }
+  }
+
+  @Override
+  public void close() {
+    if (!client.eventLoop().inEventLoop()) {
+      client.eventLoop().execute(this::close);
+      return;
+    }
+    if (state == State.CLOSED) {
+      return;
+    }
+    state = State.CLOSED;
+    cancelTimer();
+    flushAndClose(client);
+    flushAndClose(backendChannel);
+  }
+
+  private static void flushAndClose(@Nullable Channel ch) {
+    if (ch == null) {
+      return;
+    }
+    if (ch.isActive()) {
+      ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    } else {
+      ch.close();
+    }
+  }
+
+  @Override
+  public void abort() {
+    if (!client.eventLoop().inEventLoop()) {
+      client.eventLoop().execute(this::abort);
+      return;
+    }
+    state = State.CLOSED;
+    cancelTimer();
+    client.close();
+    Channel be = backendChannel;
+    if (be != null) {
+      be.close();
+    }
+  }
+
+  @Override
+  public RoutingDecision decision() {
+    return decision;
+  }
+
+  @Override
+  public Backend backend() {
+    return backend;
+  }
+
+  @Override
+  public Channel clientChannel() {
+    return client;
+  }
+
+  @Override
+  public @Nullable Channel backendChannel() {
+    return backendChannel;
+  }
+
+  @Override
+  public boolean isTunnelOpen() {
+    Channel be = backendChannel;
+    return be != null && be.isActive() && client.isActive() && be.pipeline().get(RELAY) != null;
+  }
+
+  @Override
+  public String toString() {
+    return "ProxiedConnection{" + client.remoteAddress() + " -> " + backend.id() + "}";
+  }
+
+  private static int millis(java.time.Duration d) {
+    return (int) Math.min(Integer.MAX_VALUE, d.toMillis());
+  }
+
+  /** The backend leg until the 101: reads the response head and what follows it. */
+  private final class BackendHandshake extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      switch (state) {
+        case HANDSHAKING:
+          if (msg instanceof HttpResponse) {
+            response((HttpResponse) msg);
+          } else {
+            ReferenceCountUtil.release(msg);
+          }
+          return;
+        case RELAYING_RESPONSE:
+          if (msg instanceof HttpContent) {
+            relayResponseContent((HttpContent) msg);
+          } else {
+            ReferenceCountUtil.release(msg);
+          }
+          return;
+        default:
+          ReferenceCountUtil.release(msg);
+      }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      if (state == State.RELAYING_RESPONSE) {
+        clientCtx.flush();
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      LOG.log(Level.DEBUG, "backend {0} failed during the handshake: {1}", backend.id(), cause);
+      ctx.close(); // backendClosed() answers the client
+    }
+  }
+}

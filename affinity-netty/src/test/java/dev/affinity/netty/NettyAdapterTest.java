@@ -1,0 +1,68 @@
+package dev.affinity.netty;
+
+import dev.affinity.Router;
+import dev.affinity.testkit.AdapterScenarios;
+import dev.affinity.testkit.ProxyHandle;
+import dev.affinity.testkit.ProxySettings;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Every shared adapter scenario against {@link AffinityProxyServer}, with PARANOID leak detection
+ * and a catcher at the end of each client pipeline recording exceptions that escape the handler.
+ */
+@ExtendWith(LeakCheck.class)
+class NettyAdapterTest extends AdapterScenarios {
+  @Override
+  protected ProxyHandle startProxy(Router router, ProxySettings settings) throws Exception {
+    List<Throwable> escaped = new CopyOnWriteArrayList<>();
+    AffinityProxyServer server =
+        AffinityProxyServer.builder(router)
+            .host("127.0.0.1")
+            .port(0)
+            .ioThreads(2)
+            .config(
+                AffinityProxyConfig.builder()
+                    .connectTimeout(settings.connectTimeout())
+                    .handshakeTimeout(settings.handshakeTimeout())
+                    .idleTimeout(settings.idleTimeout())
+                    .build())
+            .pipeline(p -> p.addLast("escape-catcher", new Catcher(escaped)))
+            .start();
+    return new ProxyHandle() {
+      @Override
+      public int port() {
+        return server.port();
+      }
+
+      @Override
+      public List<Throwable> escapedExceptions() {
+        return escaped;
+      }
+
+      @Override
+      public void close() {
+        server.close();
+      }
+    };
+  }
+
+  @ChannelHandler.Sharable
+  private static final class Catcher extends ChannelInboundHandlerAdapter {
+    private final List<Throwable> escaped;
+
+    Catcher(List<Throwable> escaped) {
+      this.escaped = escaped;
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      escaped.add(cause);
+      ctx.close();
+    }
+  }
+}

@@ -1,0 +1,35 @@
+package dev.affinity.netty;
+
+import io.netty.util.ResourceLeakDetector;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Netty's leak detector, recording every leak it reports so {@link LeakCheck} can fail the build.
+ * Installed with {@code
+ * -Dio.netty.customResourceLeakDetector=dev.affinity.netty.RecordingLeakDetector} (see this
+ * module's surefire configuration), so it is in place before the first buffer exists.
+ */
+public final class RecordingLeakDetector<T> extends ResourceLeakDetector<T> {
+  static final List<String> LEAKS = new CopyOnWriteArrayList<>();
+  static final AtomicInteger INSTANCES = new AtomicInteger();
+
+  /** Called reflectively by Netty's detector factory. */
+  public RecordingLeakDetector(Class<?> resourceType, int samplingInterval) {
+    super(resourceType, samplingInterval);
+    INSTANCES.incrementAndGet();
+  }
+
+  @Override
+  protected void reportTracedLeak(String resourceType, String records) {
+    LEAKS.add(resourceType + " leaked:" + records);
+    super.reportTracedLeak(resourceType, records);
+  }
+
+  @Override
+  protected void reportUntracedLeak(String resourceType) {
+    LEAKS.add(resourceType + " leaked (untraced)");
+    super.reportUntracedLeak(resourceType);
+  }
+}
