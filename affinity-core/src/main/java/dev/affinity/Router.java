@@ -167,22 +167,50 @@ public final class Router {
             abstentions,
             null);
     if (member != null) {
-      for (AffinityStrategy s : chain) {
-        SetCookie cookie;
-        try {
-          cookie = s.cookieFor(request, d);
-        } catch (RuntimeException e) {
-          listener.strategyFailed(s.name(), e);
-          continue;
-        }
-        if (cookie != null) {
-          d = d.withCookie(cookie);
-          break;
-        }
+      SetCookie cookie = cookieFor(request, d);
+      if (cookie != null) {
+        d = d.withCookie(cookie);
       }
     }
     listener.decisionMade(d);
     return d;
+  }
+
+  /** The first cookie a strategy of the chain wants set for {@code d}, or null. */
+  private @Nullable SetCookie cookieFor(RoutingRequest request, RoutingDecision d) {
+    for (AffinityStrategy s : chain) {
+      SetCookie cookie;
+      try {
+        cookie = s.cookieFor(request, d);
+      } catch (RuntimeException e) {
+        listener.strategyFailed(s.name(), e);
+        continue;
+      }
+      if (cookie != null) {
+        return cookie;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The cookie for a connection that went to {@code connected} after connecting to the decision's
+   * backend failed: the strategies see a router-made {@link Outcome#FAILOVER} to it.
+   */
+  @Nullable SetCookie cookieAfterConnectFailover(RoutingDecision decision, Member connected) {
+    RoutingDecision moved =
+        new RoutingDecision(
+            this,
+            decision.request(),
+            decision.membership(),
+            Outcome.FAILOVER,
+            connected,
+            null,
+            "connect failover",
+            null,
+            null,
+            null);
+    return cookieFor(decision.request(), moved);
   }
 
   List<Backend> failoverCandidates(

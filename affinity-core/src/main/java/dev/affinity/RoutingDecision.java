@@ -148,6 +148,22 @@ public final class RoutingDecision {
     return cookie;
   }
 
+  /**
+   * The cookie to set when the connection went to {@code connected}: {@link #cookie()} for {@link
+   * #backend()} itself; for a {@linkplain #failoverCandidates() failover candidate} taken after a
+   * connect failure, a cookie naming that candidate (so the client returns where it is connected,
+   * not to the backend that failed), or null when no strategy sets cookies. Adapters call this
+   * instead of {@link #cookie()} once they know where the connection went.
+   */
+  public @Nullable SetCookie cookieFor(Backend connected) {
+    requireNonNull(connected, "connected");
+    if (member == null || connected.id().equals(member.id())) {
+      return cookie;
+    }
+    Member m = membership.member(connected.id());
+    return m == null ? null : router.cookieAfterConnectFailover(this, m);
+  }
+
   /** The membership snapshot this decision was made under. */
   public Membership membership() {
     return membership;

@@ -401,7 +401,8 @@ public final class JwtAffinity {
     /**
      * How many verified tokens to remember, keyed by the exact token text, so a repeated token is
      * not verified again until it expires; 0 turns caching off. Default {@value
-     * JwtAffinity#DEFAULT_CACHE_SIZE}.
+     * JwtAffinity#DEFAULT_CACHE_SIZE}. Only verified tokens are cached, so the memory held is at
+     * most this many real tokens (each at most {@link #maxTokenLength} characters).
      *
      * @throws AffinityConfigurationException unless 0..10,000,000
      */

@@ -63,7 +63,7 @@ final class JwtStrategy implements AffinityStrategy {
   private final boolean reject;
   private final int maxLength;
   private final long leewayMillis;
-  private final @Nullable Cache<String, Verified> cache;
+  private final @Nullable Cache<TokenKey, Verified> cache;
   private final RendezvousStrategy rendezvous;
   private final LongAdder verifications = new LongAdder();
 
@@ -82,7 +82,7 @@ final class JwtStrategy implements AffinityStrategy {
             : CacheBuilder.newBuilder()
                 .maximumSize(config.cacheSize())
                 .concurrencyLevel(4)
-                .<String, Verified>build();
+                .<TokenKey, Verified>build();
     Verification v = JWT.require(algorithm(config)).acceptLeeway(config.leeway().getSeconds());
     if (!config.issuers().isEmpty()) {
       v = v.withIssuer(config.issuers().toArray(new String[0]));
@@ -198,14 +198,16 @@ final class JwtStrategy implements AffinityStrategy {
     if (token.length() > maxLength) {
       return OVERSIZED;
     }
-    Cache<String, Verified> c = cache;
+    Cache<TokenKey, Verified> c = cache;
+    TokenKey key = null;
     if (c != null) {
-      Verified hit = c.getIfPresent(token);
+      key = new TokenKey(token);
+      Verified hit = c.getIfPresent(key);
       if (hit != null) {
         if (nowMillis <= hit.expiresAtMillis + leewayMillis) {
           return hit;
         }
-        c.invalidate(token);
+        c.invalidate(key);
         return EXPIRED;
       }
     }
@@ -216,8 +218,8 @@ final class JwtStrategy implements AffinityStrategy {
     } catch (JWTVerificationException e) {
       return failure(e);
     }
-    if (c != null && v.failure == null) {
-      c.put(token, v);
+    if (c != null && key != null && v.failure == null) {
+      c.put(key, v);
     }
     return v;
   }
@@ -310,6 +312,44 @@ final class JwtStrategy implements AffinityStrategy {
   @Override
   public String toString() {
     return "AffinityStrategy.jwt(" + config + ")";
+  }
+
+  /**
+   * A cache key: the exact token, hashed over its last {@value #HASHED} characters only. A token's
+   * tail is its signature, so distinct tokens differ there; hashing a kilobyte of token on every
+   * lookup would cost more than the lookup. Only verified tokens are ever inserted, so a client
+   * cannot build long collision chains; equality still compares the whole token.
+   */
+  static final class TokenKey {
+    static final int HASHED = 32;
+    final String token;
+    private final int hash;
+
+    TokenKey(String token) {
+      this.token = token;
+      int n = token.length();
+      int h = 0;
+      for (int i = Math.max(0, n - HASHED); i < n; i++) {
+        h = 31 * h + token.charAt(i);
+      }
+      this.hash = h;
+    }
+
+    @Override
+    public boolean equals(@Nullable Object o) {
+      return o instanceof TokenKey && ((TokenKey) o).token.equals(token);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+
+    /** Never the token. */
+    @Override
+    public String toString() {
+      return "TokenKey{" + token.length() + " chars}";
+    }
   }
 
   /** A verified token's routing facts, or why it is invalid. */

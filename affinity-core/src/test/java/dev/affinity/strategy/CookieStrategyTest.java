@@ -388,6 +388,28 @@ class CookieStrategyTest {
   }
 
   @Test
+  void connectFailover_cookieNamesTheBackendActuallyConnected() {
+    Router router = router();
+    RoutingDecision d = first(router);
+    assertThat(d.cookieFor(d.backend())).isSameAs(d.cookie());
+    Backend other = d.failoverCandidates().get(0);
+    SetCookie moved = d.cookieFor(other);
+    assertThat(moved).isNotNull();
+    assertThat(moved.value()).isNotEqualTo(d.cookie().value());
+    assertThat(router.select(withCookie(moved.value())).backend()).isEqualTo(other);
+
+    // Also after a cookie hit, which sets no cookie of its own.
+    RoutingDecision hit = router.select(withCookie(d.cookie().value()));
+    assertThat(hit.cookie()).isNull();
+    Backend next = hit.failoverCandidates().get(0);
+    assertThat(router.select(withCookie(hit.cookieFor(next).value())).backend()).isEqualTo(next);
+
+    // Without a cookie strategy there is nothing to set.
+    RoutingDecision plain = Router.builder(group).build().select(fresh());
+    assertThat(plain.cookieFor(plain.failoverCandidates().get(0))).isNull();
+  }
+
+  @Test
   void headerAndQueryCarriers_areAccepted_cookieFirst() {
     Router router =
         router(config(CookieKeys.of(K1)).header("X-Affinity").queryParameter("affinity").build());

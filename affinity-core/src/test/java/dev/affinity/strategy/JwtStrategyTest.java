@@ -512,6 +512,23 @@ class JwtStrategyTest {
   }
 
   @Test
+  void cache_neverServesAVerifiedTokenForAnotherWithTheSameSignature() {
+    JwtStrategy s = (JwtStrategy) AffinityStrategy.jwt(hs256().build());
+    Router router =
+        Router.builder(group).strategy(s).fallback(AffinityStrategy.roundRobin()).build();
+    String good = token("alice");
+    assertThat(router.select(bearer(good)).outcome()).isEqualTo(Outcome.AFFINITY_HIT);
+    String[] p = good.split("\\.");
+    // Same signature (and so the same cache hash), another payload: must be verified, and fail.
+    String swapped = p[0] + "." + b64("{\"sub\":\"mallory\"}") + "." + p[2];
+    assertThat(new JwtStrategy.TokenKey(swapped).hashCode())
+        .isEqualTo(new JwtStrategy.TokenKey(good).hashCode());
+    assertThat(router.select(bearer(swapped)).reason()).isEqualTo("invalid token (bad signature)");
+    assertThat(router.select(bearer(good)).outcome()).isEqualTo(Outcome.AFFINITY_HIT);
+    assertThat(s.verifications()).isEqualTo(2);
+  }
+
+  @Test
   void cachedFailures_areNotRemembered_soAFixedClockCannotPoisonIt() {
     JwtStrategy s = (JwtStrategy) AffinityStrategy.jwt(hs256().build());
     String later =
