@@ -1,0 +1,457 @@
+package dev.affinity.jetty;
+
+import static dev.affinity.internal.Checks.check;
+import static java.util.Objects.requireNonNull;
+
+import dev.affinity.Router;
+import dev.affinity.RoutingDecision;
+import dev.affinity.SetCookie;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.eclipse.jetty.http.HttpCookie;
+import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A Jetty 12.1 {@link Handler.Wrapper} that routes WebSocket handshakes with a {@link Router} and
+ * tunnels them to the chosen backend; every other request goes to the wrapped handler.
+ *
+ * <pre>{@code
+ * AffinityHandler affinity = AffinityHandler.builder(router)
+ *     .tunnelIdleTimeout(Duration.ofMinutes(10))
+ *     .build();
+ * affinity.setHandler(myOtherHandler);   // optional: plain HTTP requests go here
+ * server.setHandler(affinity);
+ * }</pre>
+ *
+ * <p>For each WebSocket upgrade request it works the way NGINX and HAProxy do, <em>handshake first,
+ * then tunnel</em>:
+ *
+ * <ol>
+ *   <li>validates the request (GET over HTTP/1.1, {@code Upgrade: websocket}, {@code Connection:
+ *       upgrade}, a 16-byte {@code Sec-WebSocket-Key}, {@code Sec-WebSocket-Version: 13}, no body,
+ *       bounded head size): 400 when malformed, 426 for another version, 431 when too large;
+ *   <li>asks the router; {@link dev.affinity.Outcome#REJECTED} is answered 401 and {@link
+ *       dev.affinity.Outcome#NO_BACKEND} 503;
+ *   <li>connects to the backend without blocking, trying {@link
+ *       RoutingDecision#failoverCandidates()} in order when connecting or handshaking fails and
+ *       telling the router through {@link Router#reportConnectFailure}; 502 when all fail;
+ *   <li>forwards the request head unchanged, plus {@code X-Forwarded-For}, {@code
+ *       X-Forwarded-Proto} and {@code Forwarded};
+ *   <li>waits for the backend's response head; a 101 is relayed with the decision's affinity cookie
+ *       added next to the backend's own {@code Set-Cookie}s, anything else is relayed as it is and
+ *       the connection closed. The client never sees a 101 before the backend has sent one;
+ *   <li>takes over the client's connection and relays bytes both ways with one buffer in flight per
+ *       direction, half-close, close propagation and long idle timeouts on both legs.
+ * </ol>
+ *
+ * <p>The decision is stored in the request attribute {@link #DECISION_ATTRIBUTE} (read it with
+ * {@link #decision(Request)}). In {@link Mode#DECIDE_ONLY} the handler only decides, adds the
+ * cookie and calls the wrapped handler, so a WebSocket endpoint of your own serves the connection.
+ *
+ * <p>Needs an HTTP/1.1 connector; add {@code ProxyConnectionFactory} in front of it to receive the
+ * PROXY protocol (see {@link AffinityServer}). A built handler is immutable apart from the wrapped
+ * handler, and is thread-safe.
+ */
+public final class AffinityHandler extends Handler.Wrapper {
+  /** The request attribute holding the {@link RoutingDecision} of a WebSocket handshake. */
+  public static final String DECISION_ATTRIBUTE = "dev.affinity.jetty.decision";
+
+  /** Default {@link Builder#connectTimeout}: 5 seconds. */
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+
+  /** Default {@link Builder#handshakeTimeout}: 10 seconds. */
+  public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+
+  /**
+   * Default {@link Builder#tunnelIdleTimeout}: 1 hour, because Jetty's connector default of 30
+   * seconds would close quiet WebSockets.
+   */
+  public static final Duration DEFAULT_TUNNEL_IDLE_TIMEOUT = Duration.ofHours(1);
+
+  /** Default {@link Builder#bufferSize}: 16 KiB per direction while bytes flow. */
+  public static final int DEFAULT_BUFFER_SIZE = 16 * 1024;
+
+  /** Default {@link Builder#maxRequestHeadBytes}: 8 KiB, Jetty's own request header limit. */
+  public static final int DEFAULT_MAX_HEAD_BYTES = 8 * 1024;
+
+  /** Default {@link Builder#maxHeaderCount}: 100 header fields. */
+  public static final int DEFAULT_MAX_HEADER_COUNT = 100;
+
+  /** Default {@link Builder#maxErrorBodyBytes}: 64 KiB of a backend's non-101 response body. */
+  public static final int DEFAULT_MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+  /** What the handler does with a routed WebSocket handshake. */
+  public enum Mode {
+    /** Connect to the chosen backend, relay its handshake and tunnel the connection (default). */
+    PROXY,
+    /**
+     * Only decide: store the decision in {@link #DECISION_ATTRIBUTE}, add the affinity cookie to
+     * the response, and pass the request to the wrapped handler (your own WebSocket endpoint).
+     * Rejected and no-backend decisions are still answered 401 and 503. The wrapped handler owns
+     * the connection, so it takes a {@linkplain RoutingDecision#openLease() lease} if it wants the
+     * backend's live count to include it.
+     */
+    DECIDE_ONLY
+  }
+
+  private final Router router;
+  private final Mode mode;
+  private final Duration connectTimeout;
+  private final Duration handshakeTimeout;
+  private final Duration tunnelIdleTimeout;
+  private final int bufferSize;
+  private final int maxRequestHeadBytes;
+  private final int maxHeaderCount;
+  private final int maxResponseHeadBytes;
+  private final int maxErrorBodyBytes;
+  private final boolean forwardedHeaders;
+  private final @Nullable ClientConnector connector;
+  private final Set<LiveTunnel> tunnels = ConcurrentHashMap.newKeySet();
+  private @Nullable BackendConnector backends;
+
+  private AffinityHandler(Builder b) {
+    this.router = b.router;
+    this.mode = b.mode;
+    this.connectTimeout = b.connectTimeout;
+    this.handshakeTimeout = b.handshakeTimeout;
+    this.tunnelIdleTimeout = b.tunnelIdleTimeout;
+    this.bufferSize = b.bufferSize;
+    this.maxRequestHeadBytes = b.maxRequestHeadBytes;
+    this.maxHeaderCount = b.maxHeaderCount;
+    this.maxResponseHeadBytes = b.maxResponseHeadBytes;
+    this.maxErrorBodyBytes = b.maxErrorBodyBytes;
+    this.forwardedHeaders = b.forwardedHeaders;
+    if (mode == Mode.PROXY) {
+      ClientConnector c = new ClientConnector();
+      c.setConnectTimeout(connectTimeout);
+      c.setIdleTimeout(tunnelIdleTimeout);
+      c.setTCPNoDelay(true);
+      this.connector = c;
+      addBean(c, true);
+    } else {
+      this.connector = null;
+    }
+  }
+
+  /** Returns a builder for a handler that routes with {@code router}. */
+  public static Builder builder(Router router) {
+    return new Builder(requireNonNull(router, "router"));
+  }
+
+  /**
+   * The decision made for {@code request}, or null when the handler has not routed it (not a
+   * WebSocket handshake, or rejected as malformed).
+   */
+  public static @Nullable RoutingDecision decision(Request request) {
+    Object d = requireNonNull(request, "request").getAttribute(DECISION_ATTRIBUTE);
+    return d instanceof RoutingDecision ? (RoutingDecision) d : null;
+  }
+
+  @Override
+  protected void doStart() throws Exception {
+    ClientConnector c = connector;
+    if (c != null) {
+      // Share the server's threads, timers and buffers rather than starting a second set.
+      if (c.getExecutor() == null) {
+        c.setExecutor(getServer().getThreadPool());
+      }
+      if (c.getScheduler() == null) {
+        c.setScheduler(getServer().getScheduler());
+      }
+      if (c.getByteBufferPool() == null) {
+        c.setByteBufferPool(getServer().getByteBufferPool());
+      }
+      backends = new BackendConnector(this, c, getServer().getScheduler());
+    }
+    super.doStart();
+  }
+
+  @Override
+  protected void doStop() throws Exception {
+    for (LiveTunnel t : tunnels) {
+      t.close();
+    }
+    super.doStop();
+  }
+
+  @Override
+  public boolean handle(Request request, Response response, Callback callback) throws Exception {
+    if (!UpgradeRequests.isWebSocketUpgrade(request)) {
+      return super.handle(request, response, callback);
+    }
+    UpgradeRequests.Problem problem =
+        UpgradeRequests.validate(request, maxRequestHeadBytes, maxHeaderCount);
+    if (problem != null) {
+      Errors.respond(request, response, callback, problem.status(), problem.message());
+      return true;
+    }
+    JettyRoutingRequest view = new JettyRoutingRequest(request);
+    RoutingDecision decision = router.select(view);
+    request.setAttribute(DECISION_ATTRIBUTE, decision);
+    if (!decision.hasBackend()) {
+      Errors.respond(request, response, callback, decision.httpStatus(), decision.reason());
+      return true;
+    }
+    BackendConnector b = backends;
+    if (mode == Mode.DECIDE_ONLY || b == null) {
+      SetCookie cookie = decision.cookie();
+      if (cookie != null) {
+        Response.addCookie(response, toHttpCookie(cookie));
+      }
+      return super.handle(request, response, callback);
+    }
+    new ProxyExchange(this, b, request, response, callback, decision, view).start();
+    return true;
+  }
+
+  /**
+   * The tunnels open right now: a live, unmodifiable view. Closing one closes both its legs and its
+   * lease; use it to enforce a drain deadline or to move clients off a backend.
+   */
+  public java.util.Collection<Tunnel> tunnels() {
+    return Collections.unmodifiableSet(tunnels);
+  }
+
+  /** The router this handler asks. */
+  public Router router() {
+    return router;
+  }
+
+  /** The mode this handler runs in. */
+  public Mode mode() {
+    return mode;
+  }
+
+  static HttpCookie toHttpCookie(SetCookie c) {
+    HttpCookie.Builder b =
+        HttpCookie.build(c.name(), c.value())
+            .path(c.path())
+            .secure(c.secure())
+            .httpOnly(c.httpOnly())
+            .sameSite(HttpCookie.SameSite.from(c.sameSite().attributeValue()));
+    if (c.domain() != null) {
+      b.domain(c.domain());
+    }
+    Duration maxAge = c.maxAge();
+    if (maxAge != null) {
+      b.maxAge(maxAge.getSeconds());
+    }
+    return b.build();
+  }
+
+  void opened(LiveTunnel t) {
+    tunnels.add(t);
+  }
+
+  void closed(LiveTunnel t) {
+    tunnels.remove(t);
+  }
+
+  Duration connectTimeout() {
+    return connectTimeout;
+  }
+
+  Duration handshakeTimeout() {
+    return handshakeTimeout;
+  }
+
+  Duration tunnelIdleTimeout() {
+    return tunnelIdleTimeout;
+  }
+
+  int bufferSize() {
+    return bufferSize;
+  }
+
+  int maxResponseHeadBytes() {
+    return maxResponseHeadBytes;
+  }
+
+  int maxErrorBodyBytes() {
+    return maxErrorBodyBytes;
+  }
+
+  boolean forwardedHeaders() {
+    return forwardedHeaders;
+  }
+
+  @Override
+  public String toString() {
+    return "AffinityHandler{mode="
+        + mode
+        + ", router="
+        + router
+        + ", connectTimeout="
+        + connectTimeout
+        + ", handshakeTimeout="
+        + handshakeTimeout
+        + ", tunnelIdleTimeout="
+        + tunnelIdleTimeout
+        + ", tunnels="
+        + tunnels.size()
+        + "}";
+  }
+
+  /**
+   * Builds an {@link AffinityHandler}. Obtain one from {@link AffinityHandler#builder(Router)}.
+   *
+   * <p>Every setter validates its argument and throws {@link
+   * dev.affinity.AffinityConfigurationException} naming the field; defaults are the {@code
+   * DEFAULT_*} constants of {@link AffinityHandler}.
+   */
+  public static final class Builder {
+    private static final Duration MAX_TIMEOUT = Duration.ofDays(7);
+
+    private final Router router;
+    private Mode mode = Mode.PROXY;
+    private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+    private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
+    private Duration tunnelIdleTimeout = DEFAULT_TUNNEL_IDLE_TIMEOUT;
+    private int bufferSize = DEFAULT_BUFFER_SIZE;
+    private int maxRequestHeadBytes = DEFAULT_MAX_HEAD_BYTES;
+    private int maxHeaderCount = DEFAULT_MAX_HEADER_COUNT;
+    private int maxResponseHeadBytes = DEFAULT_MAX_HEAD_BYTES;
+    private int maxErrorBodyBytes = DEFAULT_MAX_ERROR_BODY_BYTES;
+    private boolean forwardedHeaders = true;
+
+    private Builder(Router router) {
+      this.router = router;
+    }
+
+    /** Proxy (default) or only decide; see {@link Mode}. */
+    public Builder mode(Mode mode) {
+      this.mode = requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /** Shorthand for {@code mode(Mode.DECIDE_ONLY)}. */
+    public Builder decideOnly() {
+      return mode(Mode.DECIDE_ONLY);
+    }
+
+    /**
+     * How long to wait for a TCP connection to one backend before trying the next.
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless between 1 ms and 7 days
+     */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = checkTimeout("connectTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * How long to wait, once connected, for a backend's complete response head (and, for a non-101
+     * answer, its body) before counting the attempt as failed and trying the next backend.
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless between 1 ms and 7 days
+     */
+    public Builder handshakeTimeout(Duration timeout) {
+      this.handshakeTimeout = checkTimeout("handshakeTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * How long a tunnel leg may see no bytes before both legs are closed. Set it above your
+     * WebSocket ping interval.
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless between 1 ms and 7 days
+     */
+    public Builder tunnelIdleTimeout(Duration timeout) {
+      this.tunnelIdleTimeout = checkTimeout("tunnelIdleTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * The size of the buffer each tunnel direction reads into; one buffer per direction is in
+     * flight at a time, and an idle tunnel holds none.
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless 1 KiB to 1 MiB
+     */
+    public Builder bufferSize(int bytes) {
+      check(bytes >= 1024 && bytes <= 1 << 20, "bufferSize", bytes, "1024..1048576");
+      this.bufferSize = bytes;
+      return this;
+    }
+
+    /**
+     * The largest request head (request line and header fields) accepted; larger ones get 431. The
+     * connector's own {@code HttpConfiguration.requestHeaderSize} applies first.
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless 256 bytes to 1 MiB
+     */
+    public Builder maxRequestHeadBytes(int bytes) {
+      check(bytes >= 256 && bytes <= 1 << 20, "maxRequestHeadBytes", bytes, "256..1048576");
+      this.maxRequestHeadBytes = bytes;
+      return this;
+    }
+
+    /**
+     * The most header fields a handshake may carry; more get 431.
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless 8 to 10000
+     */
+    public Builder maxHeaderCount(int count) {
+      check(count >= 8 && count <= 10_000, "maxHeaderCount", count, "8..10000");
+      this.maxHeaderCount = count;
+      return this;
+    }
+
+    /**
+     * The largest response head accepted from a backend; a larger one fails the attempt.
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless 256 bytes to 1 MiB
+     */
+    public Builder maxResponseHeadBytes(int bytes) {
+      check(bytes >= 256 && bytes <= 1 << 20, "maxResponseHeadBytes", bytes, "256..1048576");
+      this.maxResponseHeadBytes = bytes;
+      return this;
+    }
+
+    /**
+     * How much of a backend's non-101 response body is relayed to the client; the rest is dropped.
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless 0 to 16 MiB
+     */
+    public Builder maxErrorBodyBytes(int bytes) {
+      check(bytes >= 0 && bytes <= 16 << 20, "maxErrorBodyBytes", bytes, "0..16777216");
+      this.maxErrorBodyBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Whether to add {@code X-Forwarded-For}, {@code X-Forwarded-Proto} and {@code Forwarded} to
+     * the forwarded request (default true).
+     */
+    public Builder forwardedHeaders(boolean enabled) {
+      this.forwardedHeaders = enabled;
+      return this;
+    }
+
+    /** Returns a new handler; each call builds a fresh one. */
+    public AffinityHandler build() {
+      return new AffinityHandler(this);
+    }
+
+    private static Duration checkTimeout(String field, Duration timeout) {
+      requireNonNull(timeout, field);
+      check(
+          timeout.compareTo(Duration.ofMillis(1)) >= 0 && timeout.compareTo(MAX_TIMEOUT) <= 0,
+          field,
+          timeout,
+          "1ms..7d");
+      return timeout;
+    }
+
+    @Override
+    public String toString() {
+      return "AffinityHandler.Builder{mode=" + mode + "}";
+    }
+  }
+}

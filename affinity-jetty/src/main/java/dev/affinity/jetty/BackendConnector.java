@@ -1,0 +1,94 @@
+package dev.affinity.jetty;
+
+import com.google.common.net.InetAddresses;
+import dev.affinity.backend.Backend;
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.jetty.io.ClientConnectionFactory;
+import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.Transport;
+import org.eclipse.jetty.util.Promise;
+import org.eclipse.jetty.util.SocketAddressResolver;
+import org.eclipse.jetty.util.thread.Scheduler;
+
+/**
+ * Opens backend connections without blocking: IP literals are used as they are, host names are
+ * resolved on the executor (never on a selector thread), and the TCP connect runs on Jetty's {@link
+ * ClientConnector} selector with its connect timeout.
+ */
+final class BackendConnector {
+  private final AffinityHandler handler;
+  private final ClientConnector connector;
+  private final Scheduler scheduler;
+  private final SocketAddressResolver resolver;
+
+  BackendConnector(AffinityHandler handler, ClientConnector connector, Scheduler scheduler) {
+    this.handler = handler;
+    this.connector = connector;
+    this.scheduler = scheduler;
+    this.resolver =
+        new SocketAddressResolver.Async(
+            connector.getExecutor(), scheduler, handler.connectTimeout().toMillis());
+  }
+
+  /** Connects to {@code backend} for {@code exchange}; every failure ends in attemptFailed. */
+  void connect(Backend backend, ProxyExchange exchange) {
+    String host = backend.host();
+    if (InetAddresses.isInetAddress(host)) {
+      connect(
+          new InetSocketAddress(InetAddresses.forString(host), backend.port()), backend, exchange);
+      return;
+    }
+    resolver.resolve(
+        host,
+        backend.port(),
+        new HashMap<>(),
+        new Promise<List<InetSocketAddress>>() {
+          @Override
+          public void succeeded(List<InetSocketAddress> addresses) {
+            connect(addresses.get(0), backend, exchange);
+          }
+
+          @Override
+          public void failed(Throwable x) {
+            exchange.attemptFailed(backend, x);
+          }
+        });
+  }
+
+  private void connect(InetSocketAddress address, Backend backend, ProxyExchange exchange) {
+    Map<String, Object> context = new HashMap<>();
+    context.put(Transport.CONTEXT_KEY, Transport.TCP_IP);
+    context.put(
+        ClientConnectionFactory.CONTEXT_KEY,
+        (ClientConnectionFactory)
+            (endPoint, ctx) ->
+                new BackendConnection(
+                    endPoint,
+                    connector.getExecutor(),
+                    connector.getByteBufferPool(),
+                    scheduler,
+                    handler.bufferSize(),
+                    handler.maxResponseHeadBytes(),
+                    handler.maxErrorBodyBytes(),
+                    exchange,
+                    backend));
+    context.put(
+        ClientConnector.CONNECTION_PROMISE_CONTEXT_KEY,
+        new Promise<Connection>() {
+          @Override
+          public void succeeded(Connection connection) {
+            // BackendConnection.onOpen has taken over.
+          }
+
+          @Override
+          public void failed(Throwable x) {
+            exchange.attemptFailed(backend, x);
+          }
+        });
+    connector.connect(address, context);
+  }
+}

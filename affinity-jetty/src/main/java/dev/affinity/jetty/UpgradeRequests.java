@@ -1,0 +1,188 @@
+package dev.affinity.jetty;
+
+import com.google.common.io.BaseEncoding;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.http.HttpURI;
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.server.Request;
+import org.jspecify.annotations.Nullable;
+
+/** Recognising, validating and re-encoding WebSocket upgrade requests (RFC 6455 section 4.2.1). */
+final class UpgradeRequests {
+  private UpgradeRequests() {}
+
+  /** Why a handshake cannot be routed, as the status to answer. */
+  record Problem(int status, String message) {}
+
+  /** Whether the request asks to upgrade to WebSocket: an {@code Upgrade} token "websocket". */
+  static boolean isWebSocketUpgrade(Request request) {
+    return hasToken(request.getHeaders(), HttpHeader.UPGRADE, "websocket");
+  }
+
+  /**
+   * Checks an upgrade request; null when it may be routed. Messages name what is wrong and never
+   * echo header values.
+   */
+  static @Nullable Problem validate(Request request, int maxHeadBytes, int maxHeaderCount) {
+    HttpFields headers = request.getHeaders();
+    int count = 0;
+    long bytes = request.getMethod().length() + request.getHttpURI().asString().length() + 12L;
+    for (HttpField f : headers) {
+      count++;
+      bytes += f.getName().length() + (f.getValue() == null ? 0 : f.getValue().length()) + 4L;
+    }
+    if (count > maxHeaderCount) {
+      return new Problem(
+          HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE_431,
+          "too many header fields: " + count + " (limit " + maxHeaderCount + ")");
+    }
+    if (bytes > maxHeadBytes) {
+      return new Problem(
+          HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE_431,
+          "request head too large: " + bytes + " bytes (limit " + maxHeadBytes + ")");
+    }
+    if (request.getConnectionMetaData().getHttpVersion() != HttpVersion.HTTP_1_1) {
+      return bad("WebSocket upgrade needs HTTP/1.1");
+    }
+    if (!HttpMethod.GET.is(request.getMethod())) {
+      return bad("WebSocket upgrade needs GET, not " + printable(request.getMethod()));
+    }
+    if (!hasToken(headers, HttpHeader.CONNECTION, "upgrade")) {
+      return bad("missing Connection: upgrade");
+    }
+    List<String> keys = headers.getValuesList(HttpHeader.SEC_WEBSOCKET_KEY);
+    if (keys.size() != 1 || !isValidKey(keys.get(0))) {
+      return bad("Sec-WebSocket-Key must be one base64 value of 16 bytes");
+    }
+    List<String> versions = headers.getValuesList(HttpHeader.SEC_WEBSOCKET_VERSION);
+    if (versions.isEmpty()) {
+      return bad("missing Sec-WebSocket-Version");
+    }
+    if (versions.size() != 1 || !"13".equals(versions.get(0).trim())) {
+      return new Problem(HttpStatus.UPGRADE_REQUIRED_426, "unsupported Sec-WebSocket-Version");
+    }
+    if (headers.contains(HttpHeader.TRANSFER_ENCODING)
+        || headers.getLongField(HttpHeader.CONTENT_LENGTH) > 0) {
+      return bad("a WebSocket handshake has no body");
+    }
+    return null;
+  }
+
+  private static Problem bad(String message) {
+    return new Problem(HttpStatus.BAD_REQUEST_400, message);
+  }
+
+  private static boolean isValidKey(String key) {
+    String k = key.trim();
+    if (k.length() != 24) {
+      return false;
+    }
+    try {
+      return BaseEncoding.base64().decode(k).length == 16;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  private static String printable(String s) {
+    String cut = s.length() > 16 ? s.substring(0, 16) + "..." : s;
+    return cut.replaceAll("[^\\x21-\\x7e]", "?");
+  }
+
+  /** Whether a comma-separated header has {@code token}, case-insensitively, in any value. */
+  static boolean hasToken(HttpFields headers, HttpHeader header, String token) {
+    for (HttpField f : headers) {
+      if (f.getHeader() == header || header.is(f.getName())) {
+        String v = f.getValue();
+        if (v == null) {
+          continue;
+        }
+        for (String part : v.split(",", -1)) {
+          if (part.trim().equalsIgnoreCase(token)) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Encodes the request head to send to a backend: the request line and every header field as
+   * received, in order, except that {@code X-Forwarded-For} and {@code Forwarded} get this hop
+   * appended and {@code X-Forwarded-Proto} is replaced with the scheme the client used.
+   */
+  static ByteBuffer forwardedHead(
+      Request request,
+      InetSocketAddress peer,
+      @Nullable InetSocketAddress proxySource,
+      boolean forwarded) {
+    StringBuilder sb = new StringBuilder(512);
+    HttpURI uri = request.getHttpURI();
+    String target = uri.getPathQuery();
+    sb.append(request.getMethod())
+        .append(' ')
+        .append(target == null || target.isEmpty() ? "/" : target)
+        .append(" HTTP/1.1\r\n");
+    StringBuilder xff = null;
+    StringBuilder fwd = null;
+    for (HttpField f : request.getHeaders()) {
+      String name = f.getName();
+      String value = f.getValue() == null ? "" : f.getValue();
+      if (forwarded) {
+        if (HttpHeader.X_FORWARDED_FOR.is(name)) {
+          xff = join(xff, value);
+          continue;
+        }
+        if (HttpHeader.FORWARDED.is(name)) {
+          fwd = join(fwd, value);
+          continue;
+        }
+        if (HttpHeader.X_FORWARDED_PROTO.is(name)) {
+          continue;
+        }
+      }
+      sb.append(name).append(": ").append(value).append("\r\n");
+    }
+    if (forwarded) {
+      String proto = request.isSecure() ? "https" : "http";
+      if (proxySource != null) {
+        xff = join(xff, ip(proxySource));
+        fwd = join(fwd, "for=" + forwardedNode(proxySource) + ";proto=" + proto);
+      }
+      xff = join(xff, ip(peer));
+      fwd = join(fwd, "for=" + forwardedNode(peer) + ";proto=" + proto);
+      sb.append("X-Forwarded-For: ").append(xff).append("\r\n");
+      sb.append("X-Forwarded-Proto: ").append(proto).append("\r\n");
+      sb.append("Forwarded: ").append(fwd).append("\r\n");
+    }
+    sb.append("\r\n");
+    // Jetty's parser only admits visible ISO-8859-1 in fields, so this encoding is lossless.
+    return ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.ISO_8859_1)).asReadOnlyBuffer();
+  }
+
+  private static StringBuilder join(@Nullable StringBuilder sb, String value) {
+    if (sb == null) {
+      return new StringBuilder(value);
+    }
+    return sb.append(", ").append(value);
+  }
+
+  private static String ip(InetSocketAddress a) {
+    return a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
+  }
+
+  /** An RFC 7239 node: IPv6 literals are bracketed and quoted. */
+  private static String forwardedNode(InetSocketAddress a) {
+    String ip = ip(a);
+    return ip.indexOf(':') >= 0 ? "\"[" + ip + "]\"" : ip;
+  }
+}
