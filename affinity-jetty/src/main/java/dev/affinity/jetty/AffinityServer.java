@@ -26,8 +26,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Plain HTTP requests get 404 unless you give the handler a wrapped handler ({@code
  * handler.setHandler(...)}). Jetty's {@code Server} header is not sent. For anything more (TLS,
- * several connectors, your own thread pool) build the {@code Server} yourself and add the handler to
- * it: that is all this class does.
+ * several connectors, your own thread pool) build the {@code Server} yourself and add the handler
+ * to it: that is all this class does.
  */
 public final class AffinityServer implements AutoCloseable {
   private final Server server;
@@ -148,8 +148,8 @@ public final class AffinityServer implements AutoCloseable {
     }
 
     /**
-     * Whether clients connect through a load balancer that sends the PROXY protocol (v1 or v2).
-     * The decoded source is offered to the router, which honours it only from trusted proxies.
+     * Whether clients connect through a load balancer that sends the PROXY protocol (v1 or v2). The
+     * decoded source is offered to the router, which honours it only from trusted proxies.
      */
     public Builder proxyProtocol(boolean enabled) {
       this.proxyProtocol = enabled;

@@ -1,6 +1,7 @@
 package dev.affinity.jetty;
 
 import dev.affinity.backend.Backend;
+import dev.affinity.backend.CloseReason;
 import dev.affinity.backend.ConnectionLease;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -82,7 +83,7 @@ final class BackendConnection extends TunnelEnd implements HttpParser.ResponseHa
       if (!exchange.attach(this)) {
         done = true; // the client went away while we connected
       } else {
-        lease = exchange.decision().openLease(backend);
+        lease = exchange.decision().openLease(backend, this::closeFor);
         timeout =
             scheduler.schedule(
                 this::onHandshakeTimeout,
@@ -243,6 +244,21 @@ final class BackendConnection extends TunnelEnd implements HttpParser.ResponseHa
     }
   }
 
+  /**
+   * The lease's closer: drain deadlines, re-homing and maximum lifetimes end the connection here,
+   * on a lifecycle thread. A raw byte tunnel cannot tell frame boundaries, so it sends no close
+   * frame: both TCP connections close and the client reconnects.
+   */
+  private void closeFor(CloseReason reason) {
+    IOException cause = new ClosedByRouterException(reason);
+    LiveTunnel t = tunnel();
+    if (t != null) {
+      t.close(cause);
+    } else {
+      getEndPoint().close(cause); // mid-handshake: fails this attempt, so failover picks another
+    }
+  }
+
   @Nullable ByteBuffer takeLeftover() {
     ByteBuffer b = leftover;
     leftover = null;
@@ -303,6 +319,15 @@ final class BackendConnection extends TunnelEnd implements HttpParser.ResponseHa
   @Override
   public void badMessage(HttpException failure) {
     badMessage = failure;
+  }
+
+  /** Marks a close the router asked for, so that it is not reported as a backend failure. */
+  static final class ClosedByRouterException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    ClosedByRouterException(CloseReason reason) {
+      super("closed by the router: " + reason.phrase());
+    }
   }
 
   private enum Kind {

@@ -102,7 +102,9 @@ final class ProxyExchange {
     if (completed.get()) {
       return; // we closed it ourselves because the client left: not the backend's fault
     }
-    handler.router().reportConnectFailure(backend, cause);
+    if (!(cause instanceof BackendConnection.ClosedByRouterException)) {
+      handler.router().reportConnectFailure(backend, cause);
+    }
     if (LOG.isLoggable(Level.DEBUG)) {
       LOG.log(Level.DEBUG, "backend {0} failed for {1}: {2}", backend.id(), view, cause.toString());
     }
