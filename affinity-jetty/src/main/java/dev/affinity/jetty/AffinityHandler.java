@@ -183,7 +183,7 @@ public final class AffinityHandler extends Handler.Wrapper {
 
   @Override
   public boolean handle(Request request, Response response, Callback callback) throws Exception {
-    if (!UpgradeRequests.isWebSocketUpgrade(request)) {
+    if (!UpgradeRequests.isWebSocketAttempt(request)) {
       return super.handle(request, response, callback);
     }
     UpgradeRequests.Problem problem =

@@ -25,9 +25,10 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>Plain HTTP requests get 404 unless you give the handler a wrapped handler ({@code
- * handler.setHandler(...)}). Jetty's {@code Server} header is not sent. For anything more (TLS,
- * several connectors, your own thread pool) build the {@code Server} yourself and add the handler
- * to it: that is all this class does.
+ * handler.setHandler(...)}). Jetty's {@code Server} header is not sent, and every error answer
+ * (including Jetty's own for requests it cannot parse) carries {@code Connection: close}. For
+ * anything more (TLS, several connectors, your own thread pool) build the {@code Server} yourself
+ * and add the handler to it: that is all this class does.
  */
 public final class AffinityServer implements AutoCloseable {
   private final Server server;
@@ -48,6 +49,7 @@ public final class AffinityServer implements AutoCloseable {
     connector.setHost(b.host);
     connector.setPort(b.port);
     server.addConnector(connector);
+    server.setErrorHandler(new CloseOnErrorHandler());
     server.setHandler(handler);
   }
 

@@ -210,8 +210,7 @@ final class BackendConnection extends TunnelEnd implements HttpParser.ResponseHa
               ? finish(Kind.RELAY, null)
               : finish(
                   Kind.FAILED,
-                  new TimeoutException(
-                      "no response head within " + exchange.handshakeTimeout().toMillis() + " ms"));
+                  new HandshakeTimeoutException(exchange.handshakeTimeout().toMillis()));
     }
     deliver(result);
   }
@@ -319,6 +318,15 @@ final class BackendConnection extends TunnelEnd implements HttpParser.ResponseHa
   @Override
   public void badMessage(HttpException failure) {
     badMessage = failure;
+  }
+
+  /** The backend accepted the connection but sent no complete response head in time. */
+  static final class HandshakeTimeoutException extends TimeoutException {
+    private static final long serialVersionUID = 1L;
+
+    HandshakeTimeoutException(long millis) {
+      super("no response head within " + millis + " ms");
+    }
   }
 
   /** Marks a close the router asked for, so that it is not reported as a backend failure. */

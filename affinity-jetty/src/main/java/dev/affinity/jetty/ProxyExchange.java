@@ -114,12 +114,16 @@ final class ProxyExchange {
       return;
     }
     if (completed.compareAndSet(false, true)) {
+      // 504 when the last backend accepted the connection and then said nothing in time.
+      boolean timedOut = cause instanceof BackendConnection.HandshakeTimeoutException;
       Errors.respond(
           request,
           response,
           callback,
-          HttpStatus.BAD_GATEWAY_502,
-          "no backend completed the WebSocket handshake (" + attempts + " tried)");
+          timedOut ? HttpStatus.GATEWAY_TIMEOUT_504 : HttpStatus.BAD_GATEWAY_502,
+          timedOut
+              ? "no backend answered the WebSocket handshake in time (" + attempts + " tried)"
+              : "no backend completed the WebSocket handshake (" + attempts + " tried)");
     }
   }
 

@@ -22,9 +22,16 @@ final class UpgradeRequests {
   /** Why a handshake cannot be routed, as the status to answer. */
   record Problem(int status, String message) {}
 
-  /** Whether the request asks to upgrade to WebSocket: an {@code Upgrade} token "websocket". */
-  static boolean isWebSocketUpgrade(Request request) {
-    return hasToken(request.getHeaders(), HttpHeader.UPGRADE, "websocket");
+  /**
+   * Whether the request tries to open a WebSocket: an {@code Upgrade} token "websocket", or any
+   * {@code Sec-WebSocket-Key}/{@code -Version} field. A broken attempt (say, without {@code
+   * Upgrade}) is answered 400 here rather than passed on as if it were a plain request.
+   */
+  static boolean isWebSocketAttempt(Request request) {
+    HttpFields headers = request.getHeaders();
+    return headers.contains(HttpHeader.SEC_WEBSOCKET_KEY)
+        || headers.contains(HttpHeader.SEC_WEBSOCKET_VERSION)
+        || hasToken(headers, HttpHeader.UPGRADE, "websocket");
   }
 
   /**
@@ -54,6 +61,9 @@ final class UpgradeRequests {
     }
     if (!HttpMethod.GET.is(request.getMethod())) {
       return bad("WebSocket upgrade needs GET, not " + printable(request.getMethod()));
+    }
+    if (!hasToken(headers, HttpHeader.UPGRADE, "websocket")) {
+      return bad("missing Upgrade: websocket");
     }
     if (!hasToken(headers, HttpHeader.CONNECTION, "upgrade")) {
       return bad("missing Connection: upgrade");

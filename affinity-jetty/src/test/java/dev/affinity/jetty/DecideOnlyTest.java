@@ -11,10 +11,12 @@ import dev.affinity.strategy.CookieAffinity;
 import dev.affinity.strategy.CookieKey;
 import dev.affinity.strategy.CookieKeys;
 import dev.affinity.strategy.Selection;
+import dev.affinity.testkit.RawConnection;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
@@ -35,6 +37,7 @@ class DecideOnlyTest {
           Backend.of("ws-1", "127.0.0.1", 9),
           Backend.of("ws-2", "127.0.0.1", 9),
           Backend.of("ws-3", "127.0.0.1", 9));
+  private final AtomicInteger opened = new AtomicInteger();
   private Server server;
   private int port;
 
@@ -58,8 +61,9 @@ class DecideOnlyTest {
                 container.addMapping(
                     "/*",
                     (req, resp, cb) -> {
+                      opened.incrementAndGet();
                       RoutingDecision d = AffinityHandler.decision(req);
-                      return new JettyEchoServer.Echo(d == null ? "none" : d.backend().id());
+                      return new AnnouncingEcho(d == null ? "none" : d.backend().id());
                     })));
     server.setHandler(affinity);
     server.start();
@@ -78,20 +82,23 @@ class DecideOnlyTest {
     start(cookieRouter());
     String cookie;
     String first;
-    try (RawHandshake h = RawHandshake.open(port, "/chat")) {
-      assertThat(h.status).isEqualTo(101);
-      List<String> setCookies = h.headers("Set-Cookie");
+    try (RawConnection c = RawConnection.open(port)) {
+      RawConnection.Response r = c.send(RawConnection.upgradeRequest("/chat")).readResponseHead();
+      assertThat(r.status()).isEqualTo(101);
+      List<String> setCookies = r.headers("Set-Cookie");
       assertThat(setCookies).hasSize(1);
       assertThat(setCookies.get(0)).startsWith("AFFINITY=").contains("HttpOnly");
       cookie = setCookies.get(0).split(";")[0];
-      first = h.readSmallTextFrame();
+      first = c.readFrame().text();
     }
     assertThat(first).matches("backend:ws-[123]");
     for (int i = 0; i < 5; i++) {
-      try (RawHandshake h = RawHandshake.open(port, "/chat", "Cookie: " + cookie)) {
-        assertThat(h.status).isEqualTo(101);
-        assertThat(h.readSmallTextFrame()).isEqualTo(first);
-        assertThat(h.headers("Set-Cookie")).as("a returning client keeps its cookie").isEmpty();
+      try (RawConnection c = RawConnection.open(port)) {
+        RawConnection.Response r =
+            c.send(RawConnection.upgradeRequest("/chat", "Cookie: " + cookie)).readResponseHead();
+        assertThat(r.status()).isEqualTo(101);
+        assertThat(c.readFrame().text()).isEqualTo(first);
+        assertThat(r.headers("Set-Cookie")).as("a returning client keeps its cookie").isEmpty();
       }
     }
   }
@@ -101,9 +108,10 @@ class DecideOnlyTest {
     start(cookieRouter());
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < 6; i++) {
-      try (RawHandshake h = RawHandshake.open(port, "/chat")) {
-        assertThat(h.status).isEqualTo(101);
-        seen.add(h.readSmallTextFrame());
+      try (RawConnection c = RawConnection.open(port)) {
+        assertThat(c.send(RawConnection.upgradeRequest("/chat")).readResponseHead().status())
+            .isEqualTo(101);
+        seen.add(c.readFrame().text());
       }
     }
     assertThat(seen).containsExactlyInAnyOrder("backend:ws-1", "backend:ws-2", "backend:ws-3");
@@ -130,21 +138,26 @@ class DecideOnlyTest {
     group.markDown("ws-2");
     group.markDown("ws-3");
     start(Router.builder(group).strategy(rejecting).build());
-    try (RawHandshake h = RawHandshake.open(port, "/private")) {
-      assertThat(h.status).isEqualTo(401);
-      assertThat(h.headers("Connection")).contains("close");
+    for (String[] pathAndStatus : new String[][] {{"/private", "401"}, {"/public", "503"}}) {
+      try (RawConnection c = RawConnection.open(port)) {
+        RawConnection.Response r =
+            c.send(RawConnection.upgradeRequest(pathAndStatus[0])).readResponseHead();
+        assertThat(r.status()).isEqualTo(Integer.parseInt(pathAndStatus[1]));
+        assertThat(r.header("Connection")).isEqualToIgnoringCase("close");
+        assertThat(c.awaitClosed()).isTrue();
+      }
     }
-    try (RawHandshake h = RawHandshake.open(port, "/public")) {
-      assertThat(h.status).isEqualTo(503);
-    }
+    assertThat(opened.get()).as("the user's endpoint never ran").isZero();
   }
 
   @Test
   void decideOnly_plainRequestGoesToWrappedHandler() throws Exception {
     start(cookieRouter());
-    try (RawHandshake h =
-        RawHandshake.send(port, "GET /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")) {
-      assertThat(h.status).as("not a handshake: the wrapped handler answers").isEqualTo(404);
+    try (RawConnection c = RawConnection.open(port)) {
+      c.send("GET /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      assertThat(c.readResponseHead().status())
+          .as("not a handshake: the wrapped handler answers")
+          .isEqualTo(404);
     }
   }
 }

@@ -1,0 +1,272 @@
+package dev.affinity.jetty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.affinity.Router;
+import dev.affinity.RoutingRequest;
+import dev.affinity.backend.ConnectionLifecycle;
+import dev.affinity.client.ClientAddressResolver;
+import dev.affinity.client.ForwardedHeader;
+import dev.affinity.strategy.AffinityStrategy;
+import dev.affinity.testkit.AdapterScenarios;
+import dev.affinity.testkit.Handshake;
+import dev.affinity.testkit.ProxyHandle;
+import dev.affinity.testkit.ProxySettings;
+import dev.affinity.testkit.RawConnection;
+import dev.affinity.testkit.WsClient;
+import dev.affinity.testkit.WsSession;
+import io.netty.handler.codec.http.FullHttpRequest;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.eclipse.jetty.http.HttpException;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The shared adapter scenarios (affinity-testkit) run against {@link AffinityHandler} on a real
+ * Jetty server, plus the Jetty-specific ones below.
+ */
+class AffinityHandlerTest extends AdapterScenarios {
+  @Override
+  protected ProxyHandle startProxy(Router router, ProxySettings settings) throws Exception {
+    AffinityHandler handler =
+        AffinityHandler.builder(router)
+            .connectTimeout(settings.connectTimeout())
+            .handshakeTimeout(settings.handshakeTimeout())
+            .tunnelIdleTimeout(settings.idleTimeout())
+            .build();
+    return JettyProxy.start(handler);
+  }
+
+  // ---------------------------------------------------------------- Jetty-specific
+
+  private JettyProxy jettyProxy(AffinityHandler.Builder handler) throws Exception {
+    JettyProxy p = JettyProxy.start(handler.build());
+    register(p);
+    return p;
+  }
+
+  private final List<AutoCloseable> jettyCloseables = new ArrayList<>();
+
+  private void register(AutoCloseable c) {
+    jettyCloseables.add(c);
+  }
+
+  @AfterEach
+  void closeJettyProxies() throws Exception {
+    for (AutoCloseable c : jettyCloseables) {
+      c.close();
+    }
+  }
+
+  /** Jetty's connector idle timeout (30 s by default) must not apply once the tunnel is up. */
+  @Test
+  void connectorIdleTimeout_doesNotCloseAQuietTunnel() throws Exception {
+    JettyProxy p = jettyProxy(AffinityHandler.builder(router().build()));
+    ((ServerConnector) p.server.server().getConnectors()[0]).setIdleTimeout(200);
+    WsSession s = client(WsClient.jdk()).connect(Handshake.to(p.port(), "/"));
+    assertThat(s.nextText()).startsWith("backend:");
+    Thread.sleep(1_000); // five connector idle timeouts without a byte either way
+    s.sendText("still here");
+    assertThat(s.nextText()).isEqualTo("still here");
+    s.close();
+  }
+
+  @Test
+  void tunnels_listsLiveTunnels_andClosingOneEndsBothLegsAndItsLease() throws Exception {
+    JettyProxy p = jettyProxy(AffinityHandler.builder(router().build()));
+    WsClient jdk = client(WsClient.jdk());
+    WsSession a = jdk.connect(Handshake.to(p.port(), "/a"));
+    WsSession b = jdk.connect(Handshake.to(p.port(), "/b"));
+    String onA = a.nextText().substring("backend:".length());
+    b.nextText();
+    AffinityHandler h = p.server.handler();
+    assertThat(h.tunnels()).hasSize(2);
+    Tunnel ta =
+        h.tunnels().stream()
+            .filter(t -> t.decision().request().path().equals("/a"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(ta.backend().id()).isEqualTo(onA);
+    assertThat(ta.isOpen()).isTrue();
+    ta.close();
+    ta.close(); // idempotent
+    assertThat(a.awaitClosed(WAIT)).isTrue();
+    assertThat(ta.isOpen()).isFalse();
+    assertThat(h.tunnels()).hasSize(1);
+    awaitTrue(() -> totalLeases() == 1, "one lease left, got " + group().liveConnections());
+    b.sendText("unaffected");
+    assertThat(b.nextText()).isEqualTo("unaffected");
+  }
+
+  @Test
+  void lifecycleMaxLifetime_closesTheTunnelThroughItsLease() throws Exception {
+    JettyProxy p = jettyProxy(AffinityHandler.builder(router().build()));
+    try (ConnectionLifecycle lifecycle =
+        ConnectionLifecycle.builder(group())
+            .maxLifetime(Duration.ofMillis(300), Duration.ZERO)
+            .scanInterval(Duration.ofMillis(50))
+            .build()) {
+      WsSession s = client(WsClient.jdk()).connect(Handshake.to(p.port(), "/"));
+      assertThat(s.nextText()).startsWith("backend:");
+      assertThat(s.awaitClosed(WAIT)).isTrue();
+      awaitTrue(() -> p.server.handler().tunnels().isEmpty(), "tunnel closed");
+      awaitTrue(() -> totalLeases() == 0, "lease closed, got " + group().liveConnections());
+    }
+  }
+
+  /** Bytes a client pipelines right behind its handshake are delivered once the tunnel is up. */
+  @Test
+  void framePipelinedBehindTheHandshake_reachesTheBackend() throws Exception {
+    JettyProxy p = jettyProxy(AffinityHandler.builder(router().build()));
+    try (RawConnection c = RawConnection.open(p.port())) {
+      ByteArrayOutputStream both = new ByteArrayOutputStream();
+      both.writeBytes(RawConnection.upgradeRequest("/").getBytes(StandardCharsets.ISO_8859_1));
+      both.writeBytes(maskedText("early bird"));
+      c.send(both.toByteArray());
+      assertThat(c.readResponseHead().status()).isEqualTo(101);
+      assertThat(c.readFrame().text()).startsWith("backend:");
+      assertThat(c.readFrame().text()).isEqualTo("early bird");
+    }
+  }
+
+  @Test
+  void proxyProtocol_sourceAddressRoutes_andIsForwarded() throws Exception {
+    ClientAddressResolver resolver =
+        ClientAddressResolver.builder()
+            .trustedProxies("127.0.0.1/32")
+            .proxyProtocol(true)
+            .forwardedHeader(ForwardedHeader.X_FORWARDED_FOR)
+            .build();
+    dev.affinity.Router router = router().strategy(AffinityStrategy.sourceIp(resolver)).build();
+    AffinityServer server =
+        AffinityServer.builder(AffinityHandler.builder(router).build())
+            .host("127.0.0.1")
+            .proxyProtocol(true)
+            .build()
+            .start();
+    register(server);
+    for (String ip : new String[] {"203.0.113.9", "198.51.100.20", "192.0.2.33"}) {
+      String owner =
+          router
+              .select(
+                  RoutingRequest.builder()
+                      .remoteAddress("127.0.0.1", 40000)
+                      .proxyProtocolSourceAddress(new java.net.InetSocketAddress(ip, 5555))
+                      .build())
+              .backend()
+              .id();
+      try (RawConnection c = RawConnection.open(server.port())) {
+        c.send("PROXY TCP4 " + ip + " 127.0.0.1 5555 80\r\n" + RawConnection.upgradeRequest("/"));
+        assertThat(c.readResponseHead().status()).isEqualTo(101);
+        assertThat(c.readFrame().text()).isEqualTo("backend:" + owner);
+      }
+      java.util.List<FullHttpRequest> seen = backend(owner).handshakes();
+      FullHttpRequest last = seen.get(seen.size() - 1);
+      assertThat(last.headers().get("X-Forwarded-For").replace(" ", ""))
+          .isEqualTo(ip + ",127.0.0.1");
+    }
+  }
+
+  @Test
+  void plainHttpRequests_goToTheWrappedHandler() throws Exception {
+    AffinityHandler handler = AffinityHandler.builder(router().build()).build();
+    handler.setHandler(
+        new org.eclipse.jetty.server.Handler.Abstract() {
+          @Override
+          public boolean handle(
+              org.eclipse.jetty.server.Request request,
+              org.eclipse.jetty.server.Response response,
+              Callback callback) {
+            response.write(
+                true, java.nio.ByteBuffer.wrap("plain".getBytes(StandardCharsets.UTF_8)), callback);
+            return true;
+          }
+        });
+    JettyProxy p = JettyProxy.start(handler);
+    register(p);
+    try (RawConnection c = RawConnection.open(p.port())) {
+      c.send("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      RawConnection.Response r = c.readResponseHead();
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(new String(c.readToEnd(100), StandardCharsets.UTF_8)).isEqualTo("plain");
+    }
+    assertThat(group().liveConnections().values()).allMatch(n -> n == 0);
+  }
+
+  private int totalLeases() {
+    return group().liveConnections().values().stream().mapToInt(Integer::intValue).sum();
+  }
+
+  private static byte[] maskedText(String text) {
+    byte[] payload = text.getBytes(StandardCharsets.UTF_8);
+    byte[] mask = {1, 2, 3, 4};
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(0x81);
+    out.write(0x80 | payload.length);
+    out.writeBytes(mask);
+    for (int i = 0; i < payload.length; i++) {
+      out.write(payload[i] ^ mask[i % 4]);
+    }
+    return out.toByteArray();
+  }
+
+  /**
+   * An {@link AffinityServer} on 127.0.0.1 that records exceptions thrown out of handlers into
+   * Jetty's error page.
+   */
+  static final class JettyProxy implements ProxyHandle {
+    final AffinityServer server;
+    final List<Throwable> escaped = new CopyOnWriteArrayList<>();
+
+    private JettyProxy(AffinityServer server) {
+      this.server = server;
+    }
+
+    static JettyProxy start(AffinityHandler handler) throws Exception {
+      JettyProxy p = new JettyProxy(AffinityServer.builder(handler).host("127.0.0.1").build());
+      p.server
+          .server()
+          .setErrorHandler(
+              new CloseOnErrorHandler() {
+                @Override
+                public boolean handle(Request request, Response response, Callback callback)
+                    throws Exception {
+                  Object failure =
+                      request.getAttribute(
+                          org.eclipse.jetty.server.handler.ErrorHandler.ERROR_EXCEPTION);
+                  // Jetty's own answers to requests it could not parse are not escapes.
+                  if (failure instanceof Throwable && !(failure instanceof HttpException)) {
+                    p.escaped.add((Throwable) failure);
+                  }
+                  return super.handle(request, response, callback);
+                }
+              });
+      p.server.start();
+      return p;
+    }
+
+    @Override
+    public int port() {
+      return server.port();
+    }
+
+    @Override
+    public List<Throwable> escapedExceptions() {
+      return escaped;
+    }
+
+    @Override
+    public void close() {
+      server.close();
+    }
+  }
+}
