@@ -139,7 +139,8 @@ final class ProxyExchange {
     }
     response.setStatus(HttpStatus.SWITCHING_PROTOCOLS_101);
     copyHeaders(fields, response.getHeaders(), false);
-    SetCookie cookie = decision.cookie();
+    // Names the backend we are connected to, which after a failover is not decision.backend().
+    SetCookie cookie = decision.cookieFor(backendLeg.backend());
     if (cookie != null) {
       Response.addCookie(response, AffinityHandler.toHttpCookie(cookie));
     }
