@@ -205,6 +205,7 @@ class ReadmeQuickStartTest {
     }
     assertThat(back.outcome()).isEqualTo(Outcome.AFFINITY_HIT);
     String id = back.backend().id();
+    assertThat(id).as("the README shows this output").isEqualTo("ws-1");
     assertThat(captured.toString(StandardCharsets.UTF_8))
         .isEqualTo(
             "cookie abstained: no affinity cookie; least-connections chose "

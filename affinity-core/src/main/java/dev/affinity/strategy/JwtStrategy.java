@@ -156,7 +156,9 @@ final class JwtStrategy implements AffinityStrategy {
     }
     Member m = membership.member(pinned);
     if (m == null) {
-      return Selection.affinityLost("token names " + pinned + ", which is not a member");
+      String shown = pinned.length() > 64 ? pinned.substring(0, 64) + "..." : pinned;
+      return Selection.affinityLost(
+          "token names " + Keys.printable(shown) + ", which is not a member");
     }
     String refusal = Returning.refusal(m, now);
     if (refusal != null) {
@@ -241,7 +243,13 @@ final class JwtStrategy implements AffinityStrategy {
         if (value == null) {
           return BAD_CLAIM;
         }
-        sb.append(Utf8.encodedLength(value)).append(':').append(value);
+        int length;
+        try {
+          length = Utf8.encodedLength(value);
+        } catch (IllegalArgumentException e) { // an unpaired surrogate: not UTF-8 text
+          return BAD_CLAIM;
+        }
+        sb.append(length).append(':').append(value);
       }
       key = sb.toString();
     }

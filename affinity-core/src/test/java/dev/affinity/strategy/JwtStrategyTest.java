@@ -404,6 +404,31 @@ class JwtStrategyTest {
     assertThat(router.select(bearer(unicode)).backend().id())
         .isEqualTo(expectedOwner("5:ünï4:zoë"));
 
+    // An escaped lone surrogate survives JSON decoding but is not UTF-8 text.
+    String header = b64("{\"alg\":\"HS256\",\"typ\":\"JWT\"}");
+    String payload =
+        b64(
+            "{\"iss\":\""
+                + ISSUER
+                + "\",\"aud\":\""
+                + AUDIENCE
+                + "\",\"sub\":\"\\ud800\",\"tenant\":\"acme\",\"exp\":"
+                + (clock.instant().getEpochSecond() + 600)
+                + "}");
+    String surrogate =
+        header
+            + "."
+            + payload
+            + "."
+            + Base64.getUrlEncoder()
+                .withoutPadding()
+                .encodeToString(
+                    hs.sign(
+                        header.getBytes(StandardCharsets.US_ASCII),
+                        payload.getBytes(StandardCharsets.US_ASCII)));
+    assertThat(router.select(bearer(surrogate)).reason())
+        .isEqualTo("invalid token (a routing claim is not a string or number)");
+
     // Without the second claim the token cannot route: invalid.
     assertThat(router.select(bearer(token("alice"))).reason())
         .isEqualTo("invalid token (no tenant claim)");
@@ -463,6 +488,8 @@ class JwtStrategyTest {
     assertThat(d.backend().id()).isEqualTo("ws-3");
     assertThat(d.reason()).isEqualTo("token names this backend");
 
+    assertThat(router.select(bearer(pinned.apply("ws-\n9"))).explanation())
+        .startsWith("jwt abstained: token names ws-?9, which is not a member");
     RoutingDecision unknown = router.select(bearer(pinned.apply("ws-9")));
     assertThat(unknown.outcome()).isEqualTo(Outcome.FAILOVER);
     assertThat(unknown.explanation())
