@@ -3,6 +3,8 @@ package dev.affinity.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.auth0.jwt.JWT;
+import com.auth0.jwt.algorithms.Algorithm;
 import dev.affinity.Router;
 import dev.affinity.RoutingRequest;
 import dev.affinity.backend.Backend;
@@ -12,10 +14,18 @@ import dev.affinity.client.ClientAddressResolver;
 import dev.affinity.client.ForwardedHeader;
 import dev.affinity.metrics.RoutingListener;
 import dev.affinity.strategy.AffinityStrategy;
+import dev.affinity.strategy.CookieAffinity;
+import dev.affinity.strategy.CookieKey;
+import dev.affinity.strategy.CookieKeys;
+import dev.affinity.strategy.JwtAffinity;
+import dev.affinity.strategy.JwtAlgorithm;
 import dev.affinity.strategy.RoutingKey;
 import dev.affinity.strategy.Selection;
+import dev.affinity.strategy.TokenSource;
 import io.netty.handler.codec.http.FullHttpRequest;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -237,6 +247,169 @@ public abstract class AdapterScenarios {
           .isEqualTo("198.51.100.1,127.0.0.1");
       assertThat(seen.headers().get("X-Forwarded-Proto")).isEqualTo("http");
       assertThat(String.join(",", seen.headers().getAll("Forwarded"))).contains("for=127.0.0.1");
+    }
+  }
+
+  /** The cookie strategy with a fixed test key; the fallback rotates, so only the cookie sticks. */
+  protected final Router cookieRouter() {
+    return router()
+        .strategy(
+            AffinityStrategy.cookie(CookieAffinity.builder(CookieKeys.of(COOKIE_KEY)).build()))
+        .fallback(AffinityStrategy.roundRobin())
+        .build();
+  }
+
+  private static final CookieKey COOKIE_KEY =
+      CookieKey.of(1, "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.US_ASCII));
+
+  @Test
+  void cookieAffinity_acrossTwentyReconnects_staysOnTheSameBackend_withEitherClient()
+      throws Exception {
+    ProxyHandle proxy = proxy(cookieRouter());
+    for (WsClient c : List.of(client(WsClient.jdk()), client(WsClient.jetty()))) {
+      String first;
+      try (WsSession s = c.connect(Handshake.to(proxy.port(), "/"))) {
+        first = s.nextText();
+      }
+      String cookie = c.cookie(CookieAffinity.DEFAULT_NAME);
+      assertThat(cookie).as("%s got the affinity cookie from the 101", c.name()).isNotNull();
+      for (int i = 0; i < 20; i++) {
+        try (WsSession s = c.connect(Handshake.to(proxy.port(), "/"))) {
+          assertThat(s.nextText()).as("%s reconnect %d", c.name(), i).isEqualTo(first);
+        }
+      }
+      assertThat(c.cookie(CookieAffinity.DEFAULT_NAME)).as("kept, not reissued").isEqualTo(cookie);
+    }
+  }
+
+  @Test
+  void affinityCookie_isAddedNextToTheBackendsOwnSetCookie() throws Exception {
+    ProxyHandle proxy = proxy(cookieRouter());
+    try (RawConnection c = RawConnection.open(proxy.port())) {
+      c.send(RawConnection.upgradeRequest("/burst"));
+      RawConnection.Response r = c.readResponseHead();
+      assertThat(r.status()).isEqualTo(101);
+      assertThat(r.headers("Set-Cookie")).hasSize(2);
+      assertThat(r.headers("Set-Cookie").get(0)).startsWith("backend-session=ws-");
+      assertThat(r.headers("Set-Cookie").get(1))
+          .startsWith(CookieAffinity.DEFAULT_NAME + "=")
+          .containsIgnoringCase("HttpOnly")
+          .containsIgnoringCase("SameSite=Lax")
+          .containsIgnoringCase("Path=/");
+    }
+  }
+
+  @Test
+  void cookieClient_whoseBackendDies_isClosed_andReconnectsElsewhereWithANewCookie()
+      throws Exception {
+    ProxyHandle proxy = proxy(cookieRouter());
+    WsClient jetty = client(WsClient.jetty());
+    WsSession s = jetty.connect(Handshake.to(proxy.port(), "/"));
+    closeables.add(s);
+    String owner = s.nextText().substring("backend:".length());
+    String cookie = jetty.cookie(CookieAffinity.DEFAULT_NAME);
+    WsClient other = client(WsClient.jdk());
+    List<WsSession> bystanders = new ArrayList<>();
+    for (int i = 0; i < 6; i++) { // round robin: these spread over all three backends
+      WsSession b = other.connect(Handshake.to(proxy.port(), "/"));
+      closeables.add(b);
+      if (!b.nextText().equals("backend:" + owner)) {
+        bystanders.add(b);
+      }
+    }
+    assertThat(bystanders).isNotEmpty();
+    backend(owner).stop();
+    assertThat(s.awaitClosed(WAIT)).isTrue();
+    // Before anything marks it down, the cookie still names the dead backend: connect failover.
+    try (RawConnection raw = RawConnection.open(proxy.port())) {
+      raw.send(RawConnection.upgradeRequest("/", "Cookie: AFFINITY=" + cookie));
+      RawConnection.Response r = raw.readResponseHead();
+      assertThat(r.status()).as("%s", r).isEqualTo(101);
+      assertThat(raw.readFrame().text()).isNotEqualTo("backend:" + owner);
+    }
+    // Once health checking marks it DOWN, the cookie fails over and is replaced.
+    group.markDown(owner);
+    try (WsSession again = jetty.connect(Handshake.to(proxy.port(), "/"))) {
+      assertThat(again.nextText()).isNotEqualTo("backend:" + owner);
+    }
+    assertThat(jetty.cookie(CookieAffinity.DEFAULT_NAME)).isNotNull().isNotEqualTo(cookie);
+    for (int round = 0; round < 10; round++) {
+      for (WsSession b : bystanders) {
+        b.sendText("round " + round);
+        assertThat(b.nextText()).isEqualTo("round " + round);
+      }
+    }
+  }
+
+  private static final byte[] JWT_SECRET =
+      "a-test-secret-of-more-than-32-bytes!".getBytes(StandardCharsets.US_ASCII);
+
+  /** Sticky by the {@code sub} claim of an HS256 token from the query or a subprotocol. */
+  protected final Router jwtRouter() {
+    JwtAffinity tokens =
+        JwtAffinity.builder(JwtAlgorithm.HS256, JWT_SECRET)
+            .issuer("https://auth.test")
+            .sources(TokenSource.queryParameter("access_token"), TokenSource.webSocketProtocol())
+            .claims("sub")
+            .invalidToken(JwtAffinity.InvalidTokenPolicy.REJECT)
+            .build();
+    return router()
+        .strategy(AffinityStrategy.jwt(tokens))
+        .fallback(AffinityStrategy.roundRobin())
+        .build();
+  }
+
+  /** A valid token for {@code subject}, signed with the scenarios' secret. */
+  protected static String token(String subject) {
+    return JWT.create()
+        .withIssuer("https://auth.test")
+        .withSubject(subject)
+        .withExpiresAt(Instant.now().plus(Duration.ofHours(1)))
+        .sign(Algorithm.HMAC256(JWT_SECRET));
+  }
+
+  @Test
+  void jwtAffinity_fromTheQueryAndFromTheSubprotocolList_routesEachUserToItsOwner()
+      throws Exception {
+    Router router = jwtRouter();
+    ProxyHandle proxy = proxy(router);
+    WsClient jdk = client(WsClient.jdk());
+    WsClient jetty = client(WsClient.jetty());
+    Set<String> owners = new HashSet<>();
+    for (int u = 0; u < 6; u++) {
+      String jwt = token("user-" + u);
+      String owner =
+          router
+              .select(
+                  RoutingRequest.builder()
+                      .remoteAddress("127.0.0.1", 1)
+                      .path("/")
+                      .queryParameter("access_token", jwt)
+                      .build())
+              .backend()
+              .id();
+      owners.add(owner);
+      for (int round = 0; round < 2; round++) {
+        try (WsSession s = jdk.connect(Handshake.to(proxy.port(), "/?access_token=" + jwt))) {
+          assertThat(s.nextText()).as("user-%d by query", u).isEqualTo("backend:" + owner);
+        }
+        try (WsSession s =
+            jetty.connect(
+                Handshake.to(proxy.port(), "/").subprotocols("echo.v1", "bearer." + jwt))) {
+          assertThat(s.nextText()).as("user-%d by subprotocol", u).isEqualTo("backend:" + owner);
+          assertThat(s.subprotocol()).isEqualTo("echo.v1");
+        }
+      }
+    }
+    assertThat(owners).hasSizeGreaterThan(1);
+    String valid = token("user-0");
+    int sig = valid.lastIndexOf('.') + 1;
+    String forged =
+        valid.substring(0, sig) + (valid.charAt(sig) == 'A' ? 'B' : 'A') + valid.substring(sig + 1);
+    try (WsClient c = WsClient.jdk()) {
+      assertThatThrownBy(() -> c.connect(Handshake.to(proxy.port(), "/?access_token=" + forged)))
+          .isInstanceOfSatisfying(
+              HandshakeFailedException.class, e -> assertThat(e.status()).isEqualTo(401));
     }
   }
 

@@ -310,7 +310,10 @@ public final class EchoBackend implements AutoCloseable {
               + "Connection: Upgrade\r\n"
               + "Sec-WebSocket-Accept: "
               + accept(key)
-              + "\r\n\r\n";
+              + "\r\n"
+              + "Set-Cookie: backend-session="
+              + id
+              + "; Path=/\r\n\r\n";
       byte[] text = ("backend:" + id).getBytes(StandardCharsets.UTF_8);
       ByteBuf out = ctx.alloc().buffer(head.length() + 2 + text.length);
       out.writeCharSequence(head, StandardCharsets.US_ASCII);

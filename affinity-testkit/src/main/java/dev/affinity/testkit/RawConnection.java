@@ -357,7 +357,11 @@ public final class RawConnection implements AutoCloseable {
 
     @Override
     public String toString() {
-      return statusLine + " " + headers.size() + " headers";
+      StringBuilder sb = new StringBuilder(statusLine);
+      for (String[] h : headers) {
+        sb.append("; ").append(h[0]).append(": ").append(h[1]);
+      }
+      return sb.toString();
     }
   }
 }
