@@ -4,6 +4,7 @@ import dev.affinity.Router;
 import dev.affinity.RoutingDecision;
 import dev.affinity.SetCookie;
 import dev.affinity.backend.Backend;
+import dev.affinity.backend.ConnectionCloser;
 import dev.affinity.backend.ConnectionLease;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
@@ -146,8 +147,13 @@ final class ProxyConnection implements ProxiedConnection {
     }
     Channel ch = f.channel();
     backendChannel = ch;
+    // Lifecycle closes (drain deadline, re-homing, max lifetime) come from another thread; a raw
+    // relay does not know where frames end, so they close both legs at the TCP level.
+    ConnectionCloser closer = reason -> close();
     ConnectionLease lease =
-        target.equals(decision.backend()) ? decision.openLease() : decision.openLease(target);
+        target.equals(decision.backend())
+            ? decision.openLease(closer)
+            : decision.openLease(target, closer);
     ch.closeFuture().addListener(closed -> backendClosed(lease));
     state = State.HANDSHAKING;
     ch.write(head);
@@ -202,7 +208,7 @@ final class ProxyConnection implements ProxiedConnection {
       return;
     }
     state = State.TUNNEL;
-    SetCookie cookie = decision.cookie();
+    SetCookie cookie = decision.cookieFor(backend); // names where we are, after a failover too
     if (cookie != null) {
       res.headers()
           .add(HttpHeaderNames.SET_COOKIE, ServerCookieEncoder.STRICT.encode(netty(cookie)));

@@ -326,6 +326,9 @@ public abstract class AdapterScenarios {
       RawConnection.Response r = raw.readResponseHead();
       assertThat(r.status()).as("%s", r).isEqualTo(101);
       assertThat(raw.readFrame().text()).isNotEqualTo("backend:" + owner);
+      assertThat(r.headers("Set-Cookie"))
+          .as("a cookie naming the backend it failed over to")
+          .anySatisfy(c -> assertThat(c).startsWith("AFFINITY=").doesNotContain(cookie));
     }
     // Once health checking marks it DOWN, the cookie fails over and is replaced.
     group.markDown(owner);
@@ -480,10 +483,17 @@ public abstract class AdapterScenarios {
 
   @Test
   void everyCandidateDown_answers502() throws Exception {
+    for (int i = 1; i <= 3; i++) {
+      DeadPort dead = DeadPort.reserve();
+      closeables.add(dead);
+      group.update(Backend.of("ws-" + i, "127.0.0.1", dead.port()));
+    }
     ProxyHandle proxy = proxy(router().maxFailoverCandidates(2).build());
-    backends.forEach(EchoBackend::stop);
     assertErrorAnswer(proxy, RawConnection.upgradeRequest("/"), 502);
-    assertThat(connectFailures).hasSize(3);
+    assertThat(connectFailures)
+        .extracting(Backend::id)
+        .containsOnly("ws-1", "ws-2", "ws-3")
+        .hasSize(3);
   }
 
   @Test
