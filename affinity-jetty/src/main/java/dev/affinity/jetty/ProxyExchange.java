@@ -137,20 +137,32 @@ final class ProxyExchange {
       }
       return;
     }
-    response.setStatus(HttpStatus.SWITCHING_PROTOCOLS_101);
-    copyHeaders(fields, response.getHeaders(), false);
-    // Names the backend we are connected to, which after a failover is not decision.backend().
-    SetCookie cookie = decision.cookieFor(backendLeg.backend());
-    if (cookie != null) {
-      Response.addCookie(response, AffinityHandler.toHttpCookie(cookie));
+    ClientConnection clientLeg;
+    try {
+      response.setStatus(HttpStatus.SWITCHING_PROTOCOLS_101);
+      copyHeaders(fields, response.getHeaders(), false);
+      // Names the backend we are connected to, which after a failover is not decision.backend().
+      SetCookie cookie = decision.cookieFor(backendLeg.backend());
+      if (cookie != null) {
+        Response.addCookie(response, AffinityHandler.toHttpCookie(cookie));
+      }
+      EndPoint clientEndPoint = request.getConnectionMetaData().getConnection().getEndPoint();
+      clientLeg =
+          new ClientConnection(
+              clientEndPoint,
+              request.getComponents().getExecutor(),
+              request.getComponents().getByteBufferPool(),
+              handler.bufferSize());
+    } catch (RuntimeException e) {
+      // Nothing is committed yet: the client gets an error, not a hang.
+      backendLeg.getEndPoint().close(e);
+      lease.close();
+      LOG.log(Level.WARNING, "relaying the 101 of " + backendLeg.backend().id() + " failed", e);
+      response.reset();
+      Errors.respond(
+          request, response, callback, HttpStatus.BAD_GATEWAY_502, "could not relay the 101");
+      return;
     }
-    EndPoint clientEndPoint = request.getConnectionMetaData().getConnection().getEndPoint();
-    ClientConnection clientLeg =
-        new ClientConnection(
-            clientEndPoint,
-            request.getComponents().getExecutor(),
-            request.getComponents().getByteBufferPool(),
-            handler.bufferSize());
     InetSocketAddress client = view.remoteAddress();
     LiveTunnel tunnel = new LiveTunnel(handler, decision, lease, client, clientLeg, backendLeg);
     handler.opened(tunnel);
