@@ -40,8 +40,9 @@ import org.jspecify.annotations.Nullable;
  *   <li>asks the router; {@link dev.affinity.Outcome#REJECTED} is answered 401 and {@link
  *       dev.affinity.Outcome#NO_BACKEND} 503;
  *   <li>connects to the backend without blocking, trying {@link
- *       RoutingDecision#failoverCandidates()} in order when connecting or handshaking fails and
- *       telling the router through {@link Router#reportConnectFailure}; 502 when all fail;
+ *       RoutingDecision#failoverCandidates()} in order when connecting fails or the backend closes
+ *       before answering, and telling the router through {@link Router#reportConnectFailure}; 502
+ *       when all fail, 504 when a backend took the request and did not answer in time;
  *   <li>forwards the request head unchanged, plus {@code X-Forwarded-For}, {@code
  *       X-Forwarded-Proto} and {@code Forwarded};
  *   <li>waits for the backend's response head; a 101 is relayed with the decision's affinity cookie
@@ -348,7 +349,8 @@ public final class AffinityHandler extends Handler.Wrapper {
 
     /**
      * How long to wait, once connected, for a backend's complete response head (and, for a non-101
-     * answer, its body) before counting the attempt as failed and trying the next backend.
+     * answer, its body). Past it the backend is reported as failed and the client gets 504; no
+     * other backend is tried, since this one may have acted on the request.
      *
      * @throws dev.affinity.AffinityConfigurationException unless between 1 ms and 7 days
      */

@@ -127,6 +127,10 @@ final class BackendConnection extends TunnelEnd implements HttpParser.ResponseHa
           leftover = BufferUtil.hasContent(in) ? BufferUtil.copy(in) : null;
           return finish(Kind.UPGRADED, null);
         }
+        if (headComplete && status < 200) {
+          // 100 or 102 to a GET without a body is a broken backend, not an answer to relay.
+          return finish(Kind.FAILED, new IOException("backend answered " + status));
+        }
         if (messageComplete || bodyTruncated) {
           return finish(Kind.RELAY, null);
         }

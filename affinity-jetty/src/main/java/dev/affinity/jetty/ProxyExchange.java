@@ -96,7 +96,10 @@ final class ProxyExchange {
     return !completed.get();
   }
 
-  /** Connecting or handshaking with {@code backend} failed: report it and try the next one. */
+  /**
+   * Connecting or handshaking with {@code backend} failed: report it, then try the next candidate,
+   * or answer 502 (504 for a handshake timeout).
+   */
   void attemptFailed(Backend backend, Throwable cause) {
     current = null;
     if (completed.get()) {
@@ -108,21 +111,23 @@ final class ProxyExchange {
     if (LOG.isLoggable(Level.DEBUG)) {
       LOG.log(Level.DEBUG, "backend {0} failed for {1}: {2}", backend.id(), view, cause.toString());
     }
+    // A backend that took the request and then stayed silent may have acted on it: answer 504
+    // rather than make the client wait a handshake timeout per candidate. Anything that failed
+    // before the backend could answer (connect, reset, close, garbage) moves on to the next one.
+    boolean timedOut = cause instanceof BackendConnection.HandshakeTimeoutException;
     List<Backend> candidates = decision.failoverCandidates();
-    if (nextCandidate < candidates.size()) {
+    if (!timedOut && nextCandidate < candidates.size()) {
       attempt(candidates.get(nextCandidate++));
       return;
     }
     if (completed.compareAndSet(false, true)) {
-      // 504 when the last backend accepted the connection and then said nothing in time.
-      boolean timedOut = cause instanceof BackendConnection.HandshakeTimeoutException;
       Errors.respond(
           request,
           response,
           callback,
           timedOut ? HttpStatus.GATEWAY_TIMEOUT_504 : HttpStatus.BAD_GATEWAY_502,
           timedOut
-              ? "no backend answered the WebSocket handshake in time (" + attempts + " tried)"
+              ? "backend " + backend.id() + " did not answer the WebSocket handshake in time"
               : "no backend completed the WebSocket handshake (" + attempts + " tried)");
     }
   }

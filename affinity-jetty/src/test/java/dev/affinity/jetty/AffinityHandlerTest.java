@@ -123,6 +123,33 @@ class AffinityHandlerTest extends AdapterScenarios {
     }
   }
 
+  /** A backend that took the request and stays silent gets 504 at once; no other is tried. */
+  @Test
+  void silentBackend_answers504_withoutTryingTheOthers() throws Exception {
+    List<String> failed = new CopyOnWriteArrayList<>();
+    dev.affinity.Router router =
+        dev.affinity.Router.builder(group())
+            .strategy(
+                AffinityStrategy.rendezvous(dev.affinity.strategy.RoutingKey.header("X-User")))
+            .listener(
+                new dev.affinity.metrics.RoutingListener() {
+                  @Override
+                  public void connectFailed(dev.affinity.backend.Backend backend, Throwable cause) {
+                    failed.add(backend.id());
+                  }
+                })
+            .build();
+    String user = userOwnedBy(router, "ws-1");
+    backend("ws-1").hang(true);
+    JettyProxy p =
+        jettyProxy(AffinityHandler.builder(router).handshakeTimeout(Duration.ofMillis(500)));
+    assertErrorAnswer(p, RawConnection.upgradeRequest("/", "X-User: " + user), 504);
+    assertThat(failed).containsExactly("ws-1");
+    assertThat(backend("ws-2").handshakes()).isEmpty();
+    assertThat(backend("ws-3").handshakes()).isEmpty();
+    awaitTrue(() -> totalLeases() == 0, "lease of the silent attempt closed");
+  }
+
   /** Bytes a client pipelines right behind its handshake are delivered once the tunnel is up. */
   @Test
   void framePipelinedBehindTheHandshake_reachesTheBackend() throws Exception {
