@@ -167,10 +167,12 @@ class MaglevProperties {
 
   /**
    * Disruption: removing one of n backends (or adding one to n-1) changes at least the removed
-   * backend's slots and at most {@code 1/n + 2%} of all slots. Bound: Maglev reshuffles some slots
-   * between unchanged backends; with the default table and n up to 1000 we measured at most 1.03%
-   * extra (at n near 400), so 2% leaves margin while a broken permutation (which reshuffles most of
-   * the table) fails at once. Rendezvous would move exactly 1/n.
+   * backend's slots and at most {@code 1/n + 8%} of all slots. Bound: Maglev gives no guarantee
+   * here; it reshuffles some slots between unchanged backends, and the amount has a heavy tail when
+   * n is small. Over about 16,000 random id sets (n from 2 to 300) the worst extra movement we saw
+   * was 4.6% (n = 8; one failing seed earlier showed 3.5% at n = 3), typically under 1.5%, so 8%
+   * leaves margin, while a broken permutation (which reshuffles most of the table) fails at once.
+   * Rendezvous would move exactly 1/n.
    */
   @Property(tries = 25)
   void removingOrAddingOne_movesAbout1OverN(
@@ -189,7 +191,7 @@ class MaglevProperties {
       victimSlots += o.equals(victim) ? 1 : 0;
     }
     assertThat(victimSlots).isGreaterThanOrEqualTo(M / n);
-    assertThat(moved).isBetween((double) victimSlots / M, 1.0 / n + 0.02);
+    assertThat(moved).isBetween((double) victimSlots / M, 1.0 / n + 0.08);
     // Adding it back is the same change in reverse: the table returns exactly.
     g.add(Backend.of(victim, "10.0.0.1", 8080));
     assertThat(owners(g.snapshot())).isEqualTo(before);
