@@ -21,6 +21,11 @@ public final class RecordingLeakDetector<T> extends ResourceLeakDetector<T> {
     INSTANCES.incrementAndGet();
   }
 
+  /** The constructor Netty's factory looks for first; the limit it passes is unused by Netty. */
+  public RecordingLeakDetector(Class<?> resourceType, int samplingInterval, long maxActive) {
+    this(resourceType, samplingInterval);
+  }
+
   @Override
   protected void reportTracedLeak(String resourceType, String records) {
     LEAKS.add(resourceType + " leaked:" + records);

@@ -1,0 +1,150 @@
+package dev.affinity.netty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.affinity.Router;
+import dev.affinity.backend.Backend;
+import dev.affinity.backend.BackendGroup;
+import dev.affinity.client.ClientAddressResolver;
+import dev.affinity.strategy.AffinityStrategy;
+import dev.affinity.testkit.EchoBackend;
+import dev.affinity.testkit.Handshake;
+import dev.affinity.testkit.RawConnection;
+import dev.affinity.testkit.WsClient;
+import dev.affinity.testkit.WsSession;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.handler.codec.http.HttpServerCodec;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The tunnel's Netty internals on real sockets: pipelines, back-pressure, outside closes. */
+@ExtendWith(LeakCheck.class)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class NettyTunnelTest {
+  private EchoBackend echo;
+  private BackendGroup group;
+  private AffinityProxyServer server;
+  private final BlockingQueue<Channel> clients = new LinkedBlockingQueue<>();
+
+  @BeforeEach
+  void start() throws InterruptedException {
+    echo = EchoBackend.start("ws-1");
+    group = BackendGroup.of(Backend.of("ws-1", "127.0.0.1", echo.port()));
+    server = start(Router.builder(group).build(), false);
+  }
+
+  private AffinityProxyServer start(Router router, boolean proxyProtocol)
+      throws InterruptedException {
+    return AffinityProxyServer.builder(router)
+        .host("127.0.0.1")
+        .port(0)
+        .ioThreads(1)
+        .proxyProtocol(proxyProtocol)
+        .pipeline(p -> clients.add(p.channel()))
+        .start();
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+    echo.close();
+  }
+
+  private Channel nextClientChannel() throws InterruptedException {
+    Channel ch = clients.poll(30, TimeUnit.SECONDS);
+    assertThat(ch).as("a client channel").isNotNull();
+    return ch;
+  }
+
+  @Test
+  void after101_bothPipelinesAreByteRelays_andAnOutsideCloseEndsBothLegs() throws Exception {
+    try (WsClient jdk = WsClient.jdk();
+        WsSession s = jdk.connect(Handshake.to(server.port(), "/"))) {
+      s.nextText();
+      Channel client = nextClientChannel();
+      ProxiedConnection c = client.attr(AffinityProxyHandler.CONNECTION).get();
+      assertThat(c.isTunnelOpen()).isTrue();
+      assertThat(c.backend().id()).isEqualTo("ws-1");
+      Channel backend = c.backendChannel();
+      assertThat(backend).isNotNull();
+      client.eventLoop().submit(() -> {}).sync(); // pipelines settle on the loop
+      assertThat(client.pipeline().names()).contains("affinity-relay", "affinity-idle");
+      assertThat(client.pipeline().get(HttpServerCodec.class)).isNull();
+      assertThat(client.pipeline().get(AffinityProxyHandler.class)).isNull();
+      assertThat(backend.pipeline().names())
+          .contains("affinity-relay", "affinity-idle")
+          .doesNotContain("affinity-backend-codec", "affinity-backend-handshake");
+      assertThat(group.liveConnections("ws-1")).isEqualTo(1);
+
+      c.close(); // from the test thread, not the event loop
+      assertThat(s.awaitClosed(Duration.ofSeconds(30))).isTrue();
+      backend.closeFuture().await(30, TimeUnit.SECONDS);
+      assertThat(backend.isOpen()).isFalse();
+      await(() -> group.liveConnections("ws-1") == 0, "lease closed");
+      c.close(); // idempotent
+      c.abort();
+    }
+  }
+
+  @Test
+  void slowReader_leavesTheProxyClientLegUnwritable_withBoundedPendingBytes() throws Exception {
+    try (RawConnection c = RawConnection.open(server.port(), 64 * 1024)) {
+      c.send(RawConnection.upgradeRequest("/"));
+      assertThat(c.readResponseHead().status()).isEqualTo(101);
+      c.readFrame();
+      Channel client = nextClientChannel();
+      Channel backend = client.attr(AffinityProxyHandler.CONNECTION).get().backendChannel();
+      c.sendText("flood:" + (256L << 20));
+      await(() -> echo.floodStalledNanos() > TimeUnit.MILLISECONDS.toNanos(500), "flood stalls");
+      long pending =
+          client.eventLoop().submit(() -> pendingBytes(client)).get(30, TimeUnit.SECONDS);
+      boolean writable = client.eventLoop().submit(client::isWritable).get();
+      boolean backendReading = client.eventLoop().submit(() -> backend.config().isAutoRead()).get();
+      assertThat(writable).as("client leg over its high water mark").isFalse();
+      assertThat(backendReading).as("backend leg stopped reading").isFalse();
+      // High water mark 64 KiB, plus at most one read of the backend leg before it stopped.
+      assertThat(pending)
+          .isBetween((long) AffinityProxyConfig.DEFAULT_HIGH_WATER_MARK, 256L * 1024);
+    }
+  }
+
+  private static long pendingBytes(Channel ch) {
+    ChannelOutboundBuffer buf = ch.unsafe().outboundBuffer();
+    return buf == null ? 0 : buf.totalPendingWriteBytes();
+  }
+
+  @Test
+  void proxyProtocolV1_sourceAddress_isTheClientForRoutingAndForwarding() throws Exception {
+    server.close();
+    ClientAddressResolver resolver =
+        ClientAddressResolver.builder().trustedProxies("127.0.0.1/32").proxyProtocol(true).build();
+    server =
+        start(Router.builder(group).strategy(AffinityStrategy.sourceIp(resolver)).build(), true);
+    try (RawConnection c = RawConnection.open(server.port())) {
+      c.send("PROXY TCP4 203.0.113.9 127.0.0.1 5555 80\r\n" + RawConnection.upgradeRequest("/"));
+      assertThat(c.readResponseHead().status()).isEqualTo(101);
+      assertThat(c.readFrame().text()).isEqualTo("backend:ws-1");
+      Channel client = nextClientChannel();
+      assertThat(client.attr(AffinityProxyHandler.DECISION).get().explanation())
+          .contains("203.0.113.9");
+    }
+    assertThat(echo.handshakes().get(0).headers().get("X-Forwarded-For")).isEqualTo("203.0.113.9");
+  }
+
+  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime()).as(what).isLessThan(deadline);
+      Thread.sleep(20);
+    }
+  }
+}
