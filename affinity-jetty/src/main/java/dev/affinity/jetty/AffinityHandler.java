@@ -202,6 +202,8 @@ public final class AffinityHandler extends Handler.Wrapper {
     }
     BackendConnector b = backends;
     if (mode == Mode.DECIDE_ONLY || b == null) {
+      // Your endpoint may keep the decision past this exchange; Jetty recycles its request.
+      Request.addCompletionListener(request, failure -> view.detach(false));
       SetCookie cookie = decision.cookie();
       if (cookie != null) {
         Response.addCookie(response, toHttpCookie(cookie));

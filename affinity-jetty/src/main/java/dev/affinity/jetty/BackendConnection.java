@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -30,27 +31,20 @@ import org.jspecify.annotations.Nullable;
  * {@link TunnelEnd} like the client leg. Handshake state changes are serialised by a lock because
  * the timeout fires on the scheduler's thread.
  */
-final class BackendConnection extends TunnelEnd implements HttpParser.ResponseHandler {
-  private final ProxyExchange exchange;
+final class BackendConnection extends TunnelEnd {
   private final Backend backend;
   private final ByteBufferPool pool;
   private final Scheduler scheduler;
-  private final HttpParser parser;
-  private final HttpFields.Mutable fields = HttpFields.build();
   private final Object lock = new Object();
-  private final int maxBody;
+  private final Duration handshakeTimeout;
 
   // Guarded by lock until the handshake is done; then read only by the thread that finished it.
   private boolean done;
+  private @Nullable ProxyExchange exchange; // dropped once the handshake is over
+  private @Nullable ResponseReader reader; // dropped once the handshake is over
   private @Nullable ConnectionLease lease;
   private Scheduler.@Nullable Task timeout;
   private @Nullable RetainableByteBuffer input;
-  private int status;
-  private boolean headComplete;
-  private boolean messageComplete;
-  private @Nullable HttpException badMessage;
-  private final ByteArrayOutputStream body = new ByteArrayOutputStream();
-  private boolean bodyTruncated;
   private @Nullable ByteBuffer leftover;
 
   BackendConnection(
@@ -67,9 +61,9 @@ final class BackendConnection extends TunnelEnd implements HttpParser.ResponseHa
     this.pool = pool;
     this.scheduler = scheduler;
     this.exchange = exchange;
+    this.handshakeTimeout = exchange.handshakeTimeout();
     this.backend = backend;
-    this.maxBody = maxBody;
-    this.parser = new HttpParser(this, maxResponseHeadBytes);
+    this.reader = new ResponseReader(maxResponseHeadBytes, maxBody);
   }
 
   Backend backend() {
@@ -79,23 +73,25 @@ final class BackendConnection extends TunnelEnd implements HttpParser.ResponseHa
   @Override
   public void onOpen() {
     super.onOpen();
+    ByteBuffer head = null;
     synchronized (lock) {
-      if (!exchange.attach(this)) {
+      ProxyExchange x = exchange;
+      if (x == null || !x.attach(this)) {
         done = true; // the client went away while we connected
+        exchange = null;
       } else {
-        lease = exchange.decision().openLease(backend, this::closeFor);
+        lease = x.decision().openLease(backend, this::closeFor);
         timeout =
             scheduler.schedule(
-                this::onHandshakeTimeout,
-                exchange.handshakeTimeout().toMillis(),
-                TimeUnit.MILLISECONDS);
+                this::onHandshakeTimeout, handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        head = x.head();
       }
     }
-    if (lease == null) {
+    if (head == null) {
       getEndPoint().close();
       return;
     }
-    getEndPoint().write(Callback.from(this::fillInterested, this::fail), exchange.head());
+    getEndPoint().write(Callback.from(this::fillInterested, this::fail), head);
   }
 
   @Override
@@ -109,9 +105,11 @@ final class BackendConnection extends TunnelEnd implements HttpParser.ResponseHa
 
   /** Reads and parses until the response head (and for non-101, the body) is in; under lock. */
   private @Nullable Result readHandshake() {
-    if (done) {
+    ResponseReader r = reader;
+    if (done || r == null) {
       return null;
     }
+    HttpParser parser = r.parser;
     if (input == null) {
       input = pool.acquire(4096, false);
     }
@@ -119,19 +117,19 @@ final class BackendConnection extends TunnelEnd implements HttpParser.ResponseHa
     try {
       while (true) {
         parser.parseNext(in);
-        HttpException bad = badMessage;
+        HttpException bad = r.badMessage;
         if (bad != null) {
           return finish(Kind.FAILED, (Throwable) bad);
         }
-        if (headComplete && status == HttpStatus.SWITCHING_PROTOCOLS_101) {
+        if (r.headComplete && r.status == HttpStatus.SWITCHING_PROTOCOLS_101) {
           leftover = BufferUtil.hasContent(in) ? BufferUtil.copy(in) : null;
           return finish(Kind.UPGRADED, null);
         }
-        if (headComplete && status < 200) {
+        if (r.headComplete && r.status < 200) {
           // 100 or 102 to a GET without a body is a broken backend, not an answer to relay.
-          return finish(Kind.FAILED, new IOException("backend answered " + status));
+          return finish(Kind.FAILED, new IOException("backend answered " + r.status));
         }
-        if (messageComplete || bodyTruncated) {
+        if (r.messageComplete || r.bodyTruncated) {
           return finish(Kind.RELAY, null);
         }
         if (in.hasRemaining()) {
@@ -146,7 +144,7 @@ final class BackendConnection extends TunnelEnd implements HttpParser.ResponseHa
         if (filled < 0) {
           parser.atEOF();
           parser.parseNext(in);
-          if (headComplete) {
+          if (r.headComplete) {
             return finish(Kind.RELAY, null); // a body that ends with the connection
           }
           return finish(
@@ -160,6 +158,10 @@ final class BackendConnection extends TunnelEnd implements HttpParser.ResponseHa
 
   private Result finish(Kind kind, @Nullable Throwable cause) {
     done = true;
+    ResponseReader r = reader;
+    ProxyExchange x = exchange;
+    reader = null; // a tunnel lives long: keep no parser, head, body or exchange for it
+    exchange = null;
     Scheduler.Task t = timeout;
     if (t != null) {
       t.cancel();
@@ -169,7 +171,7 @@ final class BackendConnection extends TunnelEnd implements HttpParser.ResponseHa
       input = null;
       in.release();
     }
-    return new Result(kind, cause);
+    return new Result(kind, cause, r, x);
   }
 
   /** Hands the outcome to the exchange, outside the lock, with the lease it now owns. */
@@ -178,16 +180,18 @@ final class BackendConnection extends TunnelEnd implements HttpParser.ResponseHa
       return;
     }
     ConnectionLease l = lease;
+    ResponseReader r = result.response;
+    ProxyExchange exchange = result.exchange;
     switch (result.kind) {
       case UPGRADED:
-        exchange.upgraded(this, l, fields);
+        exchange.upgraded(this, l, r.fields);
         break;
       case RELAY:
         getEndPoint().close();
         if (l != null) {
           l.close();
         }
-        exchange.relay(status, fields, ByteBuffer.wrap(body.toByteArray()));
+        exchange.relay(r.status, r.fields, ByteBuffer.wrap(r.body.toByteArray()));
         break;
       case FAILED:
       default:
@@ -209,12 +213,11 @@ final class BackendConnection extends TunnelEnd implements HttpParser.ResponseHa
         return;
       }
       // A backend that answered with an error but stalls on its body: relay what we have.
+      ResponseReader r = reader;
       result =
-          headComplete
+          r != null && r.headComplete
               ? finish(Kind.RELAY, null)
-              : finish(
-                  Kind.FAILED,
-                  new HandshakeTimeoutException(exchange.handshakeTimeout().toMillis()));
+              : finish(Kind.FAILED, new HandshakeTimeoutException(handshakeTimeout.toMillis()));
     }
     deliver(result);
   }
@@ -268,62 +271,6 @@ final class BackendConnection extends TunnelEnd implements HttpParser.ResponseHa
     return b;
   }
 
-  // HttpParser.ResponseHandler: called under lock from parseNext.
-
-  @Override
-  public void startResponse(HttpVersion version, int status, String reason) {
-    this.status = status;
-  }
-
-  @Override
-  public void parsedHeader(HttpField field) {
-    fields.add(field);
-  }
-
-  @Override
-  public boolean headerComplete() {
-    headComplete = true;
-    // Stop at the end of the head: after a 101 the rest of the buffer is WebSocket frames.
-    return status == HttpStatus.SWITCHING_PROTOCOLS_101;
-  }
-
-  @Override
-  public boolean content(ByteBuffer content) {
-    int n = Math.min(content.remaining(), maxBody - body.size());
-    if (n > 0) {
-      byte[] chunk = new byte[n];
-      content.get(chunk);
-      body.write(chunk, 0, n);
-    }
-    if (content.hasRemaining()) {
-      content.position(content.limit()); // beyond the limit: dropped, and we stop reading
-      bodyTruncated = true;
-      return true;
-    }
-    return false;
-  }
-
-  @Override
-  public boolean contentComplete() {
-    return false;
-  }
-
-  @Override
-  public boolean messageComplete() {
-    messageComplete = true;
-    return true;
-  }
-
-  @Override
-  public void earlyEOF() {
-    // Reported through the fill result; a cut-short error body is still relayed.
-  }
-
-  @Override
-  public void badMessage(HttpException failure) {
-    badMessage = failure;
-  }
-
   /** The backend accepted the connection but sent no complete response head in time. */
   static final class HandshakeTimeoutException extends TimeoutException {
     private static final long serialVersionUID = 1L;
@@ -342,20 +289,96 @@ final class BackendConnection extends TunnelEnd implements HttpParser.ResponseHa
     }
   }
 
+  /** Parses the backend's response head (and a non-101 body, capped); used under the lock. */
+  private static final class ResponseReader implements HttpParser.ResponseHandler {
+    final HttpParser parser;
+    final HttpFields.Mutable fields = HttpFields.build();
+    final ByteArrayOutputStream body = new ByteArrayOutputStream();
+    final int maxBody;
+    int status;
+    boolean headComplete;
+    boolean messageComplete;
+    boolean bodyTruncated;
+    @Nullable HttpException badMessage;
+
+    ResponseReader(int maxHeadBytes, int maxBody) {
+      this.parser = new HttpParser(this, maxHeadBytes);
+      this.maxBody = maxBody;
+    }
+
+    @Override
+    public void startResponse(HttpVersion version, int status, String reason) {
+      this.status = status;
+    }
+
+    @Override
+    public void parsedHeader(HttpField field) {
+      fields.add(field);
+    }
+
+    @Override
+    public boolean headerComplete() {
+      headComplete = true;
+      // Stop at the end of the head: after a 101 the rest of the buffer is WebSocket frames.
+      return status == HttpStatus.SWITCHING_PROTOCOLS_101;
+    }
+
+    @Override
+    public boolean content(ByteBuffer content) {
+      int n = Math.min(content.remaining(), maxBody - body.size());
+      if (n > 0) {
+        byte[] chunk = new byte[n];
+        content.get(chunk);
+        body.write(chunk, 0, n);
+      }
+      if (content.hasRemaining()) {
+        content.position(content.limit()); // beyond the limit: dropped, and we stop reading
+        bodyTruncated = true;
+        return true;
+      }
+      return false;
+    }
+
+    @Override
+    public boolean contentComplete() {
+      return false;
+    }
+
+    @Override
+    public boolean messageComplete() {
+      messageComplete = true;
+      return true;
+    }
+
+    @Override
+    public void earlyEOF() {
+      // Reported through the fill result; a cut-short error body is still relayed.
+    }
+
+    @Override
+    public void badMessage(HttpException failure) {
+      badMessage = failure;
+    }
+  }
+
   private enum Kind {
     UPGRADED,
     RELAY,
     FAILED
   }
 
-  /** What the handshake came to. */
+  /** What the handshake came to, with the response as read. */
   private static final class Result {
     final Kind kind;
     final @Nullable Throwable cause;
+    final ResponseReader response;
+    final ProxyExchange exchange;
 
-    Result(Kind kind, @Nullable Throwable cause) {
+    Result(Kind kind, @Nullable Throwable cause, ResponseReader response, ProxyExchange exchange) {
       this.kind = kind;
       this.cause = cause;
+      this.response = response;
+      this.exchange = exchange;
     }
   }
 }

@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.List;
 import org.eclipse.jetty.http.HttpCookie;
+import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.ProxyConnectionFactory;
 import org.eclipse.jetty.server.Request;
@@ -16,18 +17,32 @@ import org.jspecify.annotations.Nullable;
  * cookies from {@link Request#getCookies} (Jetty's RFC 6265 parser), query parameters from {@link
  * Request#extractQueryParameters}, and the TCP peer from the endpoint under any PROXY protocol
  * wrapper. Cookies and parameters are parsed on first use only; nothing throws.
+ *
+ * <p>Jetty recycles its request once the exchange completes, but a decision (and so this view)
+ * lives on with the tunnel or in user code. {@link #detach} therefore snapshots what the view
+ * serves — the immutable header fields, the parsed cookies and parameters — before that happens;
+ * reads after it never touch the Jetty request again.
  */
 final class JettyRoutingRequest implements RoutingRequest {
   private static final InetSocketAddress UNKNOWN = new InetSocketAddress("0.0.0.0", 0);
 
-  private final Request request;
   private final InetSocketAddress peer;
   private final @Nullable InetSocketAddress proxySource;
+  private final String method;
+  private final String path;
+  private final boolean secure;
+  // Written once by detach; the snapshot is published before the request reference is dropped.
+  private volatile @Nullable Snapshot snapshot;
+  private volatile @Nullable Request request;
   private @Nullable List<HttpCookie> cookies;
   private @Nullable Fields query;
 
   JettyRoutingRequest(Request request) {
     this.request = request;
+    this.method = request.getMethod();
+    String p = request.getHttpURI().getPath();
+    this.path = p == null ? "/" : p;
+    this.secure = request.isSecure();
     EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
     ProxyConnectionFactory.ProxyEndPoint proxied = findProxyEndPoint(endPoint);
     if (proxied != null) {
@@ -38,6 +53,22 @@ final class JettyRoutingRequest implements RoutingRequest {
     } else {
       this.peer = inet(endPoint.getRemoteSocketAddress());
       this.proxySource = null;
+    }
+  }
+
+  /**
+   * Snapshots the headers, cookies and query parameters, and with {@code release} drops the
+   * reference to the Jetty request so that a long-lived tunnel does not keep it. Call once, while
+   * the Jetty request is still live.
+   */
+  void detach(boolean release) {
+    Request r = request;
+    if (r == null || snapshot != null) {
+      return;
+    }
+    snapshot = new Snapshot(r.getHeaders().asImmutable(), List.copyOf(cookies(r)), query(r));
+    if (release) {
+      request = null;
     }
   }
 
@@ -69,56 +100,41 @@ final class JettyRoutingRequest implements RoutingRequest {
 
   @Override
   public boolean isSecure() {
-    return request.isSecure();
+    return secure;
   }
 
   @Override
   public String method() {
-    return request.getMethod();
+    return method;
   }
 
   @Override
   public String path() {
-    String path = request.getHttpURI().getPath();
-    return path == null ? "/" : path;
+    return path;
   }
 
   @Override
   public @Nullable String header(String name) {
-    return request.getHeaders().get(name);
+    return headers().get(name);
   }
 
   @Override
   public List<String> headers(String name) {
-    return request.getHeaders().getValuesList(name);
+    return headers().getValuesList(name);
   }
 
   @Override
   public @Nullable String queryParameter(String name) {
-    Fields q = query;
-    if (q == null) {
-      try {
-        q = Request.extractQueryParameters(request);
-      } catch (RuntimeException e) { // bad percent-encoding: no parameters rather than a failure
-        q = Fields.EMPTY;
-      }
-      query = q;
-    }
-    return q.getValue(name);
+    Snapshot s = snapshot;
+    Request r = request;
+    return (s != null || r == null ? settled().query : query(r)).getValue(name);
   }
 
   @Override
   public @Nullable String cookie(String name) {
-    List<HttpCookie> c = cookies;
-    if (c == null) {
-      try {
-        c = Request.getCookies(request);
-      } catch (RuntimeException e) { // a Cookie header Jetty's parser refuses: no cookies
-        c = List.of();
-      }
-      cookies = c;
-    }
-    for (HttpCookie cookie : c) {
+    Snapshot s = snapshot;
+    Request r = request;
+    for (HttpCookie cookie : s != null || r == null ? settled().cookies : cookies(r)) {
       if (cookie.getName().equals(name)) {
         return cookie.getValue();
       }
@@ -126,9 +142,62 @@ final class JettyRoutingRequest implements RoutingRequest {
     return null;
   }
 
+  private HttpFields headers() {
+    Snapshot s = snapshot;
+    Request r = request;
+    return s != null || r == null ? settled().headers : r.getHeaders();
+  }
+
+  /** The snapshot, once it exists; it does whenever the request reference has been dropped. */
+  private Snapshot settled() {
+    Snapshot s = snapshot;
+    if (s == null) {
+      throw new IllegalStateException("detached without a snapshot"); // unreachable by detach()
+    }
+    return s;
+  }
+
+  private List<HttpCookie> cookies(Request r) {
+    List<HttpCookie> c = cookies;
+    if (c == null) {
+      try {
+        c = Request.getCookies(r);
+      } catch (RuntimeException e) { // a Cookie header Jetty's parser refuses: no cookies
+        c = List.of();
+      }
+      cookies = c;
+    }
+    return c;
+  }
+
+  private Fields query(Request r) {
+    Fields q = query;
+    if (q == null) {
+      try {
+        q = Request.extractQueryParameters(r);
+      } catch (RuntimeException e) { // bad percent-encoding: no parameters rather than a failure
+        q = Fields.EMPTY;
+      }
+      query = q;
+    }
+    return q;
+  }
+
   /** The handshake as the router sees it, without header values (they may hold tokens). */
   @Override
   public String toString() {
-    return "JettyRoutingRequest{" + method() + " " + path() + " from " + peer + "}";
+    return "JettyRoutingRequest{" + method + " " + path + " from " + peer + "}";
+  }
+
+  private static final class Snapshot {
+    final HttpFields headers;
+    final List<HttpCookie> cookies;
+    final Fields query;
+
+    Snapshot(HttpFields headers, List<HttpCookie> cookies, Fields query) {
+      this.headers = headers;
+      this.cookies = cookies;
+      this.query = query;
+    }
   }
 }

@@ -169,6 +169,7 @@ final class ProxyExchange {
       return;
     }
     InetSocketAddress client = view.remoteAddress();
+    view.detach(true); // the decision outlives Jetty's request: let the request go
     LiveTunnel tunnel = new LiveTunnel(handler, decision, lease, client, clientLeg, backendLeg);
     handler.opened(tunnel);
     // Jetty installs clientLeg on the endpoint once the 101 is written; clientLeg.onOpen starts it.

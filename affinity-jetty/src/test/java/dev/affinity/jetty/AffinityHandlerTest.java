@@ -84,7 +84,7 @@ class AffinityHandlerTest extends AdapterScenarios {
   void tunnels_listsLiveTunnels_andClosingOneEndsBothLegsAndItsLease() throws Exception {
     JettyProxy p = jettyProxy(AffinityHandler.builder(router().build()));
     WsClient jdk = client(WsClient.jdk());
-    WsSession a = jdk.connect(Handshake.to(p.port(), "/a"));
+    WsSession a = jdk.connect(Handshake.to(p.port(), "/a?room=7").header("X-Tag", "alpha"));
     WsSession b = jdk.connect(Handshake.to(p.port(), "/b"));
     String onA = a.nextText().substring("backend:".length());
     b.nextText();
@@ -96,6 +96,10 @@ class AffinityHandlerTest extends AdapterScenarios {
             .findFirst()
             .orElseThrow();
     assertThat(ta.backend().id()).isEqualTo(onA);
+    // Jetty has recycled its request by now; the decision's view still answers.
+    assertThat(ta.decision().request().header("X-Tag")).isEqualTo("alpha");
+    assertThat(ta.decision().request().queryParameter("room")).isEqualTo("7");
+    assertThat(ta.decision().request().headers("x-tag")).containsExactly("alpha");
     assertThat(ta.isOpen()).isTrue();
     ta.close();
     ta.close(); // idempotent
@@ -110,16 +114,19 @@ class AffinityHandlerTest extends AdapterScenarios {
   @Test
   void lifecycleMaxLifetime_closesTheTunnelThroughItsLease() throws Exception {
     JettyProxy p = jettyProxy(AffinityHandler.builder(router().build()));
-    try (ConnectionLifecycle lifecycle =
+    ConnectionLifecycle lifecycle =
         ConnectionLifecycle.builder(group())
             .maxLifetime(Duration.ofMillis(300), Duration.ZERO)
             .scanInterval(Duration.ofMillis(50))
-            .build()) {
+            .build();
+    try {
       WsSession s = client(WsClient.jdk()).connect(Handshake.to(p.port(), "/"));
       assertThat(s.nextText()).startsWith("backend:");
       assertThat(s.awaitClosed(WAIT)).isTrue();
       awaitTrue(() -> p.server.handler().tunnels().isEmpty(), "tunnel closed");
       awaitTrue(() -> totalLeases() == 0, "lease closed, got " + group().liveConnections());
+    } finally {
+      lifecycle.close();
     }
   }
 

@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
@@ -38,6 +39,7 @@ class DecideOnlyTest {
           Backend.of("ws-2", "127.0.0.1", 9),
           Backend.of("ws-3", "127.0.0.1", 9));
   private final AtomicInteger opened = new AtomicInteger();
+  private final AtomicReference<RoutingDecision> lastDecision = new AtomicReference<>();
   private Server server;
   private int port;
 
@@ -63,6 +65,7 @@ class DecideOnlyTest {
                     (req, resp, cb) -> {
                       opened.incrementAndGet();
                       RoutingDecision d = AffinityHandler.decision(req);
+                      lastDecision.set(d);
                       return new AnnouncingEcho(d == null ? "none" : d.backend().id());
                     })));
     server.setHandler(affinity);
@@ -92,6 +95,9 @@ class DecideOnlyTest {
       first = c.readFrame().text();
     }
     assertThat(first).matches("backend:ws-[123]");
+    // The endpoint kept the decision past the exchange; its view outlives Jetty's request.
+    assertThat(lastDecision.get().request().header("Upgrade")).isEqualTo("websocket");
+    assertThat(lastDecision.get().request().path()).isEqualTo("/chat");
     for (int i = 0; i < 5; i++) {
       try (RawConnection c = RawConnection.open(port)) {
         RawConnection.Response r =
