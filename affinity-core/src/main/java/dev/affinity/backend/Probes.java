@@ -1,6 +1,7 @@
 package dev.affinity.backend;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -23,6 +24,12 @@ final class Probes {
           try (Socket socket = new Socket()) {
             socket.connect(
                 new InetSocketAddress(backend.host(), backend.port()), timeoutMillis(timeout));
+            if (isSelfConnect(socket)) {
+              // Nothing listens, and the kernel picked the target port as our own ephemeral port:
+              // TCP simultaneous open connected the socket to itself. The backend is not there.
+              throw new ConnectException(
+                  "connected to itself: nothing listens on " + backend.port());
+            }
           }
         }
 
@@ -31,6 +38,11 @@ final class Probes {
           return "HealthProbe.tcp()";
         }
       };
+
+  static boolean isSelfConnect(Socket socket) {
+    return socket.getLocalPort() == socket.getPort()
+        && socket.getLocalAddress().equals(socket.getInetAddress());
+  }
 
   static int timeoutMillis(Duration timeout) {
     return (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));

@@ -34,6 +34,7 @@ final class TestBackend implements AutoCloseable {
   private final List<Socket> accepted = new CopyOnWriteArrayList<>();
   private volatile Mode mode = Mode.WEBSOCKET;
   private volatile ServerSocket server;
+  private volatile Thread acceptor;
 
   private TestBackend(ServerSocket server) {
     this.server = server;
@@ -63,6 +64,17 @@ final class TestBackend implements AutoCloseable {
   /** Stops listening and drops every connection: connects are refused until {@link #up()}. */
   void down() throws IOException {
     server.close();
+    // The JDK defers the real close of a listening socket until the thread blocked in accept()
+    // wakes; on a loaded machine that takes a while, and the port keeps accepting meanwhile.
+    try {
+      acceptor.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while stopping", e);
+    }
+    if (acceptor.isAlive()) {
+      throw new IOException("accept thread did not stop");
+    }
     for (Socket s : accepted) {
       s.close();
     }
@@ -96,6 +108,7 @@ final class TestBackend implements AutoCloseable {
             },
             "test-backend-" + port);
     t.setDaemon(true);
+    acceptor = t;
     t.start();
   }
 
