@@ -4,6 +4,7 @@ import static dev.affinity.internal.Checks.check;
 import static java.util.Objects.requireNonNull;
 
 import dev.affinity.Router;
+import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ProxyConnectionFactory;
@@ -37,7 +38,7 @@ public final class AffinityServer implements AutoCloseable {
 
   private AffinityServer(Builder b) {
     this.handler = b.handler;
-    this.server = new Server();
+    this.server = b.bufferPool == null ? new Server() : new Server(null, null, b.bufferPool);
     HttpConfiguration http = new HttpConfiguration();
     http.setSendServerVersion(false);
     http.setRequestHeaderSize(b.requestHeaderSize);
@@ -124,6 +125,7 @@ public final class AffinityServer implements AutoCloseable {
     private int port;
     private boolean proxyProtocol;
     private int requestHeaderSize = AffinityHandler.DEFAULT_MAX_HEAD_BYTES;
+    private @Nullable ByteBufferPool bufferPool;
 
     private Builder(AffinityHandler handler) {
       this.handler = handler;
@@ -166,6 +168,15 @@ public final class AffinityServer implements AutoCloseable {
     public Builder requestHeaderSize(int bytes) {
       check(bytes >= 256 && bytes <= 1 << 20, "requestHeaderSize", bytes, "256..1048576");
       this.requestHeaderSize = bytes;
+      return this;
+    }
+
+    /**
+     * The buffer pool the server, its connector and the tunnels share; default Jetty's {@code
+     * ArrayByteBufferPool}. A {@code ArrayByteBufferPool.Tracking} pool finds leaks in tests.
+     */
+    public Builder byteBufferPool(ByteBufferPool pool) {
+      this.bufferPool = requireNonNull(pool, "pool");
       return this;
     }
 

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.eclipse.jetty.http.HttpException;
+import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.ServerConnector;
@@ -259,14 +260,16 @@ class AffinityHandlerTest extends AdapterScenarios {
    */
   static final class JettyProxy implements ProxyHandle {
     final AffinityServer server;
+    final ArrayByteBufferPool.Tracking buffers = new ArrayByteBufferPool.Tracking();
     final List<Throwable> escaped = new CopyOnWriteArrayList<>();
 
-    private JettyProxy(AffinityServer server) {
-      this.server = server;
+    private JettyProxy(AffinityHandler handler) {
+      this.server =
+          AffinityServer.builder(handler).host("127.0.0.1").byteBufferPool(buffers).build();
     }
 
     static JettyProxy start(AffinityHandler handler) throws Exception {
-      JettyProxy p = new JettyProxy(AffinityServer.builder(handler).host("127.0.0.1").build());
+      JettyProxy p = new JettyProxy(handler);
       p.server
           .server()
           .setErrorHandler(
@@ -298,9 +301,13 @@ class AffinityHandlerTest extends AdapterScenarios {
       return escaped;
     }
 
+    /** Stops the server and fails the scenario if a pooled buffer was never released. */
     @Override
     public void close() {
       server.close();
+      if (!buffers.getLeaks().isEmpty()) {
+        throw new AssertionError("buffers leaked: " + buffers.dumpLeaks());
+      }
     }
   }
 }
