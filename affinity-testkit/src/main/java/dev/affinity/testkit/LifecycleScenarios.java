@@ -1,0 +1,569 @@
+package dev.affinity.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.affinity.Router;
+import dev.affinity.RouterBuilder;
+import dev.affinity.backend.Backend;
+import dev.affinity.backend.BackendGroup;
+import dev.affinity.backend.BackendState;
+import dev.affinity.backend.ConnectionLifecycle;
+import dev.affinity.backend.HealthChecker;
+import dev.affinity.backend.HealthProbe;
+import dev.affinity.backend.Member;
+import dev.affinity.backend.OutlierDetector;
+import dev.affinity.metrics.RoutingListener;
+import dev.affinity.metrics.RoutingStats;
+import dev.affinity.micrometer.AffinityMetrics;
+import dev.affinity.strategy.AffinityStrategy;
+import dev.affinity.strategy.CookieAffinity;
+import dev.affinity.strategy.CookieKey;
+import dev.affinity.strategy.CookieKeys;
+import dev.affinity.strategy.RendezvousHash;
+import dev.affinity.strategy.RoutingKey;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The backend lifecycle (issue 7) end to end through an adapter, written once: real {@link
+ * EchoBackend}s that go down, come back and hang; real WebSocket clients; the adapter under test in
+ * between. An adapter's test subclasses this and implements {@link #startProxy}, exactly as for
+ * {@link AdapterScenarios}.
+ *
+ * <p>What the scenarios check: active health checks detect a backend that stops or hangs at exactly
+ * {@code fall} failed probes and bring it back at exactly {@code rise} passed ones, and the proxy
+ * routes around it meanwhile; connect failures the adapter reports eject a backend and it returns;
+ * a drained backend keeps its open connections and its returning sticky clients, takes no new
+ * clients, and at its deadline the adapter closes what remains, spread over the close window;
+ * re-homing closes exactly the connections whose key moved; maximum lifetimes close connections at
+ * jittered times; two proxies fed the same membership changes agree; and the Micrometer binding
+ * reports the counts the scenario produced.
+ *
+ * <p>Timing uses real clocks with short intervals, so waits are generous and assertions are about
+ * order and counts, never about speed.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+public abstract class LifecycleScenarios {
+  /** How long waits last at most; generous because machines are loaded. */
+  protected static final Duration WAIT = Duration.ofSeconds(30);
+
+  private static final CookieKey COOKIE_KEY =
+      CookieKey.of(1, "lifecycle-scenarios-key-0123456789abcdef".getBytes(StandardCharsets.UTF_8));
+
+  private final List<EchoBackend> backends = new ArrayList<>();
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private BackendGroup group = BackendGroup.create();
+
+  /**
+   * Starts the adapter under test as a proxy on 127.0.0.1 routing with {@code router}; see {@link
+   * AdapterScenarios#startProxy}.
+   *
+   * @throws Exception if the proxy cannot start
+   */
+  protected abstract ProxyHandle startProxy(Router router, ProxySettings settings) throws Exception;
+
+  @BeforeEach
+  void startBackends() {
+    List<Backend> members = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      EchoBackend b = EchoBackend.start("ws-" + i);
+      backends.add(b);
+      members.add(Backend.of(b.id(), "127.0.0.1", b.port()));
+    }
+    group = BackendGroup.of(members);
+  }
+
+  @AfterEach
+  void stopEverything() throws Exception {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      closeables.get(i).close();
+    }
+    for (EchoBackend b : backends) {
+      b.close();
+    }
+  }
+
+  private <T extends AutoCloseable> T closeLater(T c) {
+    closeables.add(c);
+    return c;
+  }
+
+  private EchoBackend backend(String id) {
+    return backends.stream().filter(b -> b.id().equals(id)).findFirst().orElseThrow();
+  }
+
+  private ProxyHandle proxy(Router router) throws Exception {
+    return closeLater(startProxy(router, ProxySettings.DEFAULTS));
+  }
+
+  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    long until = System.nanoTime() + WAIT.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > until) {
+        throw new AssertionError("timed out waiting until " + what);
+      }
+      Thread.sleep(10);
+    }
+  }
+
+  private BackendState state(String id) {
+    return group.snapshot().member(id).state();
+  }
+
+  /** Opens a session and returns the backend it reached (the echo backend announces itself). */
+  private static String connect(WsClient client, Handshake handshake, List<WsSession> into) {
+    WsSession s = client.connect(handshake);
+    into.add(s);
+    String hello = s.nextText();
+    assertThat(hello).startsWith("backend:");
+    return hello.substring("backend:".length());
+  }
+
+  /** Records, for each backend, the run of consecutive probe results that ended in a change. */
+  private static final class ProbeLog implements HealthProbe {
+    private final HealthProbe probe;
+    private final Map<String, AtomicInteger> failuresInARow = new HashMap<>();
+    private final Map<String, AtomicInteger> successesInARow = new HashMap<>();
+
+    ProbeLog(HealthProbe probe) {
+      this.probe = probe;
+    }
+
+    @Override
+    public void probe(Backend backend, Duration timeout) throws Exception {
+      try {
+        probe.probe(backend, timeout);
+      } catch (Exception e) {
+        synchronized (this) {
+          counter(failuresInARow, backend.id()).incrementAndGet();
+          counter(successesInARow, backend.id()).set(0);
+        }
+        throw e;
+      }
+      synchronized (this) {
+        counter(successesInARow, backend.id()).incrementAndGet();
+        counter(failuresInARow, backend.id()).set(0);
+      }
+    }
+
+    private static AtomicInteger counter(Map<String, AtomicInteger> m, String id) {
+      return m.computeIfAbsent(id, k -> new AtomicInteger());
+    }
+
+    synchronized int failuresInARow(String id) {
+      return counter(failuresInARow, id).get();
+    }
+
+    synchronized int successesInARow(String id) {
+      return counter(successesInARow, id).get();
+    }
+  }
+
+  // ---------------------------------------------------------------- active health
+
+  @Test
+  void activeHealth_backendThatStopsHangsAndReturns_isDetectedAtTheThresholds_andAvoided()
+      throws Exception {
+    ProbeLog log = new ProbeLog(HealthProbe.webSocket("/"));
+    // At the moment of each change, the probe results that caused it.
+    List<String> changes = new CopyOnWriteArrayList<>();
+    group.addListener(
+        (prev, cur) -> {
+          for (Member m : cur.members()) {
+            Member before = prev.member(m.id());
+            if (before != null && before.state() != m.state()) {
+              changes.add(
+                  m.id()
+                      + " "
+                      + before.state()
+                      + "->"
+                      + m.state()
+                      + " after "
+                      + (m.state() == BackendState.DOWN
+                          ? log.failuresInARow(m.id()) + " failures"
+                          : log.successesInARow(m.id()) + " successes"));
+            }
+          }
+        });
+    closeLater(
+        HealthChecker.builder(group)
+            .probe(log)
+            .interval(Duration.ofMillis(100))
+            .jitter(Duration.ofMillis(20))
+            .timeout(Duration.ofMillis(500))
+            .fall(2)
+            .rise(3)
+            .build());
+    ProxyHandle proxy = proxy(Router.builder(group).build());
+    WsClient client = closeLater(WsClient.jdk());
+    List<WsSession> sessions = new ArrayList<>();
+
+    backend("ws-1").stop();
+    await("ws-1 is DOWN", () -> state("ws-1") == BackendState.DOWN);
+    for (int i = 0; i < 6; i++) {
+      assertThat(connect(client, Handshake.to(proxy.port(), "/"), sessions)).isNotEqualTo("ws-1");
+    }
+
+    backend("ws-2").hang(true);
+    await("hanging ws-2 is DOWN", () -> state("ws-2") == BackendState.DOWN);
+    for (int i = 0; i < 4; i++) {
+      assertThat(connect(client, Handshake.to(proxy.port(), "/"), sessions)).isEqualTo("ws-3");
+    }
+
+    backend("ws-1").start();
+    backend("ws-2").hang(false);
+    await("ws-1 is UP", () -> state("ws-1") == BackendState.UP);
+    await("ws-2 is UP", () -> state("ws-2") == BackendState.UP);
+    assertThat(changes).hasSize(4);
+    assertThat(changes.subList(0, 2))
+        .containsExactly("ws-1 UP->DOWN after 2 failures", "ws-2 UP->DOWN after 2 failures");
+    assertThat(changes.subList(2, 4))
+        .containsExactlyInAnyOrder(
+            "ws-1 DOWN->UP after 3 successes", "ws-2 DOWN->UP after 3 successes");
+    // Least connections now prefers the returned, empty backends.
+    assertThat(connect(client, Handshake.to(proxy.port(), "/"), sessions)).isIn("ws-1", "ws-2");
+    sessions.forEach(WsSession::close);
+  }
+
+  // ---------------------------------------------------------------- passive health and metrics
+
+  @Test
+  void passiveHealth_connectFailuresTheAdapterReports_ejectAndReturn_andMicrometerCountsThem()
+      throws Exception {
+    AtomicInteger reported = new AtomicInteger();
+    AtomicInteger decisions = new AtomicInteger();
+    RoutingStats stats = RoutingStats.create();
+    OutlierDetector outliers =
+        closeLater(
+            OutlierDetector.builder(group)
+                .consecutiveFailures(2)
+                .baseEjection(Duration.ofMillis(1500))
+                .maxEjection(Duration.ofSeconds(10))
+                .build());
+    Router router =
+        Router.builder(group)
+            .fallback(AffinityStrategy.roundRobin())
+            .listener(outliers)
+            .listener(stats)
+            .listener(
+                new RoutingListener() {
+                  @Override
+                  public void connectFailed(Backend backend, Throwable cause) {
+                    if (backend.id().equals("ws-1")) {
+                      reported.incrementAndGet();
+                    }
+                  }
+
+                  @Override
+                  public void decisionMade(dev.affinity.RoutingDecision decision) {
+                    decisions.incrementAndGet();
+                  }
+                })
+            .build();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    closeLater(AffinityMetrics.of(router, stats)).bindTo(registry);
+    ProxyHandle proxy = proxy(router);
+    WsClient client = closeLater(WsClient.jdk());
+    List<WsSession> sessions = new ArrayList<>();
+
+    backend("ws-1").stop();
+    // Round robin sends every third client to ws-1; the adapter fails over, so all get through.
+    for (int i = 0; i < 9; i++) {
+      assertThat(connect(client, Handshake.to(proxy.port(), "/"), sessions)).isNotEqualTo("ws-1");
+    }
+    await("ws-1 is ejected", () -> group.snapshot().member("ws-1").isEjected());
+    assertThat(reported.get()).isGreaterThanOrEqualTo(2);
+
+    backend("ws-1").start();
+    await("ws-1 returns from ejection", () -> state("ws-1") == BackendState.UP);
+    boolean reached = false;
+    for (int i = 0; i < 6 && !reached; i++) {
+      reached = connect(client, Handshake.to(proxy.port(), "/"), sessions).equals("ws-1");
+    }
+    assertThat(reached).as("ws-1 takes clients again").isTrue();
+
+    // The binding reports exactly what happened.
+    assertThat(registry.get("affinity.connect.failures").tag("backend", "ws-1").functionCounter())
+        .satisfies(c -> assertThat(c.count()).isEqualTo(reported.get()));
+    double total = 0;
+    for (var c : registry.get("affinity.decisions").functionCounters()) {
+      total += c.count();
+    }
+    assertThat(total).isEqualTo(decisions.get()).isEqualTo(sessions.size());
+    assertThat(
+            registry
+                .get("affinity.backend.transitions")
+                .tags("from", "up", "to", "down")
+                .functionCounter()
+                .count())
+        .isEqualTo(1);
+    assertThat(
+            registry
+                .get("affinity.backend.transitions")
+                .tags("from", "down", "to", "up")
+                .functionCounter()
+                .count())
+        .isEqualTo(1);
+    Map<String, Integer> open = new HashMap<>();
+    await(
+        "every session is counted",
+        () ->
+            group.liveConnections().values().stream().mapToInt(Integer::intValue).sum()
+                == sessions.size());
+    for (String id : List.of("ws-1", "ws-2", "ws-3")) {
+      double live = registry.get("affinity.connections.live").tag("backend", id).gauge().value();
+      assertThat(live).isEqualTo(group.liveConnections(id));
+      open.put(id, (int) live);
+    }
+    assertThat(open.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(sessions.size());
+    sessions.forEach(WsSession::close);
+    await("closed sessions are released", () -> group.liveConnections("ws-2") == 0);
+    assertThat(registry.get("affinity.connections.live").tag("backend", "ws-2").gauge().value())
+        .isZero();
+  }
+
+  // ---------------------------------------------------------------- drain
+
+  @Test
+  void drain_keepsOpenAndReturningClients_refusesNewOnes_thenClosesTheRestSpreadOverTheWindow()
+      throws Exception {
+    Duration window = Duration.ofSeconds(2);
+    closeLater(ConnectionLifecycle.builder(group).drainCloseWindow(window).build());
+    Router router =
+        Router.builder(group)
+            .strategy(
+                AffinityStrategy.cookie(CookieAffinity.builder(CookieKeys.of(COOKIE_KEY)).build()))
+            .build();
+    ProxyHandle proxy = proxy(router);
+    Map<String, List<WsClient>> clientsOf = new HashMap<>();
+    Map<WsSession, String> sessionBackend = new HashMap<>();
+    for (int i = 0; i < 12; i++) {
+      WsClient c = closeLater(WsClient.jdk());
+      List<WsSession> s = new ArrayList<>();
+      String b = connect(c, Handshake.to(proxy.port(), "/"), s);
+      clientsOf.computeIfAbsent(b, k -> new ArrayList<>()).add(c);
+      sessionBackend.put(s.get(0), b);
+    }
+    String drained = "ws-1";
+    List<WsSession> onDrained = new ArrayList<>();
+    sessionBackend.forEach(
+        (s, b) -> {
+          if (b.equals(drained)) {
+            onDrained.add(s);
+          }
+        });
+    assertThat(onDrained).as("least connections spread 12 clients").hasSizeGreaterThanOrEqualTo(3);
+
+    long drainedAt = System.nanoTime();
+    group.drain(drained, Duration.ofSeconds(3));
+    // Open connections stay and still work.
+    for (WsSession s : onDrained) {
+      s.sendText("still here");
+      assertThat(s.nextText()).isEqualTo("still here");
+    }
+    // A returning sticky client comes back to the drained backend...
+    WsClient returning = clientsOf.get(drained).get(0);
+    List<WsSession> returned = new ArrayList<>();
+    assertThat(connect(returning, Handshake.to(proxy.port(), "/"), returned)).isEqualTo(drained);
+    onDrained.addAll(returned);
+    // ...and new clients never get it.
+    for (int i = 0; i < 6; i++) {
+      WsClient fresh = closeLater(WsClient.jdk());
+      assertThat(connect(fresh, Handshake.to(proxy.port(), "/"), new ArrayList<>()))
+          .isNotEqualTo(drained);
+    }
+
+    // At the deadline the adapter closes what remains, spread over the window.
+    long[] closedAt = new long[onDrained.size()];
+    await(
+        "every connection on the drained backend is closed",
+        () -> {
+          boolean all = true;
+          for (int i = 0; i < closedAt.length; i++) {
+            if (closedAt[i] == 0 && !onDrained.get(i).isOpen()) {
+              closedAt[i] = System.nanoTime();
+            }
+            all &= closedAt[i] != 0;
+          }
+          return all;
+        });
+    long first = Long.MAX_VALUE;
+    long last = 0;
+    for (long t : closedAt) {
+      first = Math.min(first, t);
+      last = Math.max(last, t);
+    }
+    assertThat(Duration.ofNanos(first - drainedAt))
+        .as("nothing closes before the deadline")
+        .isGreaterThanOrEqualTo(Duration.ofMillis(2900));
+    // n closes, one per 1/n of the window: first and last are at least (n-2)/n windows apart.
+    int n = closedAt.length;
+    assertThat(Duration.ofNanos(last - first))
+        .as("closes spread over the %s window", window)
+        .isGreaterThanOrEqualTo(window.multipliedBy(n - 2).dividedBy(n).minusMillis(200));
+    sessionBackend.forEach(
+        (s, b) -> {
+          if (!b.equals(drained)) {
+            assertThat(s.isOpen()).as("a connection to %s", b).isTrue();
+          }
+        });
+    assertThat(group.liveConnections(drained)).isZero();
+  }
+
+  // ---------------------------------------------------------------- re-homing
+
+  @Test
+  void rehoming_closesExactlyTheConnectionsWhoseKeyMoved_andTheyReconnectToTheNewOwner()
+      throws Exception {
+    Backend third = group.snapshot().member("ws-3").backend();
+    group.remove("ws-3");
+    closeLater(ConnectionLifecycle.builder(group).rehoming(100).build());
+    Router router =
+        Router.builder(group)
+            .strategy(AffinityStrategy.rendezvous(RoutingKey.header("X-Room")))
+            .build();
+    ProxyHandle proxy = proxy(router);
+    WsClient client = closeLater(WsClient.jdk());
+    Map<String, WsSession> byKey = new HashMap<>();
+    for (int i = 0; i < 24; i++) {
+      String key = "room-" + i;
+      List<WsSession> s = new ArrayList<>();
+      String b = connect(client, Handshake.to(proxy.port(), "/").header("X-Room", key), s);
+      assertThat(b).isEqualTo(RendezvousHash.owner(key, List.of("ws-1", "ws-2")));
+      byKey.put(key, s.get(0));
+    }
+    await(
+        "every session is counted",
+        () -> group.liveConnections("ws-1") + group.liveConnections("ws-2") == 24);
+
+    group.add(third);
+    List<String> moved = new ArrayList<>();
+    for (String key : byKey.keySet()) {
+      if (RendezvousHash.owner(key, List.of("ws-1", "ws-2", "ws-3")).equals("ws-3")) {
+        moved.add(key);
+      }
+    }
+    assertThat(moved).as("some of 24 keys move to the new backend").isNotEmpty();
+    await("moved sessions are closed", () -> moved.stream().noneMatch(k -> byKey.get(k).isOpen()));
+    Thread.sleep(500); // room for a wrong extra close to show
+    byKey.forEach(
+        (key, s) ->
+            assertThat(s.isOpen()).as("session of %s", key).isEqualTo(!moved.contains(key)));
+    for (String key : moved) {
+      assertThat(
+              connect(
+                  client, Handshake.to(proxy.port(), "/").header("X-Room", key), new ArrayList<>()))
+          .isEqualTo("ws-3");
+    }
+  }
+
+  // ---------------------------------------------------------------- lifetime
+
+  @Test
+  void maxLifetime_closesConnectionsAtJitteredTimes() throws Exception {
+    closeLater(
+        ConnectionLifecycle.builder(group)
+            .maxLifetime(Duration.ofMillis(2500), Duration.ofMillis(1500))
+            .scanInterval(Duration.ofMillis(100))
+            .build());
+    ProxyHandle proxy = proxy(Router.builder(group).build());
+    WsClient client = closeLater(WsClient.jdk());
+    List<WsSession> sessions = new ArrayList<>();
+    long start = System.nanoTime();
+    for (int i = 0; i < 8; i++) {
+      connect(client, Handshake.to(proxy.port(), "/"), sessions);
+    }
+    long[] closedAt = new long[sessions.size()];
+    await(
+        "every session reached its lifetime",
+        () -> {
+          boolean all = true;
+          for (int i = 0; i < closedAt.length; i++) {
+            if (closedAt[i] == 0 && !sessions.get(i).isOpen()) {
+              closedAt[i] = System.nanoTime();
+            }
+            all &= closedAt[i] != 0;
+          }
+          return all;
+        });
+    long first = Long.MAX_VALUE;
+    long last = 0;
+    for (long t : closedAt) {
+      first = Math.min(first, t);
+      last = Math.max(last, t);
+    }
+    assertThat(Duration.ofNanos(first - start))
+        .as("no connection closes before max - jitter")
+        .isGreaterThanOrEqualTo(Duration.ofMillis(900));
+    assertThat(Duration.ofNanos(last - first))
+        .as("8 connections opened together do not all close together")
+        .isGreaterThanOrEqualTo(Duration.ofMillis(150));
+  }
+
+  // ---------------------------------------------------------------- agreement
+
+  @Test
+  void twoProxies_fedTheSameMembershipChanges_reportTheSameFingerprint_andRouteAlike()
+      throws Exception {
+    List<Backend> members = new ArrayList<>();
+    for (Member m : group.snapshot().members()) {
+      members.add(m.backend());
+    }
+    BackendGroup other = BackendGroup.create();
+    for (int i = members.size() - 1; i >= 0; i--) {
+      other.add(members.get(i)); // another insertion order
+    }
+    RouterBuilder b1 =
+        Router.builder(group).strategy(AffinityStrategy.rendezvous(RoutingKey.header("X-Room")));
+    RouterBuilder b2 =
+        Router.builder(other).strategy(AffinityStrategy.rendezvous(RoutingKey.header("X-Room")));
+    Router r1 = b1.build();
+    Router r2 = b2.build();
+    ProxyHandle p1 = proxy(r1);
+    ProxyHandle p2 = proxy(r2);
+    WsClient client = closeLater(WsClient.jdk());
+    List<WsSession> sessions = new ArrayList<>();
+    List<Runnable> changes =
+        List.of(
+            () -> {},
+            () -> {
+              group.markDown("ws-2");
+              other.markDown("ws-2");
+            },
+            () -> {
+              group.update(members.get(0).withWeight(3));
+              other.update(members.get(0).withWeight(3));
+            },
+            () -> {
+              group.markUp("ws-2");
+              other.markUp("ws-2");
+              group.drain("ws-3");
+              other.drain("ws-3");
+            });
+    for (Runnable change : changes) {
+      change.run();
+      assertThat(r1.membershipFingerprint()).isEqualTo(r2.membershipFingerprint());
+      for (int i = 0; i < 8; i++) {
+        Handshake h = Handshake.to(p1.port(), "/").header("X-Room", "room-" + i);
+        String via1 = connect(client, h, sessions);
+        String via2 =
+            connect(client, Handshake.to(p2.port(), "/").header("X-Room", "room-" + i), sessions);
+        assertThat(via2).as("room-%d after a change", i).isEqualTo(via1);
+      }
+    }
+    sessions.forEach(WsSession::close);
+  }
+}
