@@ -34,12 +34,16 @@ final class BackendConnector {
             connector.getExecutor(), scheduler, handler.connectTimeout().toMillis());
   }
 
-  /** Connects to {@code backend} for {@code exchange}; every failure ends in attemptFailed. */
+  /**
+   * Connects to {@code backend} for {@code exchange}, trying each address its host name resolves to
+   * in order; every failure ends in {@link ProxyExchange#attemptFailed}.
+   */
   void connect(Backend backend, ProxyExchange exchange) {
     String host = backend.host();
     if (InetAddresses.isInetAddress(host)) {
-      connect(
-          new InetSocketAddress(InetAddresses.forString(host), backend.port()), backend, exchange);
+      InetSocketAddress address =
+          new InetSocketAddress(InetAddresses.forString(host), backend.port());
+      connect(List.of(address), 0, backend, exchange);
       return;
     }
     resolver.resolve(
@@ -49,7 +53,7 @@ final class BackendConnector {
         new Promise<List<InetSocketAddress>>() {
           @Override
           public void succeeded(List<InetSocketAddress> addresses) {
-            connect(addresses.get(0), backend, exchange);
+            connect(addresses, 0, backend, exchange);
           }
 
           @Override
@@ -59,7 +63,8 @@ final class BackendConnector {
         });
   }
 
-  private void connect(InetSocketAddress address, Backend backend, ProxyExchange exchange) {
+  private void connect(
+      List<InetSocketAddress> addresses, int index, Backend backend, ProxyExchange exchange) {
     Map<String, Object> context = new HashMap<>();
     context.put(Transport.CONTEXT_KEY, Transport.TCP_IP);
     context.put(
@@ -86,9 +91,13 @@ final class BackendConnector {
 
           @Override
           public void failed(Throwable x) {
-            exchange.attemptFailed(backend, x);
+            if (index + 1 < addresses.size()) {
+              connect(addresses, index + 1, backend, exchange); // say, ::1 refused; 127.0.0.1 next
+            } else {
+              exchange.attemptFailed(backend, x);
+            }
           }
         });
-    connector.connect(address, context);
+    connector.connect(addresses.get(index), context);
   }
 }

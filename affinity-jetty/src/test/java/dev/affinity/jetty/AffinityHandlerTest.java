@@ -158,6 +158,41 @@ class AffinityHandlerTest extends AdapterScenarios {
     awaitTrue(() -> totalLeases() == 0, "lease of the silent attempt closed");
   }
 
+  /** Host names resolve off the selector; an unknown one fails over like a refused connect. */
+  @Test
+  void backendHostNames_areResolved_andAnUnknownOneFailsOver() throws Exception {
+    List<String> failed = new CopyOnWriteArrayList<>();
+    dev.affinity.backend.BackendGroup named =
+        dev.affinity.backend.BackendGroup.of(
+            dev.affinity.backend.Backend.of("ws-nx", "no-such-host.invalid", 80),
+            dev.affinity.backend.Backend.of("ws-local", "localhost", backend("ws-2").port()));
+    dev.affinity.Router router =
+        dev.affinity.Router.builder(named)
+            .strategy(
+                AffinityStrategy.rendezvous(dev.affinity.strategy.RoutingKey.header("X-User")))
+            .listener(
+                new dev.affinity.metrics.RoutingListener() {
+                  @Override
+                  public void connectFailed(dev.affinity.backend.Backend backend, Throwable cause) {
+                    failed.add(backend.id());
+                  }
+                })
+            .build();
+    JettyProxy p =
+        jettyProxy(AffinityHandler.builder(router).connectTimeout(Duration.ofSeconds(3)));
+    WsClient jdk = client(WsClient.jdk());
+    try (WsSession s =
+        jdk.connect(
+            Handshake.to(p.port(), "/").header("X-User", userOwnedBy(router, "ws-local")))) {
+      assertThat(s.nextText()).isEqualTo("backend:ws-2");
+    }
+    try (WsSession s =
+        jdk.connect(Handshake.to(p.port(), "/").header("X-User", userOwnedBy(router, "ws-nx")))) {
+      assertThat(s.nextText()).isEqualTo("backend:ws-2");
+    }
+    assertThat(failed).containsExactly("ws-nx");
+  }
+
   /** Bytes a client pipelines right behind its handshake are delivered once the tunnel is up. */
   @Test
   void framePipelinedBehindTheHandshake_reachesTheBackend() throws Exception {
