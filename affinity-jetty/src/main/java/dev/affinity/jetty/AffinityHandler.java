@@ -200,8 +200,7 @@ public final class AffinityHandler extends Handler.Wrapper {
       Errors.respond(request, response, callback, decision.httpStatus(), decision.reason());
       return true;
     }
-    BackendConnector b = backends;
-    if (mode == Mode.DECIDE_ONLY || b == null) {
+    if (mode == Mode.DECIDE_ONLY) {
       // Your endpoint may keep the decision past this exchange; Jetty recycles its request.
       Request.addCompletionListener(request, failure -> view.detach(false));
       SetCookie cookie = decision.cookie();
@@ -209,6 +208,11 @@ public final class AffinityHandler extends Handler.Wrapper {
         Response.addCookie(response, toHttpCookie(cookie));
       }
       return super.handle(request, response, callback);
+    }
+    BackendConnector b = backends;
+    if (b == null) { // handled before doStart: Jetty does not do that, but never NPE on it
+      Errors.respond(request, response, callback, 503, "proxy not started");
+      return true;
     }
     new ProxyExchange(this, b, request, response, callback, decision, view).start();
     return true;
