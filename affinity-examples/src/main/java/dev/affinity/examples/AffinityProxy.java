@@ -1,0 +1,72 @@
+package dev.affinity.examples;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+
+/**
+ * The entry point of {@code affinity-examples.jar}: {@code java -jar affinity-examples.jar --help}.
+ * See {@link ProxyCommand} for the flags.
+ */
+public final class AffinityProxy {
+  /** Exit status for a bad flag. */
+  static final int USAGE_ERROR = 2;
+
+  /** Exit status when the proxy cannot start (a port in use, a backend unreachable, ...). */
+  static final int START_FAILED = 1;
+
+  private AffinityProxy() {}
+
+  /**
+   * Runs the proxy until SIGTERM or Ctrl-C; exits with {@value #USAGE_ERROR} for a bad flag and
+   * {@value #START_FAILED} when it cannot start.
+   */
+  public static void main(String[] args) {
+    PrintWriter out = new PrintWriter(System.out, true);
+    PrintWriter err = new PrintWriter(System.err, true);
+    int status = commandLine(new ProxyCommand(), out, err).execute(args);
+    if (status != 0) {
+      System.exit(status);
+    }
+  }
+
+  /**
+   * The picocli command line for {@code command}, writing to {@code out} and {@code err}: a bad
+   * flag prints one line naming it and a hint, not the whole usage.
+   */
+  static CommandLine commandLine(ProxyCommand command, PrintWriter out, PrintWriter err) {
+    CommandLine cl = new CommandLine(command);
+    cl.setOut(out);
+    cl.setErr(err);
+    cl.setParameterExceptionHandler(
+        (e, args) -> {
+          PrintWriter w = e.getCommandLine().getErr();
+          w.println("affinity-proxy: " + e.getMessage());
+          CommandLine.UnmatchedArgumentException.printSuggestions(e, w);
+          w.println("Try 'affinity-proxy --help' for the flags.");
+          w.flush();
+          return USAGE_ERROR;
+        });
+    cl.setExecutionExceptionHandler(
+        (e, c, parsed) -> {
+          PrintWriter w = c.getErr();
+          if (e instanceof CommandLine.ParameterException) {
+            return c.getParameterExceptionHandler()
+                .handleParseException((CommandLine.ParameterException) e, new String[0]);
+          }
+          w.println("affinity-proxy: cannot start: " + describe(e));
+          w.flush();
+          return START_FAILED;
+        });
+    return cl;
+  }
+
+  private static String describe(Throwable e) {
+    StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
+    for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+      if (c.getMessage() != null && !sb.toString().contains(c.getMessage())) {
+        sb.append(": ").append(c.getMessage());
+      }
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,588 @@
+package dev.affinity.examples;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.affinity.AffinityConfigurationException;
+import dev.affinity.Router;
+import dev.affinity.RouterBuilder;
+import dev.affinity.backend.Backend;
+import dev.affinity.backend.BackendGroup;
+import dev.affinity.client.ClientAddressResolver;
+import dev.affinity.client.ForwardedHeader;
+import dev.affinity.examples.demo.Demo;
+import dev.affinity.examples.demo.DemoPage;
+import dev.affinity.strategy.AffinityStrategy;
+import dev.affinity.strategy.CookieAffinity;
+import dev.affinity.strategy.CookieKey;
+import dev.affinity.strategy.CookieKeys;
+import dev.affinity.strategy.RoutingKey;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code affinity-proxy} command: its flags, their validation, and starting the proxy (and in
+ * demo mode the backends and the page) from them. Built only from the public API of affinity-core
+ * and the adapters.
+ */
+@Command(
+    name = "affinity-proxy",
+    mixinStandardHelpOptions = true,
+    versionProvider = ProxyCommand.Version.class,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    headerHeading = "%n",
+    header = "A sticky WebSocket proxy on affinity: handshake first, then tunnel.",
+    synopsisHeading = "%nUsage: ",
+    descriptionHeading = "%n",
+    description = {
+      "Routes each WebSocket handshake to a backend chosen by the strategy chain, relays the"
+          + " backend's 101 (adding the affinity cookie) and then tunnels bytes both ways.",
+      "Without --backend it runs the demo: three embedded backends, the proxy, and a page on"
+          + " 127.0.0.1 that shows which backend the browser is on.",
+      "Flags may also come from a file: put one flag per line in proxy.conf (# starts a comment)"
+          + " and run affinity-proxy @proxy.conf."
+    },
+    optionListHeading = "%nOptions:%n",
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  java -jar affinity-examples.jar                      # the demo",
+      "  java -jar affinity-examples.jar --listen 0.0.0.0:8080 \\",
+      "      --backend id=ws-1,uri=ws://10.0.0.1:9000 --backend id=ws-2,uri=ws://10.0.0.2:9000,weight=2 \\",
+      "      --strategy cookie,source-ip --cookie-secret-file /etc/affinity/cookie.key \\",
+      "      --trusted-proxy 10.0.0.0/8",
+      "",
+      "Exit status: 2 for a bad flag, 1 if the proxy cannot start. SIGTERM or Ctrl-C stop it"
+          + " gracefully (the JVM then exits with 143 or 130)."
+    })
+public final class ProxyCommand implements Callable<Integer> {
+  private static final System.Logger LOG = System.getLogger(ProxyCommand.class.getName());
+
+  /** The default listen address. */
+  static final String DEFAULT_LISTEN = "127.0.0.1:8080";
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--demo",
+      description =
+          "Run the demo: three embedded backends, the proxy and the demo page. The default when no"
+              + " --backend is given.")
+  boolean demo;
+
+  @Option(
+      names = {"-l", "--listen"},
+      paramLabel = "HOST:PORT",
+      defaultValue = DEFAULT_LISTEN,
+      converter = Converters.ListenAddress.class,
+      description = "Where the proxy listens; port 0 picks a free one. Default: ${DEFAULT-VALUE}.")
+  InetSocketAddress listen;
+
+  @Option(
+      names = {"-b", "--backend"},
+      paramLabel = "id=ID,uri=ws://HOST:PORT[,weight=N][,max-connections=N]",
+      converter = Converters.BackendSpec.class,
+      description =
+          "A backend (repeat for each). The id is its affinity identity: keep it stable across"
+              + " restarts and moves.")
+  List<Backend> backends = new ArrayList<>();
+
+  @Option(
+      names = {"-s", "--strategy"},
+      paramLabel = "LIST",
+      split = ",",
+      defaultValue = "cookie,source-ip",
+      converter = Converters.StrategySpecs.class,
+      description =
+          "The strategy chain, asked in order, comma-separated: cookie, source-ip, header:NAME,"
+              + " query:NAME, path:N. Default: ${DEFAULT-VALUE}.")
+  List<StrategySpec> strategies;
+
+  @Option(
+      names = "--fallback",
+      paramLabel = "NAME",
+      defaultValue = "least-connections",
+      converter = Converters.FallbackSpec.class,
+      description =
+          "The first pick when every strategy abstains: least-connections, round-robin or"
+              + " power-of-two-choices. Default: ${DEFAULT-VALUE}.")
+  Fallback fallback;
+
+  @Option(
+      names = "--bounded-load",
+      paramLabel = "FACTOR",
+      description =
+          "Wrap the hash strategies (source-ip, header:, query:, path:) in bounded load: no backend"
+              + " above FACTOR x the average (at least 1.0, e.g. 1.25).")
+  @Nullable Double boundedLoad;
+
+  @Option(
+      names = "--server",
+      paramLabel = "netty|jetty",
+      defaultValue = "netty",
+      converter = Converters.ServerSpec.class,
+      description = "Which adapter runs the proxy. Default: ${DEFAULT-VALUE}.")
+  ServerKind server;
+
+  @Option(
+      names = "--cookie-name",
+      paramLabel = "NAME",
+      defaultValue = CookieAffinity.DEFAULT_NAME,
+      description = "The affinity cookie's name. Default: ${DEFAULT-VALUE}.")
+  String cookieName;
+
+  @Option(
+      names = "--cookie-secret-file",
+      paramLabel = "PATH",
+      description =
+          "A file holding the cookie signing secret as Base64 (at least 32 bytes: openssl rand"
+              + " -base64 32). Give every proxy instance the same one.")
+  @Nullable Path cookieSecretFile;
+
+  @Option(
+      names = "--cookie-secret-env",
+      paramLabel = "VAR",
+      description = "An environment variable holding the cookie signing secret as Base64.")
+  @Nullable String cookieSecretEnv;
+
+  @Option(
+      names = "--cookie-key-id",
+      paramLabel = "N",
+      defaultValue = "1",
+      description =
+          "The id (0..255) written into cookies signed with the secret; raise it when rotating."
+              + " Default: ${DEFAULT-VALUE}.")
+  int cookieKeyId;
+
+  @Option(
+      names = "--cookie-old-secret-file",
+      paramLabel = "ID=PATH",
+      description =
+          "A previous secret still accepted during a key rotation (repeatable), with the id it"
+              + " was used under.")
+  Map<Integer, Path> cookieOldSecretFiles = new java.util.LinkedHashMap<>();
+
+  @Option(
+      names = "--cookie-max-age",
+      paramLabel = "DURATION",
+      converter = Converters.DurationSpec.class,
+      description =
+          "How long a cookie is honoured after it was issued, enforced by the proxy. Default:"
+              + " 1d.")
+  @Nullable Duration cookieMaxAge;
+
+  @Option(
+      names = "--cookie-secure",
+      description =
+          "Always mark the cookie Secure (use it when TLS ends in front of this proxy). By default"
+              + " it is Secure only on TLS requests.")
+  boolean cookieSecure;
+
+  @Option(
+      names = "--trusted-proxy",
+      paramLabel = "CIDR",
+      split = ",",
+      description =
+          "A proxy range whose forwarded headers are believed (repeatable), e.g. 10.0.0.0/8."
+              + " Without one, the TCP peer is the client.")
+  List<String> trustedProxies = new ArrayList<>();
+
+  @Option(
+      names = "--forwarded-header",
+      paramLabel = "NAME",
+      defaultValue = "x-forwarded-for",
+      converter = Converters.ForwardedHeaderSpec.class,
+      description =
+          "The header the trusted proxies write: x-forwarded-for, forwarded (RFC 7239) or none."
+              + " Default: ${DEFAULT-VALUE}.")
+  ForwardedHeader forwardedHeader;
+
+  @Option(
+      names = "--ipv6-prefix",
+      paramLabel = "BITS",
+      defaultValue = "128",
+      description =
+          "Group IPv6 clients by this prefix for source-ip (64 keeps a subscriber"
+              + " together). Default: ${DEFAULT-VALUE}.")
+  int ipv6Prefix;
+
+  @Option(
+      names = "--connect-timeout",
+      paramLabel = "DURATION",
+      defaultValue = "5s",
+      converter = Converters.DurationSpec.class,
+      description = "TCP connect to a backend, then the next candidate. Default: ${DEFAULT-VALUE}.")
+  Duration connectTimeout;
+
+  @Option(
+      names = "--handshake-timeout",
+      paramLabel = "DURATION",
+      defaultValue = "10s",
+      converter = Converters.DurationSpec.class,
+      description = "A backend's answer to the upgrade request. Default: ${DEFAULT-VALUE}.")
+  Duration handshakeTimeout;
+
+  @Option(
+      names = "--idle-timeout",
+      paramLabel = "DURATION",
+      defaultValue = "10m",
+      converter = Converters.DurationSpec.class,
+      description =
+          "A tunnel that carries no bytes this long is closed. Default: ${DEFAULT-VALUE}.")
+  Duration idleTimeout;
+
+  @Option(
+      names = "--shutdown-timeout",
+      paramLabel = "DURATION",
+      defaultValue = "10s",
+      converter = Converters.DurationSpec.class,
+      description =
+          "On SIGTERM, how long open tunnels get before they are closed. Default: ${DEFAULT-VALUE}.")
+  Duration shutdownTimeout;
+
+  @Option(
+      names = "--demo-page",
+      paramLabel = "HOST:PORT",
+      defaultValue = "127.0.0.1:8081",
+      converter = Converters.ListenAddress.class,
+      description = "Demo mode: where the page listens (loopback only). Default: ${DEFAULT-VALUE}.")
+  InetSocketAddress demoPage;
+
+  private final Function<String, @Nullable String> environment;
+  private final CountDownLatch stopped = new CountDownLatch(1);
+
+  /** A command that reads secrets from the process environment. */
+  public ProxyCommand() {
+    this(System::getenv);
+  }
+
+  /** A command that reads secrets from {@code environment}: tests pass a map. */
+  ProxyCommand(Function<String, @Nullable String> environment) {
+    this.environment = requireNonNull(environment, "environment");
+  }
+
+  /** Whether the demo runs: asked for, or no backend given. */
+  boolean isDemo() {
+    return demo || backends.isEmpty();
+  }
+
+  /**
+   * Checks the flags that only make sense together.
+   *
+   * @throws ParameterException naming the flag
+   */
+  void validate() {
+    CommandLine cl = spec.commandLine();
+    if (demo && !backends.isEmpty()) {
+      throw new ParameterException(
+          cl, "--demo starts its own backends (expected: no --backend with --demo)");
+    }
+    if (cookieSecretFile != null && cookieSecretEnv != null) {
+      throw new ParameterException(
+          cl, "--cookie-secret-file and --cookie-secret-env (expected: at most one of them)");
+    }
+    Set<String> ids = new HashSet<>();
+    for (Backend b : backends) {
+      if (!ids.add(b.id())) {
+        throw new ParameterException(
+            cl, "--backend: id " + b.id() + " given twice (expected: one --backend per id)");
+      }
+    }
+    if (strategies.isEmpty()) {
+      throw new ParameterException(
+          cl, "--strategy: empty (expected: " + StrategySpec.EXPECTED + ")");
+    }
+    if (boundedLoad != null && strategies.stream().noneMatch(s -> s.kind().isHash())) {
+      throw new ParameterException(
+          cl,
+          "--bounded-load: no hash strategy to wrap (expected: source-ip, header:, query: or path:"
+              + " in --strategy)");
+    }
+    if (strategies.stream().map(StrategySpec::toString).distinct().count() != strategies.size()) {
+      throw new ParameterException(
+          cl, "--strategy: " + strategies + " (expected: each strategy once)");
+    }
+  }
+
+  /**
+   * Builds the router over {@code group} from the flags.
+   *
+   * @param warnings where to say that the cookie secret is a random one
+   * @throws ParameterException naming the flag whose value core rejected
+   */
+  Router buildRouter(BackendGroup group, PrintWriter warnings) {
+    CommandLine cl = spec.commandLine();
+    RouterBuilder rb = Router.builder(group);
+    ClientAddressResolver resolver;
+    try {
+      resolver =
+          ClientAddressResolver.builder()
+              .trustedProxies(trustedProxies.toArray(new String[0]))
+              .forwardedHeader(forwardedHeader)
+              .ipv6PrefixLength(ipv6Prefix)
+              .build();
+    } catch (AffinityConfigurationException e) {
+      throw new ParameterException(cl, "--trusted-proxy/--ipv6-prefix: " + e.getMessage(), e);
+    }
+    for (StrategySpec s : strategies) {
+      AffinityStrategy strategy;
+      switch (s.kind()) {
+        case COOKIE:
+          strategy = AffinityStrategy.cookie(cookieAffinity(warnings));
+          break;
+        case SOURCE_IP:
+          strategy = AffinityStrategy.sourceIp(resolver);
+          break;
+        case HEADER:
+          strategy = AffinityStrategy.rendezvous(RoutingKey.header(s.argument()));
+          break;
+        case QUERY:
+          strategy = AffinityStrategy.rendezvous(RoutingKey.queryParameter(s.argument()));
+          break;
+        case PATH:
+          strategy =
+              AffinityStrategy.rendezvous(RoutingKey.pathSegment(Integer.parseInt(s.argument())));
+          break;
+        case JWT:
+        default:
+          throw new ParameterException(cl, "--strategy: " + s + " is not supported yet");
+      }
+      if (boundedLoad != null && s.kind().isHash()) {
+        try {
+          strategy = AffinityStrategy.boundedLoad(strategy, boundedLoad);
+        } catch (AffinityConfigurationException e) {
+          throw new ParameterException(cl, "--bounded-load: " + e.getMessage(), e);
+        }
+      }
+      rb.strategy(strategy);
+    }
+    return rb.fallback(fallback.create()).build();
+  }
+
+  private CookieAffinity cookieAffinity(PrintWriter warnings) {
+    CommandLine cl = spec.commandLine();
+    CookieKey signing;
+    List<CookieKey> old = new ArrayList<>();
+    try {
+      if (cookieSecretFile != null) {
+        signing = CookieKey.fromFile(cookieKeyId, cookieSecretFile);
+      } else if (cookieSecretEnv != null) {
+        String value = environment.apply(cookieSecretEnv);
+        if (value == null || value.isBlank()) {
+          throw new ParameterException(
+              cl,
+              "--cookie-secret-env: "
+                  + cookieSecretEnv
+                  + " is not set (expected: a Base64 secret in it)");
+        }
+        signing = CookieKey.fromBase64(cookieKeyId, value);
+      } else {
+        byte[] secret = new byte[32];
+        new SecureRandom().nextBytes(secret);
+        signing = CookieKey.of(cookieKeyId, secret);
+        if (!isDemo()) {
+          warnings.println(
+              "affinity-proxy: warning: no --cookie-secret-file or --cookie-secret-env; using a"
+                  + " random secret, so cookies will not survive a restart nor agree across proxy"
+                  + " instances");
+        }
+      }
+      for (Map.Entry<Integer, Path> e : cookieOldSecretFiles.entrySet()) {
+        old.add(CookieKey.fromFile(e.getKey(), e.getValue()));
+      }
+    } catch (AffinityConfigurationException e) {
+      throw new ParameterException(cl, cookieSecretFlag() + ": " + e.getMessage(), e);
+    } catch (UncheckedIOException e) {
+      throw new ParameterException(
+          cl, cookieSecretFlag() + ": " + e.getMessage() + ": " + e.getCause().getMessage(), e);
+    }
+    try {
+      CookieAffinity.Builder b =
+          CookieAffinity.builder(CookieKeys.of(signing, old.toArray(new CookieKey[0])))
+              .name(cookieName);
+      if (cookieMaxAge != null) {
+        b.maxAge(cookieMaxAge);
+      }
+      if (cookieSecure) {
+        b.secure(true);
+      }
+      return b.build();
+    } catch (AffinityConfigurationException e) {
+      throw new ParameterException(cl, "--cookie-*: " + e.getMessage(), e);
+    }
+  }
+
+  private String cookieSecretFlag() {
+    return cookieSecretFile != null
+        ? "--cookie-secret-file"
+        : cookieSecretEnv != null ? "--cookie-secret-env" : "--cookie-old-secret-file";
+  }
+
+  ProxyTimeouts timeouts() {
+    return new ProxyTimeouts(connectTimeout, handshakeTimeout, idleTimeout, shutdownTimeout);
+  }
+
+  /**
+   * Starts everything the flags ask for and returns a handle that stops it.
+   *
+   * @throws ParameterException for a bad flag
+   */
+  Running start(PrintWriter out, PrintWriter err) {
+    validate();
+    Demo demoParts = null;
+    ProxyServer proxy = null;
+    try {
+      List<Backend> members = backends;
+      if (isDemo()) {
+        demoParts = Demo.startBackends(cookieName);
+        members = demoParts.backends();
+      }
+      BackendGroup group;
+      try {
+        group = BackendGroup.of(members);
+      } catch (AffinityConfigurationException e) {
+        throw new ParameterException(spec.commandLine(), "--backend: " + e.getMessage(), e);
+      }
+      Router router = buildRouter(group, err);
+      proxy = ProxyServers.start(server, router, listen, timeouts());
+      String proxyUrl =
+          "ws://" + hostForUrl(proxy.address()) + ":" + proxy.address().getPort() + "/";
+      out.println("affinity-proxy: " + server.flagValue() + " proxy listening on " + proxyUrl);
+      for (Backend b : members) {
+        out.println(
+            "affinity-proxy: backend "
+                + b.id()
+                + " ws://"
+                + b.host()
+                + ":"
+                + b.port()
+                + " weight "
+                + b.weight());
+      }
+      out.println(
+          "affinity-proxy: strategies "
+              + strategies.stream().map(StrategySpec::toString).collect(Collectors.joining(" -> "))
+              + " -> fallback "
+              + fallback);
+      DemoPage page = null;
+      if (demoParts != null) {
+        page = demoParts.startPage(demoPage, group, proxyUrl + "demo", server.flagValue());
+        out.println("affinity-proxy: demo page " + page.url() + "  <- open this in a browser");
+      }
+      out.flush();
+      return new Running(proxy, demoParts, page, out);
+    } catch (RuntimeException e) {
+      if (proxy != null) {
+        proxy.close();
+      }
+      if (demoParts != null) {
+        demoParts.close();
+      }
+      throw e;
+    }
+  }
+
+  private static String hostForUrl(InetSocketAddress a) {
+    if (a.getAddress() == null || a.getAddress().isAnyLocalAddress()) {
+      return "127.0.0.1";
+    }
+    String h = a.getAddress().getHostAddress();
+    return h.indexOf(':') >= 0 ? "[" + h + "]" : h;
+  }
+
+  /** Starts, stops on SIGTERM or Ctrl-C (a shutdown hook), and returns 0 when stopped. */
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    Running running = start(out, err);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  running.close();
+                  stopped.countDown();
+                },
+                "affinity-proxy-shutdown"));
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  /** What {@link #start} started; {@link #close()} stops it, proxy first. */
+  static final class Running implements AutoCloseable {
+    private final ProxyServer proxy;
+    private final @Nullable Demo demo;
+    private final @Nullable DemoPage page;
+    private final PrintWriter out;
+    private boolean closed;
+
+    Running(ProxyServer proxy, @Nullable Demo demo, @Nullable DemoPage page, PrintWriter out) {
+      this.proxy = proxy;
+      this.demo = demo;
+      this.page = page;
+      this.out = out;
+    }
+
+    /** The proxy's bound address. */
+    InetSocketAddress proxyAddress() {
+      return proxy.address();
+    }
+
+    /** The demo page, or null outside demo mode. */
+    @Nullable DemoPage page() {
+      return page;
+    }
+
+    @Override
+    public synchronized void close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      out.println("affinity-proxy: stopping");
+      out.flush();
+      try {
+        proxy.close();
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "proxy did not stop cleanly", e);
+      }
+      if (demo != null) {
+        demo.close();
+      }
+      out.println("affinity-proxy: stopped");
+      out.flush();
+    }
+  }
+
+  /** The version line of {@code --version}. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = ProxyCommand.class.getPackage().getImplementationVersion();
+      return new String[] {"affinity-proxy " + (v == null ? "(development build)" : v)};
+    }
+  }
+}
