@@ -7,6 +7,7 @@ import dev.affinity.Router;
 import dev.affinity.RouterBuilder;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
+import dev.affinity.backend.Member;
 import dev.affinity.client.ClientAddressResolver;
 import dev.affinity.client.ForwardedHeader;
 import dev.affinity.examples.demo.Demo;
@@ -215,6 +216,13 @@ public final class ProxyCommand implements Callable<Integer> {
           "The header the trusted proxies write: x-forwarded-for, forwarded (RFC 7239) or none."
               + " Default: ${DEFAULT-VALUE}.")
   ForwardedHeader forwardedHeader;
+
+  @Option(
+      names = "--proxy-protocol",
+      description =
+          "Connections start with a PROXY protocol v1/v2 header (behind an L4 load balancer such"
+              + " as HAProxy or AWS NLB); its source address is believed from trusted proxies only.")
+  boolean proxyProtocol;
 
   @Option(
       names = "--ipv6-prefix",
@@ -463,7 +471,7 @@ public final class ProxyCommand implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), "--backend: " + e.getMessage(), e);
       }
       Router router = buildRouter(group, err);
-      proxy = ProxyServers.start(server, router, listen, timeouts());
+      proxy = ProxyServers.start(server, router, listen, timeouts(), proxyProtocol);
       String proxyUrl =
           "ws://" + hostForUrl(proxy.address()) + ":" + proxy.address().getPort() + "/";
       out.println("affinity-proxy: " + server.flagValue() + " proxy listening on " + proxyUrl);
@@ -489,7 +497,7 @@ public final class ProxyCommand implements Callable<Integer> {
         out.println("affinity-proxy: demo page " + page.url() + "  <- open this in a browser");
       }
       out.flush();
-      return new Running(proxy, demoParts, page, out);
+      return new Running(proxy, group, shutdownTimeout, demoParts, page, out);
     } catch (RuntimeException e) {
       if (proxy != null) {
         proxy.close();
@@ -534,13 +542,23 @@ public final class ProxyCommand implements Callable<Integer> {
   /** What {@link #start} started; {@link #close()} stops it, proxy first. */
   static final class Running implements AutoCloseable {
     private final ProxyServer proxy;
+    private final BackendGroup group;
+    private final Duration shutdownTimeout;
     private final @Nullable Demo demo;
     private final @Nullable DemoPage page;
     private final PrintWriter out;
     private boolean closed;
 
-    Running(ProxyServer proxy, @Nullable Demo demo, @Nullable DemoPage page, PrintWriter out) {
+    Running(
+        ProxyServer proxy,
+        BackendGroup group,
+        Duration shutdownTimeout,
+        @Nullable Demo demo,
+        @Nullable DemoPage page,
+        PrintWriter out) {
       this.proxy = proxy;
+      this.group = group;
+      this.shutdownTimeout = shutdownTimeout;
       this.demo = demo;
       this.page = page;
       this.out = out;
@@ -556,14 +574,36 @@ public final class ProxyCommand implements Callable<Integer> {
       return page;
     }
 
+    /**
+     * Stops gracefully: this instance routes no new handshake (its backends are marked DOWN here,
+     * so late clients get 503 and go to another instance), open tunnels get up to the shutdown
+     * timeout to end, then the proxy closes what remains, and the demo's parts stop.
+     */
     @Override
     public synchronized void close() {
       if (closed) {
         return;
       }
       closed = true;
-      out.println("affinity-proxy: stopping");
+      int open = openConnections();
+      out.println(
+          "affinity-proxy: stopping"
+              + (open == 0
+                  ? ""
+                  : "; waiting up to " + shutdownTimeout.toSeconds() + "s for " + open
+                      + " open connection(s)"));
       out.flush();
+      for (Member m : group.snapshot().members()) {
+        group.markDown(m.id());
+      }
+      long deadline = System.nanoTime() + shutdownTimeout.toNanos();
+      try {
+        while (openConnections() > 0 && System.nanoTime() < deadline) {
+          Thread.sleep(50);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       try {
         proxy.close();
       } catch (RuntimeException e) {
@@ -574,6 +614,14 @@ public final class ProxyCommand implements Callable<Integer> {
       }
       out.println("affinity-proxy: stopped");
       out.flush();
+    }
+
+    private int openConnections() {
+      int n = 0;
+      for (int c : group.liveConnections().values()) {
+        n += c;
+      }
+      return n;
     }
   }
 

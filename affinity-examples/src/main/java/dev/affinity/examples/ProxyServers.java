@@ -1,19 +1,115 @@
 package dev.affinity.examples;
 
 import dev.affinity.Router;
+import dev.affinity.jetty.AffinityHandler;
+import dev.affinity.jetty.AffinityServer;
+import dev.affinity.netty.AffinityProxyConfig;
+import dev.affinity.netty.AffinityProxyServer;
 import java.net.InetSocketAddress;
 
-/** Starts the proxy on the adapter {@code --server} names. */
+/**
+ * Starts the proxy on the adapter {@code --server} names, through each adapter's public bootstrap
+ * ({@link AffinityProxyServer}, {@link AffinityServer}) and nothing else.
+ */
 final class ProxyServers {
   private ProxyServers() {}
 
   /**
    * Binds {@code listen} and serves {@code router}'s decisions.
    *
-   * @throws RuntimeException if the port cannot be bound
+   * @param proxyProtocol whether connections start with a PROXY protocol (v1/v2) header
+   * @throws IllegalStateException if the adapter cannot start (the port is taken, ...)
    */
   static ProxyServer start(
-      ServerKind kind, Router router, InetSocketAddress listen, ProxyTimeouts timeouts) {
-    throw new UnsupportedOperationException("adapter " + kind + " is not wired yet");
+      ServerKind kind,
+      Router router,
+      InetSocketAddress listen,
+      ProxyTimeouts timeouts,
+      boolean proxyProtocol) {
+    String host = listen.getAddress().getHostAddress();
+    try {
+      switch (kind) {
+        case JETTY:
+          return jetty(router, host, listen.getPort(), timeouts, proxyProtocol);
+        case NETTY:
+        default:
+          return netty(router, host, listen.getPort(), timeouts, proxyProtocol);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while starting the " + kind + " proxy", e);
+    } catch (Exception e) {
+      throw new IllegalStateException(
+          "the " + kind.flagValue() + " proxy cannot listen on " + listen + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static ProxyServer netty(
+      Router router, String host, int port, ProxyTimeouts t, boolean proxyProtocol)
+      throws InterruptedException {
+    AffinityProxyServer server =
+        AffinityProxyServer.builder(router)
+            .host(host)
+            .port(port)
+            .proxyProtocol(proxyProtocol)
+            .config(
+                AffinityProxyConfig.builder()
+                    .connectTimeout(t.connect())
+                    .handshakeTimeout(t.handshake())
+                    .idleTimeout(t.idle())
+                    .build())
+            .start();
+    return new ProxyServer() {
+      @Override
+      public InetSocketAddress address() {
+        return server.localAddress();
+      }
+
+      @Override
+      public void close() {
+        server.close();
+      }
+
+      @Override
+      public String toString() {
+        return server.toString();
+      }
+    };
+  }
+
+  private static ProxyServer jetty(
+      Router router, String host, int port, ProxyTimeouts t, boolean proxyProtocol)
+      throws Exception {
+    AffinityHandler handler =
+        AffinityHandler.builder(router)
+            .connectTimeout(t.connect())
+            .handshakeTimeout(t.handshake())
+            .tunnelIdleTimeout(t.idle())
+            .build();
+    AffinityServer server =
+        AffinityServer.builder(handler).host(host).port(port).proxyProtocol(proxyProtocol).build();
+    try {
+      server.start();
+    } catch (Exception e) {
+      server.close();
+      throw e;
+    }
+    InetSocketAddress bound = new InetSocketAddress(host, server.port());
+    return new ProxyServer() {
+      @Override
+      public InetSocketAddress address() {
+        return bound;
+      }
+
+      @Override
+      public void close() {
+        server.close();
+      }
+
+      @Override
+      public String toString() {
+        return server.toString();
+      }
+    };
   }
 }
