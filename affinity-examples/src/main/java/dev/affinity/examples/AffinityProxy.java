@@ -14,6 +14,8 @@ public final class AffinityProxy {
   /** Exit status when the proxy cannot start (a port in use, a backend unreachable, ...). */
   static final int START_FAILED = 1;
 
+  private static final String LOG_FORMAT = "java.util.logging.SimpleFormatter.format";
+
   private AffinityProxy() {}
 
   /**
@@ -21,6 +23,10 @@ public final class AffinityProxy {
    * {@value #START_FAILED} when it cannot start.
    */
   public static void main(String[] args) {
+    // One line per log record, before anything logs (the JDK's default takes two).
+    if (System.getProperty(LOG_FORMAT) == null) {
+      System.setProperty(LOG_FORMAT, "%1$tT %4$s %3$s: %5$s%6$s%n");
+    }
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
     int status = commandLine(new ProxyCommand(), out, err).execute(args);
@@ -35,6 +41,7 @@ public final class AffinityProxy {
    */
   static CommandLine commandLine(ProxyCommand command, PrintWriter out, PrintWriter err) {
     CommandLine cl = new CommandLine(command);
+    cl.setCaseInsensitiveEnumValuesAllowed(true); // --jwt-algorithm rs256, --jwt-invalid abstain
     cl.setOut(out);
     cl.setErr(err);
     cl.setParameterExceptionHandler(

@@ -13,20 +13,13 @@ import dev.affinity.client.ForwardedHeader;
 import dev.affinity.examples.demo.Demo;
 import dev.affinity.examples.demo.DemoPage;
 import dev.affinity.strategy.AffinityStrategy;
-import dev.affinity.strategy.CookieAffinity;
-import dev.affinity.strategy.CookieKey;
-import dev.affinity.strategy.CookieKeys;
 import dev.affinity.strategy.RoutingKey;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -35,6 +28,7 @@ import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -114,8 +108,8 @@ public final class ProxyCommand implements Callable<Integer> {
       defaultValue = "cookie,source-ip",
       converter = Converters.StrategySpecs.class,
       description =
-          "The strategy chain, asked in order, comma-separated: cookie, source-ip, header:NAME,"
-              + " query:NAME, path:N. Default: ${DEFAULT-VALUE}.")
+          "The strategy chain, asked in order, comma-separated: cookie, jwt, source-ip,"
+              + " header:NAME, query:NAME, path:N. Default: ${DEFAULT-VALUE}.")
   List<StrategySpec> strategies;
 
   @Option(
@@ -144,59 +138,9 @@ public final class ProxyCommand implements Callable<Integer> {
       description = "Which adapter runs the proxy. Default: ${DEFAULT-VALUE}.")
   ServerKind server;
 
-  @Option(
-      names = "--cookie-name",
-      paramLabel = "NAME",
-      defaultValue = CookieAffinity.DEFAULT_NAME,
-      description = "The affinity cookie's name. Default: ${DEFAULT-VALUE}.")
-  String cookieName;
+  @Mixin CookieOptions cookie = new CookieOptions();
 
-  @Option(
-      names = "--cookie-secret-file",
-      paramLabel = "PATH",
-      description =
-          "A file holding the cookie signing secret as Base64 (at least 32 bytes: openssl rand"
-              + " -base64 32). Give every proxy instance the same one.")
-  @Nullable Path cookieSecretFile;
-
-  @Option(
-      names = "--cookie-secret-env",
-      paramLabel = "VAR",
-      description = "An environment variable holding the cookie signing secret as Base64.")
-  @Nullable String cookieSecretEnv;
-
-  @Option(
-      names = "--cookie-key-id",
-      paramLabel = "N",
-      defaultValue = "1",
-      description =
-          "The id (0..255) written into cookies signed with the secret; raise it when rotating."
-              + " Default: ${DEFAULT-VALUE}.")
-  int cookieKeyId;
-
-  @Option(
-      names = "--cookie-old-secret-file",
-      paramLabel = "ID=PATH",
-      description =
-          "A previous secret still accepted during a key rotation (repeatable), with the id it"
-              + " was used under.")
-  Map<Integer, Path> cookieOldSecretFiles = new java.util.LinkedHashMap<>();
-
-  @Option(
-      names = "--cookie-max-age",
-      paramLabel = "DURATION",
-      converter = Converters.DurationSpec.class,
-      description =
-          "How long a cookie is honoured after it was issued, enforced by the proxy. Default:"
-              + " 1d.")
-  @Nullable Duration cookieMaxAge;
-
-  @Option(
-      names = "--cookie-secure",
-      description =
-          "Always mark the cookie Secure (use it when TLS ends in front of this proxy). By default"
-              + " it is Secure only on TLS requests.")
-  boolean cookieSecure;
+  @Mixin JwtOptions jwt = new JwtOptions();
 
   @Option(
       names = "--trusted-proxy",
@@ -304,10 +248,8 @@ public final class ProxyCommand implements Callable<Integer> {
       throw new ParameterException(
           cl, "--demo starts its own backends (expected: no --backend with --demo)");
     }
-    if (cookieSecretFile != null && cookieSecretEnv != null) {
-      throw new ParameterException(
-          cl, "--cookie-secret-file and --cookie-secret-env (expected: at most one of them)");
-    }
+    cookie.validate(cl);
+    jwt.validate(cl, strategies.stream().anyMatch(s -> s.kind() == StrategySpec.Kind.JWT));
     Set<String> ids = new HashSet<>();
     for (Backend b : backends) {
       if (!ids.add(b.id())) {
@@ -355,7 +297,7 @@ public final class ProxyCommand implements Callable<Integer> {
       AffinityStrategy strategy;
       switch (s.kind()) {
         case COOKIE:
-          strategy = AffinityStrategy.cookie(cookieAffinity(warnings));
+          strategy = AffinityStrategy.cookie(cookie.build(cl, environment, !isDemo(), warnings));
           break;
         case SOURCE_IP:
           strategy = AffinityStrategy.sourceIp(resolver);
@@ -372,7 +314,8 @@ public final class ProxyCommand implements Callable<Integer> {
           break;
         case JWT:
         default:
-          throw new ParameterException(cl, "--strategy: " + s + " is not supported yet");
+          strategy = AffinityStrategy.jwt(jwt.build(cl, environment));
+          break;
       }
       if (boundedLoad != null && s.kind().isHash()) {
         try {
@@ -384,65 +327,6 @@ public final class ProxyCommand implements Callable<Integer> {
       rb.strategy(strategy);
     }
     return rb.fallback(fallback.create()).build();
-  }
-
-  private CookieAffinity cookieAffinity(PrintWriter warnings) {
-    CommandLine cl = spec.commandLine();
-    CookieKey signing;
-    List<CookieKey> old = new ArrayList<>();
-    try {
-      if (cookieSecretFile != null) {
-        signing = CookieKey.fromFile(cookieKeyId, cookieSecretFile);
-      } else if (cookieSecretEnv != null) {
-        String value = environment.apply(cookieSecretEnv);
-        if (value == null || value.isBlank()) {
-          throw new ParameterException(
-              cl,
-              "--cookie-secret-env: "
-                  + cookieSecretEnv
-                  + " is not set (expected: a Base64 secret in it)");
-        }
-        signing = CookieKey.fromBase64(cookieKeyId, value);
-      } else {
-        byte[] secret = new byte[32];
-        new SecureRandom().nextBytes(secret);
-        signing = CookieKey.of(cookieKeyId, secret);
-        if (!isDemo()) {
-          warnings.println(
-              "affinity-proxy: warning: no --cookie-secret-file or --cookie-secret-env; using a"
-                  + " random secret, so cookies will not survive a restart nor agree across proxy"
-                  + " instances");
-        }
-      }
-      for (Map.Entry<Integer, Path> e : cookieOldSecretFiles.entrySet()) {
-        old.add(CookieKey.fromFile(e.getKey(), e.getValue()));
-      }
-    } catch (AffinityConfigurationException e) {
-      throw new ParameterException(cl, cookieSecretFlag() + ": " + e.getMessage(), e);
-    } catch (UncheckedIOException e) {
-      throw new ParameterException(
-          cl, cookieSecretFlag() + ": " + e.getMessage() + ": " + e.getCause().getMessage(), e);
-    }
-    try {
-      CookieAffinity.Builder b =
-          CookieAffinity.builder(CookieKeys.of(signing, old.toArray(new CookieKey[0])))
-              .name(cookieName);
-      if (cookieMaxAge != null) {
-        b.maxAge(cookieMaxAge);
-      }
-      if (cookieSecure) {
-        b.secure(true);
-      }
-      return b.build();
-    } catch (AffinityConfigurationException e) {
-      throw new ParameterException(cl, "--cookie-*: " + e.getMessage(), e);
-    }
-  }
-
-  private String cookieSecretFlag() {
-    return cookieSecretFile != null
-        ? "--cookie-secret-file"
-        : cookieSecretEnv != null ? "--cookie-secret-env" : "--cookie-old-secret-file";
   }
 
   ProxyTimeouts timeouts() {
@@ -461,7 +345,7 @@ public final class ProxyCommand implements Callable<Integer> {
     try {
       List<Backend> members = backends;
       if (isDemo()) {
-        demoParts = Demo.startBackends(cookieName);
+        demoParts = Demo.startBackends(cookie.name);
         members = demoParts.backends();
       }
       BackendGroup group;
@@ -498,7 +382,8 @@ public final class ProxyCommand implements Callable<Integer> {
       }
       out.flush();
       return new Running(proxy, group, shutdownTimeout, demoParts, page, out);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // Errors too (a broken classpath): the backends' threads would otherwise keep the JVM up.
       if (proxy != null) {
         proxy.close();
       }
@@ -590,7 +475,10 @@ public final class ProxyCommand implements Callable<Integer> {
           "affinity-proxy: stopping"
               + (open == 0
                   ? ""
-                  : "; waiting up to " + shutdownTimeout.toSeconds() + "s for " + open
+                  : "; waiting up to "
+                      + shutdownTimeout.toSeconds()
+                      + "s for "
+                      + open
                       + " open connection(s)"));
       out.flush();
       for (Member m : group.snapshot().members()) {

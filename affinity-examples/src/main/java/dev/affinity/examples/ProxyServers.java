@@ -40,7 +40,8 @@ final class ProxyServers {
       throw new IllegalStateException("interrupted while starting the " + kind + " proxy", e);
     } catch (Exception e) {
       throw new IllegalStateException(
-          "the " + kind.flagValue() + " proxy cannot listen on " + listen + ": " + e.getMessage(), e);
+          "the " + kind.flagValue() + " proxy cannot listen on " + listen + ": " + e.getMessage(),
+          e);
     }
   }
 

@@ -4,25 +4,23 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The jar that the README's first command builds and starts ({@code java -jar
@@ -41,63 +39,44 @@ class DemoJarIT {
     return jar;
   }
 
-  private static Process java(String... args) throws IOException {
+  /**
+   * Starts the jar with its output in {@code log}: a file, because {@link Process#destroy()} closes
+   * the pipes before the shutdown hook's last lines could be read.
+   */
+  private static Process java(Path log, String... args) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-jar");
     command.add(jar().toString());
     command.addAll(List.of(args));
-    return new ProcessBuilder(command).redirectErrorStream(true).start();
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .start();
   }
 
-  /** Collects a process's output lines on a daemon thread. */
-  private static BlockingQueue<String> lines(Process p, StringBuilder all) {
-    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    Thread t =
-        new Thread(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(new InputStreamReader(p.getInputStream(), UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                  synchronized (all) {
-                    all.append(line).append('\n');
-                  }
-                  lines.add(line);
-                }
-              } catch (IOException e) {
-                // the process ended
-              }
-            },
-            "demo-jar-output");
-    t.setDaemon(true);
-    t.start();
-    return lines;
-  }
-
-  private static String await(BlockingQueue<String> lines, Pattern pattern, StringBuilder all)
-      throws InterruptedException {
+  /** Waits until the output shows a line matching {@code pattern}; returns its first group. */
+  private static String await(Path log, Pattern pattern) throws IOException, InterruptedException {
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (System.nanoTime() < deadline) {
-      String line = lines.poll(1, TimeUnit.SECONDS);
-      if (line != null) {
-        Matcher m = pattern.matcher(line);
-        if (m.find()) {
-          return m.group(1);
-        }
+      Matcher m = pattern.matcher(Files.readString(log, UTF_8));
+      if (m.find()) {
+        return m.groupCount() > 0 ? m.group(1) : m.group();
       }
+      Thread.sleep(50);
     }
     throw new AssertionError(
-        "no line matching " + pattern + " within " + WAIT + "; output:\n" + all);
+        "no line matching " + pattern + " within " + WAIT + "; output:\n" + Files.readString(log));
   }
 
   @Test
-  void jar_withoutFlags_runsTheDemo_answers_andStopsGracefullyOnSigterm() throws Exception {
-    Process p = java("--listen", "127.0.0.1:0", "--demo-page", "127.0.0.1:0");
-    StringBuilder all = new StringBuilder();
+  void jar_withoutFlags_runsTheDemo_answers_andStopsGracefullyOnSigterm(@TempDir Path tmp)
+      throws Exception {
+    Path log = tmp.resolve("demo.log");
+    Process p = java(log, "--listen", "127.0.0.1:0", "--demo-page", "127.0.0.1:0");
     try {
-      BlockingQueue<String> lines = lines(p, all);
-      URI proxy = URI.create(await(lines, PROXY, all));
-      String page = await(lines, PAGE, all);
+      URI proxy = URI.create(await(log, PROXY));
+      String page = await(log, PAGE);
 
       HttpClient http = HttpClient.newBuilder().connectTimeout(WAIT).build();
       HttpResponse<String> html =
@@ -134,15 +113,15 @@ class DemoJarIT {
       if (!exited) {
         p.destroyForcibly();
       }
-      assertThat(exited).as("exited within %s after SIGTERM; output:\n%s", WAIT, all).isTrue();
+      assertThat(exited)
+          .as("exited within %s after SIGTERM; output:\n%s", WAIT, Files.readString(log))
+          .isTrue();
     }
-    assertThat(p.exitValue()).isEqualTo(143);
-    // The output thread may still be draining the last lines.
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!all.toString().contains("affinity-proxy: stopped") && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
-    assertThat(all.toString()).contains("affinity-proxy: stopping", "affinity-proxy: stopped");
+    assertThat(p.exitValue()).as("128 + SIGTERM").isEqualTo(143);
+    String output = Files.readString(log, UTF_8);
+    assertThat(output).contains("affinity-proxy: stopping", "affinity-proxy: stopped");
+    assertThat(output.indexOf("affinity-proxy: stopped"))
+        .isGreaterThan(output.indexOf("affinity-proxy: stopping"));
   }
 
   private static String readHead(InputStream in) throws IOException {
@@ -158,16 +137,16 @@ class DemoJarIT {
   }
 
   @Test
-  void jar_help_printsTheFlags_andABadFlagExitsWithTwoNamingIt() throws Exception {
-    Process help = java("--help");
-    String usage = new String(help.getInputStream().readAllBytes(), UTF_8);
+  void jar_help_printsTheFlags_andABadFlagExitsWithTwoNamingIt(@TempDir Path tmp) throws Exception {
+    Process help = java(tmp.resolve("help.log"), "--help");
     assertThat(help.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    String usage = Files.readString(tmp.resolve("help.log"), UTF_8);
     assertThat(help.exitValue()).isZero();
     assertThat(usage).contains("Usage: affinity-proxy", "--backend", "--strategy", "--server");
 
-    Process bad = java("--backend", "id=ws-1,uri=http://10.0.0.1:80");
-    String error = new String(bad.getInputStream().readAllBytes(), UTF_8);
+    Process bad = java(tmp.resolve("bad.log"), "--backend", "id=ws-1,uri=http://10.0.0.1:80");
     assertThat(bad.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    String error = Files.readString(tmp.resolve("bad.log"), UTF_8);
     assertThat(bad.exitValue()).isEqualTo(2);
     assertThat(error).contains("--backend").contains("ws://HOST:PORT");
   }

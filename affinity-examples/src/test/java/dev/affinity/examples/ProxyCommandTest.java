@@ -113,7 +113,7 @@ class ProxyCommandTest {
     assertThat(c.fallback).isEqualTo(Fallback.POWER_OF_TWO_CHOICES);
     assertThat(c.boundedLoad).isEqualTo(1.25);
     assertThat(c.server).isEqualTo(ServerKind.JETTY);
-    assertThat(c.cookieName).isEqualTo("SRV");
+    assertThat(c.cookie.name).isEqualTo("SRV");
     assertThat(c.trustedProxies).containsExactly("10.0.0.0/8", "192.168.0.0/16", "fd00::/8");
     assertThat(c.timeouts())
         .isEqualTo(
@@ -336,5 +336,139 @@ class ProxyCommandTest {
                 dir.resolve("missing.key").toString()))
         .contains("--cookie-secret-file")
         .contains("missing.key");
+  }
+
+  @Test
+  void jwt_withAnHmacSecretFromTheEnvironment_routesByTheClaim() {
+    String secret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldC0zMmJ5dGVzIQ==";
+    ProxyCommand c =
+        parse(
+            Map.of("JWT_KEY", secret),
+            "--backend",
+            "id=a,uri=ws://127.0.0.1:1",
+            "--backend",
+            "id=b,uri=ws://127.0.0.1:2",
+            "--strategy",
+            "jwt,source-ip",
+            "--jwt-algorithm",
+            "hs256",
+            "--jwt-key-env",
+            "JWT_KEY",
+            "--jwt-from",
+            "query:token",
+            "--jwt-claim",
+            "tenant,sub",
+            "--jwt-issuer",
+            "https://auth.example",
+            "--jwt-invalid",
+            "abstain");
+    c.validate();
+    Router router = c.buildRouter(BackendGroup.of(c.backends), new PrintWriter(err, true));
+    String token =
+        com.auth0
+            .jwt
+            .JWT
+            .create()
+            .withIssuer("https://auth.example")
+            .withClaim("tenant", "acme")
+            .withSubject("alice")
+            .withExpiresAt(java.time.Instant.now().plusSeconds(600))
+            .sign(
+                com.auth0.jwt.algorithms.Algorithm.HMAC256(
+                    java.util.Base64.getDecoder().decode(secret)));
+    dev.affinity.RoutingDecision d =
+        router.select(
+            dev.affinity.RoutingRequest.builder()
+                .remoteAddress("192.0.2.1", 1000)
+                .queryParameter("token", token)
+                .build());
+    assertThat(d.strategy()).isEqualTo("jwt");
+    assertThat(d.explanation()).contains("tenant+sub").doesNotContain(token);
+    dev.affinity.RoutingDecision forged =
+        router.select(
+            dev.affinity.RoutingRequest.builder()
+                .remoteAddress("192.0.2.1", 1000)
+                .queryParameter("token", token.substring(0, token.length() - 2) + "xx")
+                .build());
+    assertThat(forged.strategy()).isEqualTo("source-ip");
+  }
+
+  @Test
+  void jwt_withAnRsaPublicKeyInPem_isAccepted(@TempDir Path dir) throws Exception {
+    java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("RSA");
+    g.initialize(2048);
+    java.security.KeyPair pair = g.generateKeyPair();
+    Path pem = dir.resolve("issuer.pem");
+    Files.writeString(
+        pem,
+        "-----BEGIN PUBLIC KEY-----\n"
+            + java.util.Base64.getMimeEncoder(
+                    64, "\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+                .encodeToString(pair.getPublic().getEncoded())
+            + "\n-----END PUBLIC KEY-----\n");
+    assertThat(
+            validateAndBuild(
+                Map.of(),
+                "--backend",
+                "id=a,uri=ws://127.0.0.1:1",
+                "--strategy",
+                "cookie,jwt",
+                "--jwt-algorithm",
+                "RS256",
+                "--jwt-key-file",
+                pem.toString()))
+        .isZero();
+    err.getBuffer().setLength(0);
+    assertThat(
+            failure(
+                "--backend", "id=a,uri=ws://127.0.0.1:1",
+                "--strategy", "jwt",
+                "--jwt-algorithm", "ES256",
+                "--jwt-key-file", pem.toString()))
+        .contains("--jwt-key-file")
+        .contains("ES256");
+  }
+
+  @Test
+  void jwt_misconfigurations_nameTheFlag() {
+    assertThat(failure("--backend", "id=a,uri=ws://h:1", "--strategy", "jwt"))
+        .contains("--strategy jwt needs --jwt-algorithm");
+    err.getBuffer().setLength(0);
+    assertThat(failure("--backend", "id=a,uri=ws://h:1", "--jwt-algorithm", "HS256"))
+        .contains("without jwt in --strategy");
+    err.getBuffer().setLength(0);
+    assertThat(failure("--jwt-algorithm", "HS257")).contains("--jwt-algorithm");
+    err.getBuffer().setLength(0);
+    String shortSecret = "c2hvcnQ=";
+    assertThat(
+            failure(
+                Map.of("K", shortSecret),
+                "--backend",
+                "id=a,uri=ws://h:1",
+                "--strategy",
+                "jwt",
+                "--jwt-algorithm",
+                "HS256",
+                "--jwt-key-env",
+                "K"))
+        .contains("--jwt-key-env")
+        .contains("at least 32 bytes")
+        .doesNotContain(shortSecret);
+    err.getBuffer().setLength(0);
+    assertThat(
+            failure(
+                Map.of("K", "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldC0zMmJ5dGVzIQ=="),
+                "--backend",
+                "id=a,uri=ws://h:1",
+                "--strategy",
+                "jwt",
+                "--jwt-algorithm",
+                "HS256",
+                "--jwt-key-env",
+                "K",
+                "--jwt-from",
+                "header:X-Token"))
+        .contains("--jwt-from")
+        .contains("'header:X-Token'");
   }
 }

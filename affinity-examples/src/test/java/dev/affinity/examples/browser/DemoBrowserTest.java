@@ -12,9 +12,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Optional;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The demo in a real browser: headless Debian Chromium, driven over the DevTools protocol, against
@@ -72,12 +73,13 @@ class DemoBrowserTest {
     return chromium.get();
   }
 
-  @Test
+  @ParameterizedTest(name = "--server {0}")
+  @ValueSource(strings = {"netty", "jetty"})
   @Timeout(120)
-  void demoPage_staysOnItsBackendAcrossReconnects_thenFailsOverWithANewCookie(@TempDir Path tmp)
-      throws Exception {
+  void demoPage_staysOnItsBackendAcrossReconnects_thenFailsOverWithANewCookie(
+      String server, @TempDir Path tmp) throws Exception {
     Path chromium = chromiumOrSkip();
-    try (DemoLauncher demo = DemoLauncher.start("--server", "netty");
+    try (DemoLauncher demo = DemoLauncher.start("--server", server);
         HeadlessChromium browser = HeadlessChromium.launch(chromium, tmp, 1100, 980)) {
       browser.navigate(demo.pageUrl());
 
@@ -138,19 +140,21 @@ class DemoBrowserTest {
       assertThat(after.get("current")).hasSize(1);
       assertThat(after.get("current").get(0).asText()).isEqualTo(moved);
 
-      keepScreenshot(browser.screenshot());
+      assertThat(browser.evaluate("document.getElementById('server').textContent").asText())
+          .isEqualTo(server);
+      keepScreenshot(server, browser.screenshot());
     }
   }
 
   /**
-   * Keeps the screenshot in {@code target/}; with {@code -Daffinity.updateDocs=true} also as {@code
-   * docs/demo.png}.
+   * Keeps the screenshot in {@code target/}; with {@code -Daffinity.updateDocs=true} the Netty one
+   * also as {@code docs/demo.png}.
    */
-  private static void keepScreenshot(byte[] png) throws IOException {
+  private static void keepScreenshot(String server, byte[] png) throws IOException {
     assertThat(png).hasSizeGreaterThan(10_000);
-    Path target = Path.of("target", "demo-page.png");
+    Path target = Path.of("target", "demo-page-" + server + ".png");
     Files.write(target, png);
-    if (Boolean.getBoolean("affinity.updateDocs")) {
+    if (server.equals("netty") && Boolean.getBoolean("affinity.updateDocs")) {
       Files.copy(target, Path.of("..", "docs", "demo.png"), StandardCopyOption.REPLACE_EXISTING);
     }
   }
