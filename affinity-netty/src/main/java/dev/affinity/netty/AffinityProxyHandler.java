@@ -221,7 +221,7 @@ public final class AffinityProxyHandler extends ChannelInboundHandlerAdapter {
       ctx.fireExceptionCaught(cause); // the next handler owns the exchange
       return;
     }
-    LOG.log(Level.DEBUG, "closing " + ctx.channel() + " after " + cause);
+    LOG.log(Level.DEBUG, "closing {0} after {1}", ctx.channel(), cause);
     ProxyConnection c = connection;
     if (c != null) {
       c.abort();

@@ -34,6 +34,15 @@ public interface ProxiedConnection {
    */
   void close();
 
+  /**
+   * Ends the tunnel with a WebSocket close frame to the client carrying {@code webSocketCode} (for
+   * example 1001 going away, 1012 service restart) and {@code reason} (cut to 123 bytes), then
+   * closes both legs. The frame goes between two of the backend's frames: if the backend is in the
+   * middle of one, the close waits until it ends, for at most 5 seconds, then closes at the TCP
+   * level. Before the 101 it is {@link #close()}. Idempotent; safe from any thread.
+   */
+  void close(int webSocketCode, String reason);
+
   /** Closes both legs at once, dropping anything not yet written. Safe from any thread. */
   void abort();
 }

@@ -41,6 +41,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.lang.System.Logger.Level;
+import java.net.ConnectException;
 import java.nio.channels.ClosedChannelException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -59,6 +60,9 @@ final class ProxyConnection implements ProxiedConnection {
   private static final String HANDSHAKE = "affinity-backend-handshake";
   private static final String RELAY = "affinity-relay";
   private static final String IDLE = "affinity-idle";
+
+  /** How long a close with a status code waits for the backend's current frame to end. */
+  static final long CLOSE_FRAME_WAIT_MILLIS = 5_000;
 
   private enum State {
     CONNECTING,
@@ -81,6 +85,9 @@ final class ProxyConnection implements ProxiedConnection {
   private @Nullable ScheduledFuture<?> handshakeTimer;
   private boolean clientInputShut;
   private boolean backendInputShut;
+  private @Nullable FrameBoundaries backendFrames;
+  private byte @Nullable [] closeFrame;
+  private @Nullable ScheduledFuture<?> closeFrameTimer;
 
   ProxyConnection(
       ChannelHandlerContext clientCtx,
@@ -135,21 +142,20 @@ final class ProxyConnection implements ProxiedConnection {
       return;
     }
     if (!f.isSuccess()) {
-      router.reportConnectFailure(target, f.cause());
-      LOG.log(Level.DEBUG, "connect to {0} failed: {1}", target.id(), f.cause());
-      List<Backend> next = decision.failoverCandidates();
-      if (failovers < next.size()) {
-        connect(next.get(failovers++));
-      } else {
-        failClient(HttpResponseStatus.BAD_GATEWAY, "no backend reachable");
-      }
+      connectFailed(target, f.cause());
       return;
     }
     Channel ch = f.channel();
+    if (ch.localAddress() != null && ch.localAddress().equals(ch.remoteAddress())) {
+      // TCP simultaneous open: nothing listens on the backend's port and the kernel picked that
+      // very port as our source, so we are connected to ourselves. Possible on loopback.
+      ch.close();
+      connectFailed(target, new ConnectException("self-connect: nothing listens on " + target));
+      return;
+    }
     backendChannel = ch;
-    // Lifecycle closes (drain deadline, re-homing, max lifetime) come from another thread; a raw
-    // relay does not know where frames end, so they close both legs at the TCP level.
-    ConnectionCloser closer = reason -> close();
+    // Lifecycle closes (drain deadline, re-homing, max lifetime) come from another thread.
+    ConnectionCloser closer = reason -> close(reason.webSocketCode(), reason.phrase());
     ConnectionLease lease =
         target.equals(decision.backend())
             ? decision.openLease(closer)
@@ -163,6 +169,17 @@ final class ProxyConnection implements ProxiedConnection {
             .eventLoop()
             .schedule(
                 this::handshakeTimedOut, millis(config.handshakeTimeout()), TimeUnit.MILLISECONDS);
+  }
+
+  private void connectFailed(Backend target, Throwable cause) {
+    router.reportConnectFailure(target, cause);
+    LOG.log(Level.DEBUG, "connect to {0} failed: {1}", target.id(), cause);
+    List<Backend> next = decision.failoverCandidates();
+    if (failovers < next.size()) {
+      connect(next.get(failovers++));
+    } else {
+      failClient(HttpResponseStatus.BAD_GATEWAY, "no backend reachable");
+    }
   }
 
   private void handshakeTimedOut() {
@@ -218,7 +235,7 @@ final class ProxyConnection implements ProxiedConnection {
 
     // Client leg: the relay replaces us first, so bytes the HTTP decoder still holds reach it.
     ChannelPipeline cp = client.pipeline();
-    cp.replace(clientCtx.handler(), RELAY, new RelayHandler(this, be));
+    cp.replace(clientCtx.handler(), RELAY, new RelayHandler(this, be, null));
     removeHttpHandlers(cp);
     client
         .config()
@@ -229,7 +246,8 @@ final class ProxyConnection implements ProxiedConnection {
     // Backend leg: bytes that came in the same read as the 101 are forwarded by the codec's
     // removal (or already came to us raw), and are written after the 101.
     ChannelPipeline bp = be.pipeline();
-    bp.replace(HANDSHAKE, RELAY, new RelayHandler(this, client));
+    backendFrames = new FrameBoundaries();
+    bp.replace(HANDSHAKE, RELAY, new RelayHandler(this, client, backendFrames));
     bp.remove(CODEC);
     long idle = config.idleTimeout().toMillis();
     if (idle > 0) {
@@ -360,6 +378,11 @@ final class ProxyConnection implements ProxiedConnection {
       t.cancel(false);
       handshakeTimer = null;
     }
+    t = closeFrameTimer;
+    if (t != null) {
+      t.cancel(false);
+      closeFrameTimer = null;
+    }
   }
 
   @Override
@@ -375,6 +398,65 @@ final class ProxyConnection implements ProxiedConnection {
     cancelTimer();
     flushAndClose(client);
     flushAndClose(backendChannel);
+  }
+
+  @Override
+  public void close(int webSocketCode, String reason) {
+    if (!client.eventLoop().inEventLoop()) {
+      client.eventLoop().execute(() -> close(webSocketCode, reason));
+      return;
+    }
+    FrameBoundaries frames = backendFrames;
+    if (state != State.TUNNEL || frames == null) {
+      close();
+      return;
+    }
+    if (closeFrame != null) {
+      return;
+    }
+    closeFrame = closeFrame(webSocketCode, reason);
+    if (frames.atBoundary()) {
+      sendCloseFrame();
+    } else {
+      // The relay sends it at the end of the current frame; a backend stuck mid-frame is cut.
+      closeFrameTimer =
+          client
+              .eventLoop()
+              .schedule(() -> close(), CLOSE_FRAME_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Whether a close frame waits for the end of the backend's current frame. */
+  boolean closeFramePending() {
+    return closeFrame != null && state == State.TUNNEL;
+  }
+
+  /** At a frame boundary of the backend's stream: close frame to the client, backend leg closed. */
+  void sendCloseFrame() {
+    byte[] frame = closeFrame;
+    if (frame == null || state != State.TUNNEL) {
+      return;
+    }
+    state = State.CLOSED;
+    cancelTimer();
+    client.writeAndFlush(Unpooled.wrappedBuffer(frame)).addListener(ChannelFutureListener.CLOSE);
+    Channel be = backendChannel;
+    if (be != null) {
+      be.close();
+    }
+  }
+
+  /** An unmasked close frame (server to client): code and a reason of at most 123 bytes. */
+  static byte[] closeFrame(int code, String reason) {
+    byte[] text = reason.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    int n = Math.min(text.length, 123);
+    byte[] frame = new byte[4 + n];
+    frame[0] = (byte) 0x88; // FIN + close
+    frame[1] = (byte) (2 + n);
+    frame[2] = (byte) (code >>> 8);
+    frame[3] = (byte) code;
+    System.arraycopy(text, 0, frame, 4, n);
+    return frame;
   }
 
   private static void flushAndClose(@Nullable Channel ch) {

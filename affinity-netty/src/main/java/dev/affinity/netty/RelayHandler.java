@@ -7,6 +7,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One leg of a tunnel: bytes read here are written to the peer leg. Reading stops while the peer is
@@ -15,10 +16,16 @@ import io.netty.util.ReferenceCountUtil;
 final class RelayHandler extends ChannelInboundHandlerAdapter {
   private final ProxyConnection connection;
   private final Channel peer;
+  private final @Nullable FrameBoundaries frames;
 
-  RelayHandler(ProxyConnection connection, Channel peer) {
+  /**
+   * A relay from this leg to {@code peer}; {@code frames} follows the frames of this direction
+   * (backend to client only), so a close frame can be put between two of them.
+   */
+  RelayHandler(ProxyConnection connection, Channel peer, @Nullable FrameBoundaries frames) {
     this.connection = connection;
     this.peer = peer;
+    this.frames = frames;
   }
 
   @Override
@@ -31,7 +38,24 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(msg);
       return;
     }
-    peer.write(msg, peer.voidPromise());
+    ByteBuf buf = (ByteBuf) msg;
+    if (frames != null) {
+      if (connection.closeFramePending()) {
+        int boundary = frames.advance(buf, true);
+        if (boundary >= 0) {
+          int n = boundary - buf.readerIndex();
+          if (n > 0) {
+            peer.write(buf.retainedSlice(buf.readerIndex(), n), peer.voidPromise());
+          }
+          buf.release(); // what follows the boundary is not relayed: the tunnel is closing
+          connection.sendCloseFrame();
+          return;
+        }
+      } else {
+        frames.advance(buf, false);
+      }
+    }
+    peer.write(buf, peer.voidPromise());
     if (!peer.isWritable()) {
       ctx.channel().config().setAutoRead(false);
       peer.flush();

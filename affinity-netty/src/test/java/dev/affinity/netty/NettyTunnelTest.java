@@ -96,6 +96,43 @@ class NettyTunnelTest {
   }
 
   @Test
+  void closeWithCode_fromOutside_reachesTheClientAsACloseFrame_evenDuringAFlood() throws Exception {
+    try (WsClient jetty = WsClient.jetty();
+        WsSession idle = jetty.connect(Handshake.to(server.port(), "/"));
+        WsSession busy = jetty.connect(Handshake.to(server.port(), "/"))) {
+      idle.nextText();
+      busy.nextText();
+      ProxiedConnection idleTunnel =
+          nextClientChannel().attr(AffinityProxyHandler.CONNECTION).get();
+      ProxiedConnection busyTunnel =
+          nextClientChannel().attr(AffinityProxyHandler.CONNECTION).get();
+
+      idleTunnel.close(1012, "rebalancing");
+      assertThat(idle.awaitClosed(Duration.ofSeconds(30))).isTrue();
+      assertThat(idle.closeStatus()).isEqualTo(1012);
+
+      // Mid-flood the backend is usually inside a frame: the close waits for its end, so the
+      // client sees whole 64 KiB messages and then the close, never a cut frame.
+      busy.sendText("flood:" + (64L << 20));
+      assertThat(busy.nextBinary()).hasSize(EchoBackend.FLOOD_FRAME_SIZE);
+      busyTunnel.close(1001, "backend draining");
+      int messages = 0;
+      while (true) {
+        dev.affinity.testkit.WsMessage m;
+        try {
+          m = busy.next(Duration.ofSeconds(30));
+        } catch (AssertionError closed) {
+          break;
+        }
+        assertThat(m.binary()).hasSize(EchoBackend.FLOOD_FRAME_SIZE);
+        messages++;
+      }
+      assertThat(busy.closeStatus()).as("after %d whole messages", messages).isEqualTo(1001);
+    }
+    await(() -> group.liveConnections("ws-1") == 0, "leases closed");
+  }
+
+  @Test
   void slowReader_leavesTheProxyClientLegUnwritable_withBoundedPendingBytes() throws Exception {
     try (RawConnection c = RawConnection.open(server.port(), 64 * 1024)) {
       c.send(RawConnection.upgradeRequest("/"));

@@ -1,6 +1,5 @@
 package dev.affinity.testkit;
 
-import java.io.ByteArrayOutputStream;
 import java.net.CookieManager;
 import java.net.CookiePolicy;
 import java.net.HttpCookie;
@@ -10,7 +9,6 @@ import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -75,8 +73,6 @@ final class JdkWsClient implements WsClient {
 
   private static final class Session implements WsSession, WebSocket.Listener {
     private final Inbox inbox = new Inbox();
-    private final StringBuilder text = new StringBuilder();
-    private final ByteArrayOutputStream binary = new ByteArrayOutputStream();
     private volatile @Nullable WebSocket ws;
 
     @Override
@@ -86,31 +82,21 @@ final class JdkWsClient implements WsClient {
 
     @Override
     public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-      text.append(data);
-      if (last) {
-        inbox.add(WsMessage.text(text.toString()));
-        text.setLength(0);
-      }
+      inbox.textPart(data, last);
       webSocket.request(1);
       return null;
     }
 
     @Override
     public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
-      byte[] chunk = new byte[data.remaining()];
-      data.get(chunk);
-      binary.writeBytes(chunk);
-      if (last) {
-        inbox.add(WsMessage.binary(binary.toByteArray()));
-        binary.reset();
-      }
+      inbox.binaryPart(data, last);
       webSocket.request(1);
       return null;
     }
 
     @Override
     public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
-      inbox.closed("closed by peer: " + statusCode + " " + reason);
+      inbox.closed(statusCode, "closed by peer: " + statusCode + " " + reason);
       return null;
     }
 
@@ -129,23 +115,12 @@ final class JdkWsClient implements WsClient {
 
     @Override
     public void sendText(String s) {
-      await(ws().sendText(s, true));
+      Inbox.awaitSent(ws().sendText(s, true));
     }
 
     @Override
     public void sendBinary(byte[] data) {
-      await(ws().sendBinary(ByteBuffer.wrap(data), true));
-    }
-
-    private static void await(CompletableFuture<WebSocket> f) {
-      try {
-        f.get(60, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted while sending", e);
-      } catch (ExecutionException | TimeoutException e) {
-        throw new AssertionError("send failed", e);
-      }
+      Inbox.awaitSent(ws().sendBinary(ByteBuffer.wrap(data), true));
     }
 
     @Override
@@ -156,6 +131,11 @@ final class JdkWsClient implements WsClient {
     @Override
     public boolean awaitClosed(Duration timeout) {
       return inbox.awaitClosed(timeout);
+    }
+
+    @Override
+    public int closeStatus() {
+      return inbox.closeStatus();
     }
 
     @Override

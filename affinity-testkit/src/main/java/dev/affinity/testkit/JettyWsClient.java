@@ -1,11 +1,9 @@
 package dev.affinity.testkit;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -95,34 +93,22 @@ public final class JettyWsClient implements WsClient {
   public static final class Session
       implements WsSession, org.eclipse.jetty.websocket.api.Session.Listener.AutoDemanding {
     private final Inbox inbox = new Inbox();
-    private final StringBuilder text = new StringBuilder();
-    private final ByteArrayOutputStream binary = new ByteArrayOutputStream();
     private volatile org.eclipse.jetty.websocket.api.@Nullable Session session;
 
     @Override
     public void onWebSocketPartialText(String payload, boolean fin) {
-      text.append(payload);
-      if (fin) {
-        inbox.add(WsMessage.text(text.toString()));
-        text.setLength(0);
-      }
+      inbox.textPart(payload, fin);
     }
 
     @Override
     public void onWebSocketPartialBinary(ByteBuffer payload, boolean fin, Callback callback) {
-      byte[] chunk = new byte[payload.remaining()];
-      payload.get(chunk);
-      binary.writeBytes(chunk);
-      if (fin) {
-        inbox.add(WsMessage.binary(binary.toByteArray()));
-        binary.reset();
-      }
+      inbox.binaryPart(payload, fin);
       callback.succeed();
     }
 
     @Override
     public void onWebSocketClose(int statusCode, String reason) {
-      inbox.closed("closed: " + statusCode + " " + reason);
+      inbox.closed(statusCode, "closed: " + statusCode + " " + reason);
     }
 
     @Override
@@ -142,25 +128,14 @@ public final class JettyWsClient implements WsClient {
     public void sendText(String s) {
       Callback.Completable done = new Callback.Completable();
       session().sendText(s, done);
-      await(done);
+      Inbox.awaitSent(done);
     }
 
     @Override
     public void sendBinary(byte[] data) {
       Callback.Completable done = new Callback.Completable();
       session().sendBinary(ByteBuffer.wrap(data), done);
-      await(done);
-    }
-
-    private static void await(CompletableFuture<Void> f) {
-      try {
-        f.get(60, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted while sending", e);
-      } catch (ExecutionException | TimeoutException e) {
-        throw new AssertionError("send failed", e);
-      }
+      Inbox.awaitSent(done);
     }
 
     @Override
@@ -171,6 +146,11 @@ public final class JettyWsClient implements WsClient {
     @Override
     public boolean awaitClosed(Duration timeout) {
       return inbox.awaitClosed(timeout);
+    }
+
+    @Override
+    public int closeStatus() {
+      return inbox.closeStatus();
     }
 
     @Override

@@ -50,6 +50,13 @@ public interface WsSession extends AutoCloseable {
    */
   boolean awaitClosed(Duration timeout);
 
+  /**
+   * The status code of the close as the client reports it (for example 1000, 1001, 1012; Jetty
+   * reports 1006 for a connection dropped without a close frame), or -1 while open, after a local
+   * close, or when the client reported an error instead.
+   */
+  int closeStatus();
+
   /** Whether the session is still open. */
   boolean isOpen();
 

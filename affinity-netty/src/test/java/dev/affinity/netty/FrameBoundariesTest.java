@@ -1,0 +1,104 @@
+package dev.affinity.netty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** {@link FrameBoundaries} finds every frame end of a stream, however the stream is cut. */
+class FrameBoundariesTest {
+  private static final int[] SIZES = {0, 1, 125, 126, 127, 65535, 65536, 70000};
+
+  @Test
+  void everyFrameEnd_isFound_forRandomCuts() {
+    Random random = new Random(7);
+    ByteArrayOutputStream stream = new ByteArrayOutputStream();
+    List<Integer> ends = new ArrayList<>();
+    for (int round = 0; round < 3; round++) {
+      for (int size : SIZES) {
+        stream.writeBytes(frame(size, random.nextBoolean(), random));
+        ends.add(stream.size());
+      }
+    }
+    byte[] all = stream.toByteArray();
+    for (int trial = 0; trial < 50; trial++) {
+      FrameBoundaries frames = new FrameBoundaries();
+      List<Integer> found = new ArrayList<>();
+      int pos = 0;
+      while (pos < all.length) {
+        int cut = Math.min(all.length - pos, 1 + random.nextInt(trial % 2 == 0 ? 7 : 100_000));
+        ByteBuf chunk = Unpooled.wrappedBuffer(all, pos, cut);
+        while (chunk.isReadable()) {
+          int at = frames.advance(chunk, true);
+          if (at < 0) {
+            break;
+          }
+          if (at == chunk.readerIndex()) { // at a boundary already: pass one header byte
+            frames.advance(chunk.slice(chunk.readerIndex(), 1), false);
+            chunk.skipBytes(1);
+            continue;
+          }
+          found.add(pos + at); // the chunk's indexes start at 0
+          chunk.readerIndex(at);
+        }
+        pos += cut;
+      }
+      assertThat(frames.atBoundary()).isTrue();
+      assertThat(found).as("trial %d", trial).isEqualTo(ends);
+    }
+  }
+
+  @Test
+  void notAtBoundary_inTheMiddleOfAHeaderOrAPayload() {
+    FrameBoundaries frames = new FrameBoundaries();
+    assertThat(frames.atBoundary()).isTrue();
+    byte[] f = frame(300, false, new Random(1));
+    frames.advance(Unpooled.wrappedBuffer(f, 0, 3), false); // inside the extended length
+    assertThat(frames.atBoundary()).isFalse();
+    frames.advance(Unpooled.wrappedBuffer(f, 3, 100), false);
+    assertThat(frames.atBoundary()).isFalse();
+    frames.advance(Unpooled.wrappedBuffer(f, 103, f.length - 103), false);
+    assertThat(frames.atBoundary()).isTrue();
+  }
+
+  @Test
+  void closeFrame_isAValidUnmaskedCloseWithCodeAndReason() {
+    byte[] f = ProxyConnection.closeFrame(1012, "rebalancing");
+    assertThat(f[0] & 0xff).isEqualTo(0x88);
+    assertThat(f[1]).isEqualTo((byte) (2 + "rebalancing".length()));
+    assertThat(((f[2] & 0xff) << 8) | (f[3] & 0xff)).isEqualTo(1012);
+    assertThat(ProxyConnection.closeFrame(1001, "x".repeat(500))).hasSize(4 + 123);
+  }
+
+  private static byte[] frame(int size, boolean masked, Random random) {
+    ByteArrayOutputStream f = new ByteArrayOutputStream();
+    f.write(0x82);
+    int maskBit = masked ? 0x80 : 0;
+    if (size < 126) {
+      f.write(maskBit | size);
+    } else if (size < 65536) {
+      f.write(maskBit | 126);
+      f.write(size >>> 8);
+      f.write(size);
+    } else {
+      f.write(maskBit | 127);
+      for (int shift = 56; shift >= 0; shift -= 8) {
+        f.write((int) ((long) size >>> shift));
+      }
+    }
+    if (masked) {
+      byte[] mask = new byte[4];
+      random.nextBytes(mask);
+      f.writeBytes(mask);
+    }
+    byte[] payload = new byte[size];
+    random.nextBytes(payload);
+    f.writeBytes(payload);
+    return f.toByteArray();
+  }
+}
