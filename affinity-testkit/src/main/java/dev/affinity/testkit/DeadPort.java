@@ -3,7 +3,9 @@ package dev.affinity.testkit;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A port on 127.0.0.1 that refuses connections for as long as this object is open: it is bound (so
@@ -19,12 +21,27 @@ public final class DeadPort implements AutoCloseable {
 
   /** Reserves an ephemeral port. */
   public static DeadPort reserve() {
+    DeadPort p = reserve(0);
+    if (p == null) {
+      throw new UncheckedIOException(new IOException("cannot reserve an ephemeral port"));
+    }
+    return p;
+  }
+
+  /** Reserves {@code port}, or returns null if something else holds it. */
+  static @Nullable DeadPort reserve(int port) {
     try {
       SocketChannel ch = SocketChannel.open();
-      ch.bind(new InetSocketAddress("127.0.0.1", 0));
+      ch.setOption(StandardSocketOptions.SO_REUSEADDR, true); // past our own TIME_WAITs
+      try {
+        ch.bind(new InetSocketAddress("127.0.0.1", port));
+      } catch (IOException e) {
+        ch.close();
+        return null;
+      }
       return new DeadPort(ch);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot reserve a port", e);
+      return null;
     }
   }
 

@@ -104,6 +104,7 @@ public final class EchoBackend implements AutoCloseable {
   private final ConcurrentLinkedQueue<FullHttpRequest> handshakes = new ConcurrentLinkedQueue<>();
   private volatile int port;
   private volatile @Nullable Channel server;
+  private @Nullable DeadPort reserved;
 
   private EchoBackend(Builder b) {
     this.id = b.id;
@@ -146,6 +147,11 @@ public final class EchoBackend implements AutoCloseable {
     if (server != null) {
       return this;
     }
+    DeadPort r = reserved;
+    if (r != null) {
+      r.close();
+      reserved = null;
+    }
     try {
       Channel ch =
           new ServerBootstrap()
@@ -176,6 +182,7 @@ public final class EchoBackend implements AutoCloseable {
     server = null;
     if (ch != null) {
       ch.close().syncUninterruptibly();
+      reserved = DeadPort.reserve(port); // refuse connections, and keep neighbours off the port
     }
     children.close().syncUninterruptibly();
   }
@@ -215,8 +222,11 @@ public final class EchoBackend implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     stop();
+    if (reserved != null) {
+      reserved.close();
+    }
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
   }
 
