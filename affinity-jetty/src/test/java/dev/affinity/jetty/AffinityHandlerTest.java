@@ -193,6 +193,64 @@ class AffinityHandlerTest extends AdapterScenarios {
     assertThat(failed).containsExactly("ws-nx");
   }
 
+  /**
+   * A backend that takes the request and then closes, or answers something that is not HTTP, has
+   * answered nothing: the next candidate serves and the failure is reported.
+   */
+  @Test
+  void backendThatClosesOrAnswersGarbage_beforeAResponseHead_failsOver() throws Exception {
+    for (String answer : new String[] {"", "SSH-2.0-OpenSSH\r\n\r\n"}) {
+      try (java.net.ServerSocket rude =
+          new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+        Thread acceptor =
+            new Thread(
+                () -> {
+                  try {
+                    while (true) {
+                      try (java.net.Socket s = rude.accept()) {
+                        s.getInputStream().read(); // the forwarded head has arrived
+                        s.getOutputStream().write(answer.getBytes(StandardCharsets.ISO_8859_1));
+                      }
+                    }
+                  } catch (java.io.IOException closed) {
+                    // the test is over
+                  }
+                });
+        acceptor.setDaemon(true);
+        acceptor.start();
+        List<String> failed = new CopyOnWriteArrayList<>();
+        dev.affinity.Router router =
+            dev.affinity.Router.builder(
+                    dev.affinity.backend.BackendGroup.of(
+                        dev.affinity.backend.Backend.of(
+                            "ws-rude", "127.0.0.1", rude.getLocalPort()),
+                        dev.affinity.backend.Backend.of(
+                            "ws-2", "127.0.0.1", backend("ws-2").port())))
+                .strategy(
+                    AffinityStrategy.rendezvous(dev.affinity.strategy.RoutingKey.header("X-User")))
+                .listener(
+                    new dev.affinity.metrics.RoutingListener() {
+                      @Override
+                      public void connectFailed(
+                          dev.affinity.backend.Backend backend, Throwable cause) {
+                        failed.add(backend.id());
+                      }
+                    })
+                .build();
+        JettyProxy p = jettyProxy(AffinityHandler.builder(router));
+        try (WsSession s =
+            client(WsClient.jdk())
+                .connect(
+                    Handshake.to(p.port(), "/").header("X-User", userOwnedBy(router, "ws-rude")))) {
+          assertThat(s.nextText())
+              .as("answer %s", answer.isEmpty() ? "close" : answer)
+              .isEqualTo("backend:ws-2");
+        }
+        assertThat(failed).containsExactly("ws-rude");
+      }
+    }
+  }
+
   /** Bytes a client pipelines right behind its handshake are delivered once the tunnel is up. */
   @Test
   void framePipelinedBehindTheHandshake_reachesTheBackend() throws Exception {
