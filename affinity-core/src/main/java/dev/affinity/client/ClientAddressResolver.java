@@ -8,6 +8,7 @@ import com.google.common.net.InetAddresses;
 import dev.affinity.RoutingRequest;
 import dev.affinity.strategy.RendezvousHash;
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -127,7 +128,20 @@ public final class ClientAddressResolver {
    * bytes of an obfuscated identifier. Avoids allocation when the peer is not a trusted proxy.
    */
   public long keyHash(RoutingRequest request) {
-    InetAddress peer = peer(request.remoteAddress());
+    InetSocketAddress remote = request.remoteAddress();
+    InetAddress raw = remote == null ? null : remote.getAddress();
+    if (raw instanceof Inet6Address) {
+      // Fast path for an IPv6 peer: one copy of its bytes, normalised, masked and hashed in place.
+      byte[] b = raw.getAddress();
+      if (!IpAddresses.isIpv4Mapped(b)) {
+        InetAddress peer = ((Inet6Address) raw).getScopeId() == 0 ? raw : IpAddresses.fromBytes(b);
+        if (!isTrusted(peer)) {
+          return RendezvousHash.keyHash(
+              ipv6PrefixLength == 128 ? b : IpAddresses.mask(b, ipv6PrefixLength));
+        }
+      }
+    }
+    InetAddress peer = peer(remote);
     if (!isTrusted(peer)) {
       return hashAddress(group(peer));
     }

@@ -19,11 +19,7 @@ final class IpAddresses {
       return address;
     }
     byte[] b = address.getAddress();
-    boolean zeroPrefix = true;
-    for (int i = 0; i < 10; i++) {
-      zeroPrefix &= b[i] == 0;
-    }
-    if (zeroPrefix && b[10] == (byte) 0xff && b[11] == (byte) 0xff) {
+    if (isIpv4Mapped(b)) {
       return fromBytes(new byte[] {b[12], b[13], b[14], b[15]});
     }
     // Drop a scope id so that the same address always hashes and compares the same.
@@ -31,6 +27,15 @@ final class IpAddresses {
       return fromBytes(b);
     }
     return address;
+  }
+
+  /** Whether 16 address bytes are an IPv4-mapped IPv6 address ({@code ::ffff:a.b.c.d}). */
+  static boolean isIpv4Mapped(byte[] b) {
+    boolean zeroPrefix = true;
+    for (int i = 0; i < 10; i++) {
+      zeroPrefix &= b[i] == 0;
+    }
+    return zeroPrefix && b[10] == (byte) 0xff && b[11] == (byte) 0xff;
   }
 
   static byte[] mask(byte[] bytes, int prefixLength) {

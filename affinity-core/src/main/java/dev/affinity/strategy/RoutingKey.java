@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.affinity.RoutingRequest;
 import dev.affinity.client.ClientAddressResolver;
+import java.util.Locale;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -47,7 +48,9 @@ public interface RoutingKey {
   static RoutingKey header(String name) {
     requireNonNull(name, "name");
     check(!name.isBlank(), "name", "'" + name + "'", "a header name");
-    return new Keys.TextKey("header " + name, r -> r.header(name), true);
+    // Header names are case-insensitive; asking in lower case lets views skip a per-call copy.
+    String lookup = name.toLowerCase(Locale.ROOT);
+    return new Keys.TextKey("header " + name, r -> r.header(lookup), true);
   }
 
   /** The first value of a query parameter; empty values are absent. */

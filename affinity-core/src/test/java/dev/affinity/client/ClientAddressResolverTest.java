@@ -187,6 +187,40 @@ class ClientAddressResolverTest {
   }
 
   @Test
+  void keyHash_ipv6Peer_equalsHashOfTheResolvedAddress() throws Exception {
+    byte[] mapped = new byte[16];
+    mapped[10] = (byte) 0xff;
+    mapped[11] = (byte) 0xff;
+    mapped[12] = (byte) 203;
+    mapped[15] = 9;
+    InetAddress[] peers = {
+      InetAddress.getByName("2001:db8:1:2::aaaa"),
+      java.net.Inet6Address.getByAddress(null, InetAddress.getByName("fe80::1").getAddress(), 3),
+      java.net.Inet6Address.getByAddress(null, mapped, -1), // stays an Inet6Address
+      InetAddress.getByName("fd00::7"), // a trusted proxy for XFF
+    };
+    ClientAddressResolver[] resolvers = {
+      ClientAddressResolver.direct(),
+      ClientAddressResolver.builder().ipv6PrefixLength(64).build(),
+      ClientAddressResolver.builder().ipv6PrefixLength(48).ipv4PrefixLength(24).build(),
+      XFF,
+    };
+    for (ClientAddressResolver resolver : resolvers) {
+      for (InetAddress peer : peers) {
+        RoutingRequest r =
+            RoutingRequest.builder()
+                .remoteAddress(new InetSocketAddress(peer, 1))
+                .header("X-Forwarded-For", "2001:db8::42")
+                .build();
+        InetAddress resolved = resolver.resolve(r).address();
+        assertThat(resolver.keyHash(r))
+            .as("%s via %s", peer, resolver)
+            .isEqualTo(dev.affinity.strategy.RendezvousHash.keyHash(resolved.getAddress()));
+      }
+    }
+  }
+
+  @Test
   void prefixGrouping_ipv4() {
     ClientAddressResolver grouped = ClientAddressResolver.builder().ipv4PrefixLength(24).build();
     assertThat(grouped.keyHash(RoutingRequest.builder().remoteAddress("198.51.100.1", 1).build()))
