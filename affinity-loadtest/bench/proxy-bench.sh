@@ -102,11 +102,12 @@ JAVA_PROXY_OPTS=(-Xms256m -Xmx1g -XX:+UseG1GC -XX:NativeMemoryTracking=summary)
 write_haproxy() {
   cat >"$work/haproxy.cfg" <<CFG
 global
-  maxconn 50000
+  maxconn $(((fd_limit - 200) / 2))
   nbthread 2
   log stderr format raw local0 err
 defaults
   mode http
+  maxconn $(((fd_limit - 200) / 2))
   option http-server-close
   timeout connect 5s
   timeout client 120s
@@ -267,7 +268,7 @@ if ((CAPACITY > 0)); then
     while (($(fd_count "$PROXY_PID") < 2 * CAPACITY)) && ((SECONDS < deadline)); do
       sleep 1
     done
-    sleep 5
+    sleep 2
     heap1=0 direct1=0
     if [[ "$PROXY_KIND" == jvm ]]; then
       heap1="$(jvm_heap_kib "$PROXY_PID")"
