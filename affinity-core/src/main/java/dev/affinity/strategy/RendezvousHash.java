@@ -72,8 +72,12 @@ public final class RendezvousHash {
 
   /** The weighted score {@code weight / -ln(u)} of a pair; higher wins. */
   public static double weightedScore(long score, double weight) {
-    double u = ((score >>> 11) + 0.5) * TWO_POW_MINUS_53;
-    return weight / -Math.log(u);
+    return weight / -Math.log(uniform(score));
+  }
+
+  /** {@code u = ((score >>> 11) + 0.5) / 2^53}, strictly between 0 and 1. */
+  static double uniform(long score) {
+    return ((score >>> 11) + 0.5) * TWO_POW_MINUS_53;
   }
 
   /**

@@ -168,8 +168,14 @@ final class RendezvousStrategy implements AffinityStrategy {
         double bestScore =
             RendezvousHash.weightedScore(RendezvousHash.score(keyHash, idHashes[0]), weights[0]);
         for (int i = 1; i < idHashes.length; i++) {
-          double s =
-              RendezvousHash.weightedScore(RendezvousHash.score(keyHash, idHashes[i]), weights[i]);
+          long score = RendezvousHash.score(keyHash, idHashes[i]);
+          // The logarithm dominates the cost. Since -ln(u) >= 1 - u, w / (1 - u) bounds the score
+          // from above: skip the logarithm when even the bound cannot win. The 1e-9 margin dwarfs
+          // rounding, so the result is exactly the full scan's; about ln(n) logarithms remain.
+          if (weights[i] / (1 - RendezvousHash.uniform(score)) < bestScore * (1 - 1e-9)) {
+            continue;
+          }
+          double s = RendezvousHash.weightedScore(score, weights[i]);
           if (s > bestScore) {
             bestScore = s;
             best = i;
