@@ -3,13 +3,17 @@ package dev.affinity.loadtest;
 import dev.affinity.Router;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
+import dev.affinity.jetty.AffinityHandler;
+import dev.affinity.jetty.AffinityServer;
 import dev.affinity.netty.AffinityProxyServer;
 import dev.affinity.strategy.AffinityStrategy;
 
 /**
  * Starts an affinity adapter as a ready WebSocket load balancer for {@code bench/proxy-bench.sh}:
- * source-IP affinity over the given backends, bound to 127.0.0.1, two I/O threads (as HAProxy's
- * {@code nbthread 2} and nginx's {@code worker_processes 2} in the same script).
+ * source-IP affinity over the given backends, bound to 127.0.0.1. Netty gets two I/O threads (as
+ * HAProxy's {@code nbthread 2} and nginx's {@code worker_processes 2} in the same script); Jetty
+ * keeps its defaults (selectors and thread pool sized from the core count), as a drop-in user
+ * would.
  *
  * <pre>{@code
  * java -cp affinity-loadtest.jar dev.affinity.loadtest.ProxyLauncher netty 27081 \
@@ -50,6 +54,17 @@ public final class ProxyLauncher {
             AffinityProxyServer.builder(router).host("127.0.0.1").port(port).ioThreads(2).start()) {
           System.out.println("affinity-netty listening on 127.0.0.1:" + lb.port());
           lb.awaitClose();
+        }
+      }
+      case "jetty" -> {
+        try (AffinityServer lb =
+            AffinityServer.builder(AffinityHandler.builder(router).build())
+                .host("127.0.0.1")
+                .port(port)
+                .build()
+                .start()) {
+          System.out.println("affinity-jetty listening on 127.0.0.1:" + lb.port());
+          lb.join();
         }
       }
       default -> {
