@@ -27,8 +27,8 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -48,6 +48,7 @@ import picocli.CommandLine.Spec;
     headerHeading = "%n",
     header = "A sticky WebSocket proxy on affinity: handshake first, then tunnel.",
     synopsisHeading = "%nUsage: ",
+    customSynopsis = "affinity-proxy [OPTION]... [@CONFIG-FILE]...",
     descriptionHeading = "%n",
     description = {
       "Routes each WebSocket handshake to a backend chosen by the strategy chain, relays the"
@@ -60,10 +61,11 @@ import picocli.CommandLine.Spec;
     optionListHeading = "%nOptions:%n",
     footerHeading = "%nExamples:%n",
     footer = {
-      "  java -jar affinity-examples.jar                      # the demo",
+      "  java -jar affinity-examples.jar          # the demo",
       "  java -jar affinity-examples.jar --listen 0.0.0.0:8080 \\",
-      "      --backend id=ws-1,uri=ws://10.0.0.1:9000 --backend id=ws-2,uri=ws://10.0.0.2:9000,weight=2 \\",
-      "      --strategy cookie,source-ip --cookie-secret-file /etc/affinity/cookie.key \\",
+      "      --backend id=ws-1,uri=ws://10.0.0.1:9000 \\",
+      "      --backend id=ws-2,uri=ws://10.0.0.2:9000,weight=2 \\",
+      "      --strategy cookie,source-ip --cookie-secret-file cookie.key \\",
       "      --trusted-proxy 10.0.0.0/8",
       "",
       "Exit status: 2 for a bad flag, 1 if the proxy cannot start. SIGTERM or Ctrl-C stop it"
@@ -138,9 +140,11 @@ public final class ProxyCommand implements Callable<Integer> {
       description = "Which adapter runs the proxy. Default: ${DEFAULT-VALUE}.")
   ServerKind server;
 
-  @Mixin CookieOptions cookie = new CookieOptions();
+  @ArgGroup(validate = false, heading = "%nThe cookie strategy:%n")
+  CookieOptions cookie = new CookieOptions();
 
-  @Mixin JwtOptions jwt = new JwtOptions();
+  @ArgGroup(validate = false, heading = "%nThe jwt strategy:%n")
+  JwtOptions jwt = new JwtOptions();
 
   @Option(
       names = "--trusted-proxy",
