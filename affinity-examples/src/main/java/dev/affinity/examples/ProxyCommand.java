@@ -286,17 +286,18 @@ public final class ProxyCommand implements Callable<Integer> {
   Router buildRouter(BackendGroup group, PrintWriter warnings) {
     CommandLine cl = spec.commandLine();
     RouterBuilder rb = Router.builder(group);
-    ClientAddressResolver resolver;
+    ClientAddressResolver.Builder clients = ClientAddressResolver.builder();
     try {
-      resolver =
-          ClientAddressResolver.builder()
-              .trustedProxies(trustedProxies.toArray(new String[0]))
-              .forwardedHeader(forwardedHeader)
-              .ipv6PrefixLength(ipv6Prefix)
-              .build();
+      clients.trustedProxies(trustedProxies.toArray(new String[0]));
     } catch (AffinityConfigurationException e) {
-      throw new ParameterException(cl, "--trusted-proxy/--ipv6-prefix: " + e.getMessage(), e);
+      throw new ParameterException(cl, "--trusted-proxy: " + e.getMessage(), e);
     }
+    try {
+      clients.ipv6PrefixLength(ipv6Prefix);
+    } catch (AffinityConfigurationException e) {
+      throw new ParameterException(cl, "--ipv6-prefix: " + e.getMessage(), e);
+    }
+    ClientAddressResolver resolver = clients.forwardedHeader(forwardedHeader).build();
     for (StrategySpec s : strategies) {
       AffinityStrategy strategy;
       switch (s.kind()) {
@@ -307,14 +308,20 @@ public final class ProxyCommand implements Callable<Integer> {
           strategy = AffinityStrategy.sourceIp(resolver);
           break;
         case HEADER:
-          strategy = AffinityStrategy.rendezvous(RoutingKey.header(s.argument()));
+          strategy =
+              AffinityStrategy.rendezvous(
+                  RoutingKey.header(requireNonNull(s.argument(), "argument")));
           break;
         case QUERY:
-          strategy = AffinityStrategy.rendezvous(RoutingKey.queryParameter(s.argument()));
+          strategy =
+              AffinityStrategy.rendezvous(
+                  RoutingKey.queryParameter(requireNonNull(s.argument(), "argument")));
           break;
         case PATH:
           strategy =
-              AffinityStrategy.rendezvous(RoutingKey.pathSegment(Integer.parseInt(s.argument())));
+              AffinityStrategy.rendezvous(
+                  RoutingKey.pathSegment(
+                      Integer.parseInt(requireNonNull(s.argument(), "argument"))));
           break;
         case JWT:
         default:

@@ -60,22 +60,7 @@ final class ProxyServers {
                     .idleTimeout(t.idle())
                     .build())
             .start();
-    return new ProxyServer() {
-      @Override
-      public InetSocketAddress address() {
-        return server.localAddress();
-      }
-
-      @Override
-      public void close() {
-        server.close();
-      }
-
-      @Override
-      public String toString() {
-        return server.toString();
-      }
-    };
+    return running(server.localAddress(), server::close, server);
   }
 
   private static ProxyServer jetty(
@@ -95,7 +80,10 @@ final class ProxyServers {
       server.close();
       throw e;
     }
-    InetSocketAddress bound = new InetSocketAddress(host, server.port());
+    return running(new InetSocketAddress(host, server.port()), server::close, server);
+  }
+
+  private static ProxyServer running(InetSocketAddress bound, Runnable close, Object server) {
     return new ProxyServer() {
       @Override
       public InetSocketAddress address() {
@@ -104,7 +92,7 @@ final class ProxyServers {
 
       @Override
       public void close() {
-        server.close();
+        close.run();
       }
 
       @Override

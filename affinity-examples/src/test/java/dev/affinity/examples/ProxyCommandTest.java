@@ -274,6 +274,8 @@ class ProxyCommandTest {
     assertThat(failure("--forwarded-header", "x-real-ip")).contains("--forwarded-header");
     err.getBuffer().setLength(0);
     assertThat(failure("--trusted-proxy", "10.0.0.0/33")).contains("--trusted-proxy");
+    err.getBuffer().setLength(0);
+    assertThat(failure("--ipv6-prefix", "129")).contains("--ipv6-prefix: ").contains("1..128");
   }
 
   @Test
