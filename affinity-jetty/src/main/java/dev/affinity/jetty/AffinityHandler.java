@@ -16,6 +16,7 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.Scheduler;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -259,6 +260,10 @@ public final class AffinityHandler extends Handler.Wrapper {
 
   void closed(LiveTunnel t) {
     tunnels.remove(t);
+  }
+
+  Scheduler scheduler() {
+    return getServer().getScheduler();
   }
 
   Duration connectTimeout() {

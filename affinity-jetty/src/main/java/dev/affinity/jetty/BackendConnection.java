@@ -57,7 +57,7 @@ final class BackendConnection extends TunnelEnd {
       int maxBody,
       ProxyExchange exchange,
       Backend backend) {
-    super(endPoint, executor, pool, bufferSize);
+    super(endPoint, executor, pool, bufferSize, new FrameTracker());
     this.pool = pool;
     this.scheduler = scheduler;
     this.exchange = exchange;
@@ -252,16 +252,16 @@ final class BackendConnection extends TunnelEnd {
 
   /**
    * The lease's closer: drain deadlines, re-homing and maximum lifetimes end the connection here,
-   * on a lifecycle thread. A raw byte tunnel cannot tell frame boundaries, so it sends no close
-   * frame: both TCP connections close and the client reconnects.
+   * on a lifecycle thread: with a close frame (1001 or 1012) between two of the backend's frames
+   * once tunnelled, at the TCP level before.
    */
   private void closeFor(CloseReason reason) {
-    IOException cause = new ClosedByRouterException(reason);
     LiveTunnel t = tunnel();
     if (t != null) {
-      t.close(cause);
+      t.close(reason.webSocketCode(), reason.phrase());
     } else {
-      getEndPoint().close(cause); // mid-handshake: fails this attempt, so failover picks another
+      // Mid-handshake: fails this attempt, so failover picks another backend.
+      getEndPoint().close(new ClosedByRouterException(reason));
     }
   }
 

@@ -17,7 +17,7 @@ final class ClientConnection extends TunnelEnd implements Connection.UpgradeTo {
   private @Nullable ByteBuffer leftover;
 
   ClientConnection(EndPoint endPoint, Executor executor, ByteBufferPool pool, int bufferSize) {
-    super(endPoint, executor, pool, bufferSize);
+    super(endPoint, executor, pool, bufferSize, null);
   }
 
   @Override

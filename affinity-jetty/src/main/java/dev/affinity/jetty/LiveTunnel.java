@@ -1,12 +1,18 @@
 package dev.affinity.jetty;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.affinity.RoutingDecision;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.ConnectionLease;
+import dev.affinity.internal.Checks;
 import java.lang.System.Logger.Level;
 import java.net.SocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.util.thread.Scheduler;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -17,6 +23,9 @@ import org.jspecify.annotations.Nullable;
 final class LiveTunnel implements Tunnel {
   private static final System.Logger LOG = System.getLogger(AffinityHandler.class.getName());
 
+  /** How long a close with a status code waits for the backend's current frame to end. */
+  static final long CLOSE_FRAME_WAIT_MILLIS = 5_000;
+
   private final AffinityHandler handler;
   private final RoutingDecision decision;
   private final ConnectionLease lease;
@@ -25,6 +34,8 @@ final class LiveTunnel implements Tunnel {
   private final BackendConnection backendLeg;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicInteger endedDirections = new AtomicInteger();
+  private volatile boolean started;
+  private volatile Scheduler.@Nullable Task closeFrameDeadline;
 
   LiveTunnel(
       AffinityHandler handler,
@@ -48,6 +59,7 @@ final class LiveTunnel implements Tunnel {
     if (!isOpen()) {
       return;
     }
+    started = true;
     clientLeg.getEndPoint().setIdleTimeout(handler.tunnelIdleTimeout().toMillis());
     backendLeg.getEndPoint().setIdleTimeout(handler.tunnelIdleTimeout().toMillis());
     backendLeg.startPump(backendLeg.takeLeftover());
@@ -69,6 +81,10 @@ final class LiveTunnel implements Tunnel {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    Scheduler.Task deadline = closeFrameDeadline;
+    if (deadline != null) {
+      deadline.cancel();
+    }
     try {
       clientLeg.getEndPoint().close(cause);
       backendLeg.getEndPoint().close(cause);
@@ -89,6 +105,37 @@ final class LiveTunnel implements Tunnel {
   @Override
   public void close() {
     close(null);
+  }
+
+  @Override
+  public void close(int webSocketCode, String reason) {
+    if (webSocketCode < 1000 || webSocketCode > 4999) {
+      throw new IllegalArgumentException(
+          Checks.message("webSocketCode", webSocketCode, "1000..4999"));
+    }
+    requireNonNull(reason, "reason");
+    if (!isOpen()) {
+      return;
+    }
+    if (!started) {
+      close(); // no 101 on the wire yet: nothing to put a frame after
+      return;
+    }
+    if (closeFrameDeadline != null) {
+      return; // a close frame is already on its way
+    }
+    closeFrameDeadline =
+        handler
+            .scheduler()
+            .schedule(
+                () -> close(new TimeoutException("backend frame did not end in time")),
+                CLOSE_FRAME_WAIT_MILLIS,
+                TimeUnit.MILLISECONDS);
+    if (!isOpen()) {
+      closeFrameDeadline.cancel();
+      return;
+    }
+    backendLeg.closeWithFrame(FrameTracker.closeFrame(webSocketCode, reason));
   }
 
   @Override

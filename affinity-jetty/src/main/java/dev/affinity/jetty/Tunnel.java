@@ -37,4 +37,15 @@ public interface Tunnel {
    * any thread.
    */
   void close();
+
+  /**
+   * Ends the tunnel with a WebSocket close frame to the client carrying {@code webSocketCode} (for
+   * example 1001 going away, 1012 service restart) and {@code reason} (cut to 123 bytes), then
+   * closes both legs and the lease. The frame goes between two of the backend's frames: if the
+   * backend is in the middle of one, the close waits for it to end, at most 5 seconds, then closes
+   * at the TCP level. Idempotent; safe from any thread.
+   *
+   * @throws IllegalArgumentException unless {@code webSocketCode} is 1000..4999
+   */
+  void close(int webSocketCode, String reason);
 }

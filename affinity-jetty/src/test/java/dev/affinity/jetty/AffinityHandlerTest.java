@@ -9,6 +9,7 @@ import dev.affinity.client.ClientAddressResolver;
 import dev.affinity.client.ForwardedHeader;
 import dev.affinity.strategy.AffinityStrategy;
 import dev.affinity.testkit.AdapterScenarios;
+import dev.affinity.testkit.EchoBackend;
 import dev.affinity.testkit.Handshake;
 import dev.affinity.testkit.ProxyHandle;
 import dev.affinity.testkit.ProxySettings;
@@ -124,6 +125,7 @@ class AffinityHandlerTest extends AdapterScenarios {
       WsSession s = client(WsClient.jdk()).connect(Handshake.to(p.port(), "/"));
       assertThat(s.nextText()).startsWith("backend:");
       assertThat(s.awaitClosed(WAIT)).isTrue();
+      assertThat(s.closeStatus()).as("1012 service restart").isEqualTo(1012);
       awaitTrue(() -> p.server.handler().tunnels().isEmpty(), "tunnel closed");
       awaitTrue(() -> totalLeases() == 0, "lease closed, got " + group().liveConnections());
     } finally {
@@ -249,6 +251,51 @@ class AffinityHandlerTest extends AdapterScenarios {
         assertThat(failed).containsExactly("ws-rude");
       }
     }
+  }
+
+  @Test
+  void closeWithCode_reachesTheClientAsACloseFrame_evenDuringAFlood() throws Exception {
+    JettyProxy p = jettyProxy(AffinityHandler.builder(router().build()));
+    WsClient jetty = client(WsClient.jetty());
+    WsSession idle = jetty.connect(Handshake.to(p.port(), "/idle"));
+    WsSession busy = jetty.connect(Handshake.to(p.port(), "/busy"));
+    idle.nextText();
+    busy.nextText();
+    Tunnel idleTunnel = tunnelOn(p, "/idle");
+    Tunnel busyTunnel = tunnelOn(p, "/busy");
+
+    idleTunnel.close(1012, "rebalancing");
+    assertThat(idle.awaitClosed(WAIT)).isTrue();
+    assertThat(idle.closeStatus()).isEqualTo(1012);
+
+    // Mid-flood the backend is usually inside a frame: the close waits for its end, so the client
+    // sees whole 64 KiB messages and then the close, never a cut frame.
+    busy.sendText("flood:" + (64L << 20));
+    assertThat(busy.nextBinary()).hasSize(EchoBackend.FLOOD_FRAME_SIZE);
+    busyTunnel.close(1001, "backend draining");
+    int messages = 0;
+    while (true) {
+      dev.affinity.testkit.WsMessage m;
+      try {
+        m = busy.next(WAIT);
+      } catch (AssertionError closed) {
+        break;
+      }
+      assertThat(m.binary()).hasSize(EchoBackend.FLOOD_FRAME_SIZE);
+      messages++;
+    }
+    assertThat(busy.closeStatus()).as("after %d whole messages", messages).isEqualTo(1001);
+    awaitTrue(() -> totalLeases() == 0, "leases closed, got " + group().liveConnections());
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> busyTunnel.close(999, "x"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("webSocketCode: 999 (expected: 1000..4999)");
+  }
+
+  private static Tunnel tunnelOn(JettyProxy p, String path) {
+    return p.server.handler().tunnels().stream()
+        .filter(t -> t.decision().request().path().equals(path))
+        .findFirst()
+        .orElseThrow();
   }
 
   /** Bytes a client pipelines right behind its handshake are delivered once the tunnel is up. */

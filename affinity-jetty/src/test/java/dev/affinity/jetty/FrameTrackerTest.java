@@ -1,0 +1,118 @@
+package dev.affinity.jetty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class FrameTrackerTest {
+  /** Frames of every length encoding (7-bit, 16-bit, 64-bit), masked and not, back to back. */
+  @Test
+  void advance_findsEveryFrameEnd_howeverTheStreamIsCut() {
+    Random random = new Random(42);
+    ByteArrayOutputStream stream = new ByteArrayOutputStream();
+    List<Integer> ends = new ArrayList<>();
+    int[] sizes = {0, 1, 125, 126, 127, 300, 65_535, 65_536, 70_000};
+    for (int round = 0; round < 3; round++) {
+      for (int size : sizes) {
+        stream.writeBytes(frame(size, random.nextBoolean(), random));
+        ends.add(stream.size());
+      }
+    }
+    byte[] all = stream.toByteArray();
+    for (int trial = 0; trial < 50; trial++) {
+      FrameTracker tracker = new FrameTracker();
+      List<Integer> found = new ArrayList<>();
+      int at = 0;
+      while (at < all.length) {
+        int chunk = 1 + random.nextInt(trial % 2 == 0 ? 7 : 20_000);
+        ByteBuffer bytes = ByteBuffer.wrap(all, at, Math.min(chunk, all.length - at));
+        while (bytes.hasRemaining()) {
+          int boundary = tracker.advance(bytes, true);
+          if (boundary < 0) {
+            break;
+          }
+          if (boundary == bytes.position()) {
+            // already at a boundary: step over one byte of the next frame without stopping
+            ByteBuffer one = bytes.duplicate();
+            one.limit(bytes.position() + 1);
+            assertThat(tracker.advance(one, false)).isEqualTo(-1);
+            bytes.position(bytes.position() + 1);
+            continue;
+          }
+          found.add(boundary);
+          bytes.position(boundary);
+        }
+        at += chunk;
+      }
+      assertThat(tracker.atBoundary()).isTrue();
+      assertThat(found).as("trial %d", trial).isEqualTo(ends.subList(0, found.size()));
+      assertThat(found).hasSameSizeAs(ends.stream().filter(e -> e > 0).distinct().toList());
+    }
+  }
+
+  @Test
+  void advance_withoutStopping_passesEverything() {
+    FrameTracker tracker = new FrameTracker();
+    ByteBuffer two =
+        ByteBuffer.wrap(concat(frame(5, false, new Random(1)), frame(3, true, new Random(2))));
+    two.limit(two.capacity() - 1);
+    assertThat(tracker.advance(two, false)).isEqualTo(-1);
+    assertThat(two.position()).as("the buffer is not moved").isZero();
+    assertThat(tracker.atBoundary()).as("one payload byte missing").isFalse();
+    ByteBuffer last = ByteBuffer.wrap(new byte[] {9});
+    assertThat(tracker.advance(last, true)).isEqualTo(1);
+    assertThat(tracker.atBoundary()).isTrue();
+  }
+
+  @Test
+  void closeFrame_carriesCodeAndReason_cutAtACharacterBoundary() {
+    byte[] f = FrameTracker.closeFrame(1012, "rebalancing");
+    assertThat(f[0] & 0xff).isEqualTo(0x88);
+    assertThat(f[1]).isEqualTo((byte) (2 + 11));
+    assertThat(((f[2] & 0xff) << 8) | (f[3] & 0xff)).isEqualTo(1012);
+    assertThat(new String(f, 4, f.length - 4, StandardCharsets.UTF_8)).isEqualTo("rebalancing");
+
+    byte[] cut = FrameTracker.closeFrame(1001, "é".repeat(100)); // 200 bytes of 2-byte characters
+    assertThat(cut.length - 4).isEqualTo(122);
+    assertThat(new String(cut, 4, cut.length - 4, StandardCharsets.UTF_8))
+        .isEqualTo("é".repeat(61));
+  }
+
+  private static byte[] frame(int size, boolean masked, Random random) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(0x82);
+    int mask = masked ? 0x80 : 0;
+    if (size < 126) {
+      out.write(mask | size);
+    } else if (size < 65_536) {
+      out.write(mask | 126);
+      out.write(size >>> 8);
+      out.write(size);
+    } else {
+      out.write(mask | 127);
+      for (int k = 7; k >= 0; k--) {
+        out.write((int) ((long) size >>> (8 * k)));
+      }
+    }
+    if (masked) {
+      out.writeBytes(new byte[] {1, 2, 3, 4});
+    }
+    byte[] payload = new byte[size];
+    random.nextBytes(payload);
+    out.writeBytes(payload);
+    return out.toByteArray();
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = new byte[a.length + b.length];
+    System.arraycopy(a, 0, out, 0, a.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+}
