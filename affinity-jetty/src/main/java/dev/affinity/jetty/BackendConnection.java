@@ -6,6 +6,8 @@ import dev.affinity.backend.ConnectionLease;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.net.ConnectException;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.Executor;
@@ -73,6 +75,22 @@ final class BackendConnection extends TunnelEnd {
   @Override
   public void onOpen() {
     super.onOpen();
+    SocketAddress local = getEndPoint().getLocalSocketAddress();
+    if (local != null && local.equals(getEndPoint().getRemoteSocketAddress())) {
+      // TCP simultaneous open: nothing listens on the backend's port and the kernel chose that
+      // very port as our source, so we are connected to ourselves. Possible on loopback.
+      ProxyExchange x;
+      synchronized (lock) {
+        x = exchange;
+        exchange = null;
+        done = true;
+      }
+      getEndPoint().close();
+      if (x != null) {
+        x.attemptFailed(backend, new ConnectException("self-connect: nothing listens on " + local));
+      }
+      return;
+    }
     ByteBuffer head = null;
     synchronized (lock) {
       ProxyExchange x = exchange;
