@@ -18,6 +18,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
@@ -308,8 +309,12 @@ final class ProxyConnection implements ProxiedConnection {
     lease.close();
     switch (state) {
       case HANDSHAKING:
-        router.reportConnectFailure(backend, new ClosedChannelException());
-        failClient(HttpResponseStatus.BAD_GATEWAY, "backend closed before answering");
+        // Nothing reached the client yet and the upgrade is a GET: like a refused connect, this
+        // backend is reported and the next candidate gets the request.
+        cancelTimer();
+        backendChannel = null;
+        state = State.CONNECTING;
+        connectFailed(backend, new ClosedChannelException());
         return;
       case RELAYING_RESPONSE: // a response delimited by the close
         state = State.CLOSED;
@@ -549,6 +554,14 @@ final class ProxyConnection implements ProxiedConnection {
       if (state == State.RELAYING_RESPONSE) {
         clientCtx.flush();
       }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof ChannelInputShutdownEvent) {
+        ctx.close(); // the leg allows half-closure, but before the tunnel an EOF ends it
+      }
+      ReferenceCountUtil.release(evt);
     }
 
     @Override

@@ -133,6 +133,62 @@ class NettyTunnelTest {
   }
 
   @Test
+  void backendThatClosesBeforeAnswering_isReported_andTheNextCandidateServes() throws Exception {
+    try (java.net.ServerSocket slammer = new java.net.ServerSocket()) {
+      slammer.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+      Thread acceptor =
+          new Thread(
+              () -> {
+                while (!slammer.isClosed()) {
+                  try (java.net.Socket s = slammer.accept()) {
+                    s.getInputStream().read(); // the forwarded request arrives, then we hang up
+                  } catch (java.io.IOException e) {
+                    return;
+                  }
+                }
+              });
+      acceptor.setDaemon(true);
+      acceptor.start();
+      group.add(Backend.of("slam", "127.0.0.1", slammer.getLocalPort()));
+      java.util.List<String> failed = new java.util.concurrent.CopyOnWriteArrayList<>();
+      AffinityStrategy slamFirst =
+          new AffinityStrategy() {
+            @Override
+            public dev.affinity.strategy.Selection select(
+                dev.affinity.RoutingRequest request, dev.affinity.backend.Membership membership) {
+              return dev.affinity.strategy.Selection.chosen(
+                  membership.member("slam"), dev.affinity.Outcome.FIRST_ASSIGNMENT, "test");
+            }
+
+            @Override
+            public String name() {
+              return "slam-first";
+            }
+          };
+      server.close();
+      server =
+          start(
+              Router.builder(group)
+                  .strategy(slamFirst)
+                  .listener(
+                      new dev.affinity.metrics.RoutingListener() {
+                        @Override
+                        public void connectFailed(Backend backend, Throwable cause) {
+                          failed.add(backend.id());
+                        }
+                      })
+                  .build(),
+              false);
+      try (RawConnection c = RawConnection.open(server.port())) {
+        c.send(RawConnection.upgradeRequest("/"));
+        assertThat(c.readResponseHead().status()).isEqualTo(101);
+        assertThat(c.readFrame().text()).isEqualTo("backend:ws-1");
+      }
+      assertThat(failed).containsExactly("slam");
+    }
+  }
+
+  @Test
   void slowReader_leavesTheProxyClientLegUnwritable_withBoundedPendingBytes() throws Exception {
     try (RawConnection c = RawConnection.open(server.port(), 64 * 1024)) {
       c.send(RawConnection.upgradeRequest("/"));
