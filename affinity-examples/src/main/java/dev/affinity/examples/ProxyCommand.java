@@ -133,6 +133,16 @@ public final class ProxyCommand implements Callable<Integer> {
   @Nullable Double boundedLoad;
 
   @Option(
+      names = "--hash",
+      paramLabel = "rendezvous|maglev",
+      defaultValue = "rendezvous",
+      description =
+          "How the hash strategies map keys to backends: rendezvous (exact minimal disruption) or"
+              + " maglev (a lookup table, for hundreds to thousands of backends). Default:"
+              + " ${DEFAULT-VALUE}.")
+  HashKind hash;
+
+  @Option(
       names = "--server",
       paramLabel = "netty|jetty",
       defaultValue = "netty",
@@ -271,6 +281,10 @@ public final class ProxyCommand implements Callable<Integer> {
           "--bounded-load: no hash strategy to wrap (expected: source-ip, header:, query: or path:"
               + " in --strategy)");
     }
+    if (boundedLoad != null && hash == HashKind.MAGLEV) {
+      throw new ParameterException(
+          cl, "--bounded-load with --hash maglev (expected: --hash rendezvous, which it wraps)");
+    }
     if (strategies.stream().map(StrategySpec::toString).distinct().count() != strategies.size()) {
       throw new ParameterException(
           cl, "--strategy: " + strategies + " (expected: each strategy once)");
@@ -305,21 +319,20 @@ public final class ProxyCommand implements Callable<Integer> {
           strategy = AffinityStrategy.cookie(cookie.build(cl, environment, !isDemo(), warnings));
           break;
         case SOURCE_IP:
-          strategy = AffinityStrategy.sourceIp(resolver);
+          strategy =
+              hash == HashKind.MAGLEV
+                  ? AffinityStrategy.maglev(RoutingKey.clientIp(resolver))
+                  : AffinityStrategy.sourceIp(resolver);
           break;
         case HEADER:
-          strategy =
-              AffinityStrategy.rendezvous(
-                  RoutingKey.header(requireNonNull(s.argument(), "argument")));
+          strategy = hashed(RoutingKey.header(requireNonNull(s.argument(), "argument")));
           break;
         case QUERY:
-          strategy =
-              AffinityStrategy.rendezvous(
-                  RoutingKey.queryParameter(requireNonNull(s.argument(), "argument")));
+          strategy = hashed(RoutingKey.queryParameter(requireNonNull(s.argument(), "argument")));
           break;
         case PATH:
           strategy =
-              AffinityStrategy.rendezvous(
+              hashed(
                   RoutingKey.pathSegment(
                       Integer.parseInt(requireNonNull(s.argument(), "argument"))));
           break;
@@ -403,6 +416,18 @@ public final class ProxyCommand implements Callable<Integer> {
       }
       throw e;
     }
+  }
+
+  private AffinityStrategy hashed(RoutingKey key) {
+    return hash == HashKind.MAGLEV
+        ? AffinityStrategy.maglev(key)
+        : AffinityStrategy.rendezvous(key);
+  }
+
+  /** The values of {@code --hash}. */
+  enum HashKind {
+    RENDEZVOUS,
+    MAGLEV
   }
 
   private static String hostForUrl(InetSocketAddress a) {

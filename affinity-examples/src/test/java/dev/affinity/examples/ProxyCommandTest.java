@@ -202,7 +202,13 @@ class ProxyCommandTest {
             "--strategy",
             "--fallback",
             "--bounded-load",
+            "--hash",
             "--server",
+            "--jwt-algorithm",
+            "--jwt-key-file",
+            "--jwt-from",
+            "--jwt-claim",
+            "--proxy-protocol",
             "--cookie-name",
             "--cookie-secret-file",
             "--cookie-secret-env",
@@ -472,5 +478,27 @@ class ProxyCommandTest {
                 "header:X-Token"))
         .contains("--jwt-from")
         .contains("'header:X-Token'");
+  }
+
+  @Test
+  void hashMaglev_makesTheHashStrategiesTableBased_andRefusesBoundedLoad() {
+    ProxyCommand c =
+        parse(
+            "--backend", "id=a,uri=ws://127.0.0.1:1",
+            "--strategy", "header:X-User,source-ip",
+            "--hash", "maglev");
+    c.validate();
+    Router router = c.buildRouter(BackendGroup.create(), new PrintWriter(err, true));
+    assertThat(router.strategies()).allSatisfy(s -> assertThat(s.name()).contains("maglev"));
+    err.getBuffer().setLength(0);
+    assertThat(
+            failure(
+                "--backend", "id=a,uri=ws://h:1",
+                "--strategy", "source-ip",
+                "--hash", "maglev",
+                "--bounded-load", "1.25"))
+        .contains("--bounded-load with --hash maglev");
+    err.getBuffer().setLength(0);
+    assertThat(failure("--hash", "ring")).contains("--hash");
   }
 }
