@@ -217,30 +217,20 @@ public final class BackendGroup {
     requireNonNull(id, "id");
     synchronized (lock) {
       Instant deadline = drainDeadline == null ? null : clock.instant().plus(drainDeadline);
-      setAdminState(id, state, deadline, true);
+      setAdminState(id, state, deadline);
     }
   }
 
-  /**
-   * Sets the administrative state with an absolute drain deadline; quietly does nothing for an
-   * unknown id when {@code strict} is false.
-   */
-  boolean setAdminState(String id, BackendState state, @Nullable Instant deadline, boolean strict) {
+  /** Sets the administrative state with an absolute drain deadline. */
+  private void setAdminState(String id, BackendState state, @Nullable Instant deadline) {
     synchronized (lock) {
       Map<String, Member> next = mutable();
-      Member old = next.get(id);
-      if (old == null) {
-        if (strict) {
-          throw new UnknownBackendException(id);
-        }
-        return false;
-      }
+      Member old = existing(next, id);
       if (old.adminState() == state && Objects.equals(old.drainDeadline(), deadline)) {
-        return false;
+        return;
       }
       next.put(id, changed(old, state, old.healthFlags(), deadline));
       publish(next);
-      return true;
     }
   }
 
@@ -350,13 +340,8 @@ public final class BackendGroup {
     Lease lease =
         new Lease(
             this, backend, countOpened(backend), closer, owner, clock.instant(), current.version());
-    tracked.compute(
-        backend.id(),
-        (k, set) -> {
-          Set<Lease> s = set == null ? ConcurrentHashMap.newKeySet() : set;
-          s.add(lease);
-          return s;
-        });
+    // One set per id ever seen, never removed: opening and closing stay lock-free.
+    tracked.computeIfAbsent(backend.id(), k -> ConcurrentHashMap.newKeySet()).add(lease);
     return lease;
   }
 
@@ -412,12 +397,10 @@ public final class BackendGroup {
 
   private void released(Lease lease, String id, AtomicInteger counter) {
     if (lease.closer != null) {
-      tracked.computeIfPresent(
-          id,
-          (k, set) -> {
-            set.remove(lease);
-            return set.isEmpty() ? null : set;
-          });
+      Set<Lease> set = tracked.get(id);
+      if (set != null) {
+        set.remove(lease);
+      }
     }
     if (counter.decrementAndGet() == 0 && current.member(id) == null) {
       synchronized (lock) {

@@ -9,7 +9,11 @@ public enum BackendState {
    * (cookie affinity); takes no new clients. Hash strategies route around it.
    */
   DRAINING,
-  /** Gets nothing. Open connections are left to the adapter, which usually sees them fail. */
+  /**
+   * Gets nothing: marked down by an operator, or failing its health checks, or ejected by outlier
+   * detection (see {@link Member#state()}). Open connections are left to the adapter, which usually
+   * sees them fail.
+   */
   DOWN;
 
   /** Whether a backend in this state may receive a connection from a client it has never seen. */

@@ -474,9 +474,7 @@ public final class ConnectionLifecycle implements AutoCloseable {
      * @throws AffinityConfigurationException unless positive
      */
     public Builder scanInterval(Duration interval) {
-      requireNonNull(interval, "interval");
-      check(!interval.isNegative() && !interval.isZero(), "scanInterval", interval, "> 0");
-      this.scanInterval = interval;
+      this.scanInterval = Scheduling.positive(interval, "scanInterval");
       return this;
     }
 

@@ -332,9 +332,7 @@ public final class HealthChecker implements AutoCloseable {
      * @throws AffinityConfigurationException unless positive
      */
     public Builder interval(Duration interval) {
-      requireNonNull(interval, "interval");
-      check(!interval.isNegative() && !interval.isZero(), "interval", interval, "> 0");
-      this.interval = interval;
+      this.interval = Scheduling.positive(interval, "interval");
       return this;
     }
 
@@ -357,9 +355,7 @@ public final class HealthChecker implements AutoCloseable {
      * @throws AffinityConfigurationException unless positive
      */
     public Builder timeout(Duration timeout) {
-      requireNonNull(timeout, "timeout");
-      check(!timeout.isNegative() && !timeout.isZero(), "timeout", timeout, "> 0");
-      this.timeout = timeout;
+      this.timeout = Scheduling.positive(timeout, "timeout");
       return this;
     }
 

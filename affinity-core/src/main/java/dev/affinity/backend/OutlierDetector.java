@@ -129,16 +129,19 @@ public final class OutlierDetector implements RoutingListener, AutoCloseable {
       return;
     }
     if (ejectedCount() >= maxEjected(m.size(), maxEjectedPercent)) {
+      // Every further failure lands here while the bound holds: warn once per episode.
       LOG.log(
-          Level.WARNING,
+          o.boundWarned ? Level.DEBUG : Level.WARNING,
           "backend {0} failed {1} connects in a row but {2} of {3} members are already ejected;"
               + " not ejecting",
           o.id,
           o.failures.get(),
           ejectedCount(),
           m.size());
+      o.boundWarned = true;
       return;
     }
+    o.boundWarned = false;
     Instant now = group.clock().instant();
     if (o.returnedAt != null && !now.isBefore(o.returnedAt.plus(maxEjection))) {
       o.ejections = 0; // it behaved for a full maximum ejection: start over from the base
@@ -236,6 +239,7 @@ public final class OutlierDetector implements RoutingListener, AutoCloseable {
     final AtomicBoolean pending = new AtomicBoolean();
     // Scheduler-thread state.
     int ejections;
+    boolean boundWarned;
     @Nullable Instant returnedAt;
 
     Outlier(String id) {
@@ -273,9 +277,7 @@ public final class OutlierDetector implements RoutingListener, AutoCloseable {
      * @throws AffinityConfigurationException unless positive
      */
     public Builder baseEjection(Duration base) {
-      requireNonNull(base, "base");
-      check(!base.isNegative() && !base.isZero(), "baseEjection", base, "> 0");
-      this.baseEjection = base;
+      this.baseEjection = Scheduling.positive(base, "baseEjection");
       return this;
     }
 
@@ -286,9 +288,7 @@ public final class OutlierDetector implements RoutingListener, AutoCloseable {
      *     {@link #build()})
      */
     public Builder maxEjection(Duration max) {
-      requireNonNull(max, "max");
-      check(!max.isNegative() && !max.isZero(), "maxEjection", max, "> 0");
-      this.maxEjection = max;
+      this.maxEjection = Scheduling.positive(max, "maxEjection");
       return this;
     }
 

@@ -1,5 +1,8 @@
 package dev.affinity.backend;
 
+import static dev.affinity.internal.Checks.check;
+import static java.util.Objects.requireNonNull;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CancellationException;
@@ -27,6 +30,17 @@ final class Scheduling {
       t.setDaemon(true);
       return t;
     };
+  }
+
+  /**
+   * Returns {@code d} if it is positive.
+   *
+   * @throws dev.affinity.AffinityConfigurationException if it is zero or negative
+   */
+  static Duration positive(Duration d, String field) {
+    requireNonNull(d, field);
+    check(!d.isNegative() && !d.isZero(), field, d, "> 0");
+    return d;
   }
 
   /** Nanoseconds from {@code now} until {@code at}, at least zero. */

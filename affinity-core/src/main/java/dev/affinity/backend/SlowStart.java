@@ -135,9 +135,7 @@ public final class SlowStart implements AutoCloseable {
      * @throws AffinityConfigurationException unless positive
      */
     public Builder window(Duration window) {
-      requireNonNull(window, "window");
-      check(!window.isNegative() && !window.isZero(), "window", window, "> 0");
-      this.window = window;
+      this.window = Scheduling.positive(window, "window");
       return this;
     }
 
@@ -147,9 +145,7 @@ public final class SlowStart implements AutoCloseable {
      * @throws AffinityConfigurationException unless positive
      */
     public Builder step(Duration step) {
-      requireNonNull(step, "step");
-      check(!step.isNegative() && !step.isZero(), "step", step, "> 0");
-      this.step = step;
+      this.step = Scheduling.positive(step, "step");
       return this;
     }
 

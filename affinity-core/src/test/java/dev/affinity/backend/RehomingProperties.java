@@ -149,6 +149,7 @@ class RehomingProperties {
             .random(new Random(seed))
             .rehoming(1_000_000)
             .build()) {
+      assertThat(lifecycle.rehomingEnabled()).isTrue();
       Random r = new Random(seed);
       List<Conn> conns = new ArrayList<>();
       for (int i = 0; i < 80; i++) {

@@ -119,6 +119,29 @@ public abstract class LifecycleScenarios {
     }
   }
 
+  /**
+   * Waits until every session is closed and returns when each was first seen closed ({@link
+   * System#nanoTime()}, polled every 10 ms), sorted.
+   */
+  private static long[] awaitAllClosed(String what, List<WsSession> sessions)
+      throws InterruptedException {
+    long[] closedAt = new long[sessions.size()];
+    await(
+        "all closed: " + what,
+        () -> {
+          boolean all = true;
+          for (int i = 0; i < closedAt.length; i++) {
+            if (closedAt[i] == 0 && !sessions.get(i).isOpen()) {
+              closedAt[i] = System.nanoTime();
+            }
+            all &= closedAt[i] != 0;
+          }
+          return all;
+        });
+    java.util.Arrays.sort(closedAt);
+    return closedAt;
+  }
+
   private BackendState state(String id) {
     return group.snapshot().member(id).state();
   }
@@ -396,25 +419,9 @@ public abstract class LifecycleScenarios {
     }
 
     // At the deadline the adapter closes what remains, spread over the window.
-    long[] closedAt = new long[onDrained.size()];
-    await(
-        "every connection on the drained backend is closed",
-        () -> {
-          boolean all = true;
-          for (int i = 0; i < closedAt.length; i++) {
-            if (closedAt[i] == 0 && !onDrained.get(i).isOpen()) {
-              closedAt[i] = System.nanoTime();
-            }
-            all &= closedAt[i] != 0;
-          }
-          return all;
-        });
-    long first = Long.MAX_VALUE;
-    long last = 0;
-    for (long t : closedAt) {
-      first = Math.min(first, t);
-      last = Math.max(last, t);
-    }
+    long[] closedAt = awaitAllClosed("the drained backend's connections", onDrained);
+    long first = closedAt[0];
+    long last = closedAt[closedAt.length - 1];
     assertThat(Duration.ofNanos(first - drainedAt))
         .as("nothing closes before the deadline")
         .isGreaterThanOrEqualTo(Duration.ofMillis(2900));
@@ -495,25 +502,9 @@ public abstract class LifecycleScenarios {
     for (int i = 0; i < 8; i++) {
       connect(client, Handshake.to(proxy.port(), "/"), sessions);
     }
-    long[] closedAt = new long[sessions.size()];
-    await(
-        "every session reached its lifetime",
-        () -> {
-          boolean all = true;
-          for (int i = 0; i < closedAt.length; i++) {
-            if (closedAt[i] == 0 && !sessions.get(i).isOpen()) {
-              closedAt[i] = System.nanoTime();
-            }
-            all &= closedAt[i] != 0;
-          }
-          return all;
-        });
-    long first = Long.MAX_VALUE;
-    long last = 0;
-    for (long t : closedAt) {
-      first = Math.min(first, t);
-      last = Math.max(last, t);
-    }
+    long[] closedAt = awaitAllClosed("sessions at their lifetime", sessions);
+    long first = closedAt[0];
+    long last = closedAt[closedAt.length - 1];
     assertThat(Duration.ofNanos(first - start))
         .as("no connection closes before max - jitter")
         .isGreaterThanOrEqualTo(Duration.ofMillis(900));
