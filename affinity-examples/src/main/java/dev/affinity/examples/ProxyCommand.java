@@ -7,6 +7,8 @@ import dev.affinity.Router;
 import dev.affinity.RouterBuilder;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
+import dev.affinity.backend.HealthChecker;
+import dev.affinity.backend.HealthProbe;
 import dev.affinity.backend.Member;
 import dev.affinity.client.ClientAddressResolver;
 import dev.affinity.client.ForwardedHeader;
@@ -192,6 +194,24 @@ public final class ProxyCommand implements Callable<Integer> {
   int ipv6Prefix;
 
   @Option(
+      names = "--health-check",
+      paramLabel = "none|tcp|ws:PATH",
+      defaultValue = "none",
+      description =
+          "Active health checks of every backend: a TCP connect, or a WebSocket handshake on PATH"
+              + " (ws:/healthz); DOWN after 3 failures, UP after 2 successes. Default:"
+              + " ${DEFAULT-VALUE}.")
+  String healthCheck;
+
+  @Option(
+      names = "--health-interval",
+      paramLabel = "DURATION",
+      defaultValue = "5s",
+      converter = Converters.DurationSpec.class,
+      description = "Time between two probes of a backend. Default: ${DEFAULT-VALUE}.")
+  Duration healthInterval;
+
+  @Option(
       names = "--connect-timeout",
       paramLabel = "DURATION",
       defaultValue = "5s",
@@ -353,6 +373,30 @@ public final class ProxyCommand implements Callable<Integer> {
     return rb.fallback(fallback.create()).build();
   }
 
+  /**
+   * The probe {@code --health-check} names, or null for none.
+   *
+   * @throws ParameterException for anything else
+   */
+  @Nullable HealthProbe healthProbe() {
+    String h = healthCheck.trim();
+    if (h.equalsIgnoreCase("none")) {
+      return null;
+    }
+    if (h.equalsIgnoreCase("tcp")) {
+      return HealthProbe.tcp();
+    }
+    if (h.toLowerCase(java.util.Locale.ROOT).startsWith("ws:") && h.length() > 3) {
+      try {
+        return HealthProbe.webSocket(h.substring(3));
+      } catch (AffinityConfigurationException e) {
+        throw new ParameterException(spec.commandLine(), "--health-check: " + e.getMessage(), e);
+      }
+    }
+    throw new ParameterException(
+        spec.commandLine(), "--health-check: '" + h + "' (expected: none, tcp or ws:PATH)");
+  }
+
   ProxyTimeouts timeouts() {
     return new ProxyTimeouts(connectTimeout, handshakeTimeout, idleTimeout, shutdownTimeout);
   }
@@ -366,6 +410,8 @@ public final class ProxyCommand implements Callable<Integer> {
     validate();
     Demo demoParts = null;
     ProxyServer proxy = null;
+    HealthChecker checker = null;
+    HealthProbe probe = healthProbe();
     try {
       List<Backend> members = backends;
       if (isDemo()) {
@@ -379,6 +425,22 @@ public final class ProxyCommand implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), "--backend: " + e.getMessage(), e);
       }
       Router router = buildRouter(group, err);
+      if (probe != null) {
+        try {
+          checker =
+              HealthChecker.builder(group)
+                  .probe(probe)
+                  .interval(healthInterval)
+                  .timeout(
+                      healthInterval.compareTo(connectTimeout) < 0
+                          ? healthInterval
+                          : connectTimeout)
+                  .build();
+        } catch (AffinityConfigurationException e) {
+          throw new ParameterException(
+              spec.commandLine(), "--health-interval: " + e.getMessage(), e);
+        }
+      }
       proxy = ProxyServers.start(server, router, listen, timeouts(), proxyProtocol);
       String proxyUrl =
           "ws://" + hostForUrl(proxy.address()) + ":" + proxy.address().getPort() + "/";
@@ -405,9 +467,12 @@ public final class ProxyCommand implements Callable<Integer> {
         out.println("affinity-proxy: demo page " + page.url() + "  <- open this in a browser");
       }
       out.flush();
-      return new Running(proxy, group, shutdownTimeout, demoParts, page, out);
+      return new Running(proxy, group, checker, shutdownTimeout, demoParts, page, out);
     } catch (RuntimeException | Error e) {
       // Errors too (a broken classpath): the backends' threads would otherwise keep the JVM up.
+      if (checker != null) {
+        checker.close();
+      }
       if (proxy != null) {
         proxy.close();
       }
@@ -464,6 +529,7 @@ public final class ProxyCommand implements Callable<Integer> {
   static final class Running implements AutoCloseable {
     private final ProxyServer proxy;
     private final BackendGroup group;
+    private final @Nullable HealthChecker checker;
     private final Duration shutdownTimeout;
     private final @Nullable Demo demo;
     private final @Nullable DemoPage page;
@@ -473,12 +539,14 @@ public final class ProxyCommand implements Callable<Integer> {
     Running(
         ProxyServer proxy,
         BackendGroup group,
+        @Nullable HealthChecker checker,
         Duration shutdownTimeout,
         @Nullable Demo demo,
         @Nullable DemoPage page,
         PrintWriter out) {
       this.proxy = proxy;
       this.group = group;
+      this.checker = checker;
       this.shutdownTimeout = shutdownTimeout;
       this.demo = demo;
       this.page = page;
@@ -488,6 +556,11 @@ public final class ProxyCommand implements Callable<Integer> {
     /** The proxy's bound address. */
     InetSocketAddress proxyAddress() {
       return proxy.address();
+    }
+
+    /** The backends and their states. */
+    BackendGroup group() {
+      return group;
     }
 
     /** The demo page, or null outside demo mode. */
@@ -517,6 +590,9 @@ public final class ProxyCommand implements Callable<Integer> {
                       + open
                       + " open connection(s)"));
       out.flush();
+      if (checker != null) {
+        checker.close(); // so that no probe marks a backend UP again while we drain
+      }
       for (Member m : group.snapshot().members()) {
         group.markDown(m.id());
       }

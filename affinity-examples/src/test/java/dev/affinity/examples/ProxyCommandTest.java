@@ -209,6 +209,8 @@ class ProxyCommandTest {
             "--jwt-from",
             "--jwt-claim",
             "--proxy-protocol",
+            "--health-check",
+            "--health-interval",
             "--cookie-name",
             "--cookie-secret-file",
             "--cookie-secret-env",
