@@ -298,6 +298,23 @@ class AffinityHandlerTest extends AdapterScenarios {
         .orElseThrow();
   }
 
+  /** The handler's own limits apply below Jetty's, and are answered 431. */
+  @Test
+  void handlerLimits_onHeaderCountAndHeadSize_answer431() throws Exception {
+    JettyProxy p =
+        jettyProxy(
+            AffinityHandler.builder(router().build()).maxHeaderCount(10).maxRequestHeadBytes(600));
+    String[] eight = new String[8];
+    for (int i = 0; i < eight.length; i++) {
+      eight[i] = "X-H" + i + ": v";
+    }
+    assertErrorAnswer(p, RawConnection.upgradeRequest("/", eight), 431);
+    assertErrorAnswer(p, RawConnection.upgradeRequest("/", "X-Big: " + "b".repeat(500)), 431);
+    try (WsSession s = client(WsClient.jdk()).connect(Handshake.to(p.port(), "/"))) {
+      assertThat(s.nextText()).as("a handshake within both limits").startsWith("backend:");
+    }
+  }
+
   /** Bytes a client pipelines right behind its handshake are delivered once the tunnel is up. */
   @Test
   void framePipelinedBehindTheHandshake_reachesTheBackend() throws Exception {
