@@ -5,9 +5,9 @@ package dev.affinity.backend;
  * sends when it can (RFC 6455 section 7.4 and the IANA registry).
  *
  * <p>An adapter that relays raw bytes after the handshake can send a close frame to the client only
- * at a frame boundary; one that cannot sends none and closes both TCP connections instead. Either
- * way the client sees the connection end and reconnects, and the router sends it to the right
- * backend.
+ * at a frame boundary (the bundled Netty and Jetty adapters track the backend's frame headers to
+ * find one); one that cannot sends none and closes both TCP connections instead. Either way the
+ * client sees the connection end and reconnects, and the router sends it to the right backend.
  */
 public enum CloseReason {
   /**

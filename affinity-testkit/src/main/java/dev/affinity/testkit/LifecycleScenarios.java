@@ -436,7 +436,10 @@ public abstract class LifecycleScenarios {
             assertThat(s.isOpen()).as("a connection to %s", b).isTrue();
           }
         });
-    assertThat(group.liveConnections(drained)).isZero();
+    assertThat(onDrained)
+        .as("closed with 1001 going away")
+        .allSatisfy(s -> assertThat(s.closeStatus()).isEqualTo(1001));
+    await("the drained backend's leases are released", () -> group.liveConnections(drained) == 0);
   }
 
   // ---------------------------------------------------------------- re-homing
@@ -479,6 +482,9 @@ public abstract class LifecycleScenarios {
         (key, s) ->
             assertThat(s.isOpen()).as("session of %s", key).isEqualTo(!moved.contains(key)));
     for (String key : moved) {
+      assertThat(byKey.get(key).closeStatus()).as("%s closed with 1012", key).isEqualTo(1012);
+    }
+    for (String key : moved) {
       assertThat(
               connect(
                   client, Handshake.to(proxy.port(), "/").header("X-Room", key), new ArrayList<>()))
@@ -503,6 +509,7 @@ public abstract class LifecycleScenarios {
       connect(client, Handshake.to(proxy.port(), "/"), sessions);
     }
     long[] closedAt = awaitAllClosed("sessions at their lifetime", sessions);
+    assertThat(sessions).allSatisfy(s -> assertThat(s.closeStatus()).isEqualTo(1012));
     long first = closedAt[0];
     long last = closedAt[closedAt.length - 1];
     assertThat(Duration.ofNanos(first - start))
