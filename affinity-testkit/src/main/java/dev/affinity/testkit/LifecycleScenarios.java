@@ -47,10 +47,10 @@ import org.junit.jupiter.api.Timeout;
  * {@code fall} failed probes and bring it back at exactly {@code rise} passed ones, and the proxy
  * routes around it meanwhile; connect failures the adapter reports eject a backend and it returns;
  * a drained backend keeps its open connections and its returning sticky clients, takes no new
- * clients, and at its deadline the adapter closes what remains, spread over the close window;
- * re-homing closes exactly the connections whose key moved; maximum lifetimes close connections at
- * jittered times; two proxies fed the same membership changes agree; and the Micrometer binding
- * reports the counts the scenario produced.
+ * clients, and at its deadline the adapter closes what remains, spread over the close window, with
+ * close code 1001; re-homing closes exactly the connections whose key moved, with 1012; maximum
+ * lifetimes close connections at jittered times, with 1012; two proxies fed the same membership
+ * changes agree; and the Micrometer binding reports the counts the scenario produced.
  *
  * <p>Timing uses real clocks with short intervals, so waits are generous and assertions are about
  * order and counts, never about speed.
