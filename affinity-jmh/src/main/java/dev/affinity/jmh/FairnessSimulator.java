@@ -41,7 +41,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * is the list a jump-hash user indexes: removing it renumbers every later backend.
  *
  * <pre>
- * java -cp affinity-jmh/target/benchmarks.jar dev.affinity.jmh.FairnessSimulator [keys] [outDir]
+ * java -cp affinity-jmh/target/benchmarks.jar dev.affinity.jmh.FairnessSimulator [keys (1000000)] [outDir (docs/images)]
  * </pre>
  */
 public final class FairnessSimulator {
@@ -124,11 +124,7 @@ public final class FairnessSimulator {
 
       @Override
       public IntFunction<String> owners(List<String> ids, String[] keys) {
-        BackendGroup g = BackendGroup.create();
-        for (String id : ids) {
-          g.add(Backend.of(id, "10.0.0.1", 8080));
-        }
-        Membership m = g.snapshot();
+        Membership m = group(ids).snapshot();
         AffinityStrategy s = factory.get();
         KeyRequest r = new KeyRequest();
         return i -> {
@@ -158,12 +154,13 @@ public final class FairnessSimulator {
     };
   }
 
-  /** Bounded load places the keys as live connections, in order; only balance is reported. */
-  static Contender boundedLoad() {
+  /** A contender placed once, key by key, whose balance is reported but not its disruption. */
+  static Contender balanceOnly(
+      String name, java.util.function.BiFunction<List<String>, String[], String[]> placer) {
     return new Contender() {
       @Override
       public String name() {
-        return "affinity bounded 1.25";
+        return name;
       }
 
       @Override
@@ -173,58 +170,57 @@ public final class FairnessSimulator {
 
       @Override
       public IntFunction<String> owners(List<String> ids, String[] keys) {
-        BackendGroup g = BackendGroup.create();
-        for (String id : ids) {
-          g.add(Backend.of(id, "10.0.0.1", 8080));
-        }
-        AffinityStrategy s =
-            AffinityStrategy.boundedLoad(
-                AffinityStrategy.rendezvous(RoutingKey.header(KEY_HEADER)), 1.25);
-        KeyRequest r = new KeyRequest();
-        List<ConnectionLease> leases = new ArrayList<>(keys.length);
-        String[] placed = new String[keys.length];
-        for (int i = 0; i < keys.length; i++) {
-          r.key = keys[i];
-          Selection sel = s.select(r, g.snapshot());
-          Member m = sel.member();
-          if (m == null) {
-            throw new IllegalStateException("bounded load chose nothing: " + sel);
-          }
-          leases.add(g.openConnection(m.backend()));
-          placed[i] = m.id();
-        }
-        leases.forEach(ConnectionLease::close);
+        String[] placed = placer.apply(ids, keys);
         return i -> placed[i];
       }
     };
   }
 
   /**
+   * Bounded load places the keys as live connections, in order. Its stickiness depends on that
+   * history, so only its balance is reported.
+   */
+  static String[] boundedLoad(List<String> ids, String[] keys) {
+    BackendGroup g = group(ids);
+    AffinityStrategy s =
+        AffinityStrategy.boundedLoad(
+            AffinityStrategy.rendezvous(RoutingKey.header(KEY_HEADER)), 1.25);
+    KeyRequest r = new KeyRequest();
+    List<ConnectionLease> leases = new ArrayList<>(keys.length);
+    String[] placed = new String[keys.length];
+    for (int i = 0; i < keys.length; i++) {
+      r.key = keys[i];
+      Selection sel = s.select(r, g.snapshot());
+      Member m = sel.member();
+      if (m == null) {
+        throw new IllegalStateException("bounded load chose nothing: " + sel);
+      }
+      leases.add(g.openConnection(m.backend()));
+      placed[i] = m.id();
+    }
+    leases.forEach(ConnectionLease::close);
+    return placed;
+  }
+
+  /**
    * The noise floor: each key on a uniformly random backend. No hash can beat its max/mean, which
    * is the binomial spread of K keys over n bins.
    */
-  static Contender uniformRandom() {
-    return new Contender() {
-      @Override
-      public String name() {
-        return "ideal: random (noise floor)";
-      }
+  static String[] uniformRandom(List<String> ids, String[] keys) {
+    Random r = new Random(7);
+    String[] placed = new String[keys.length];
+    for (int i = 0; i < keys.length; i++) {
+      placed[i] = ids.get(r.nextInt(ids.size()));
+    }
+    return placed;
+  }
 
-      @Override
-      public boolean measuresDisruption() {
-        return false;
-      }
-
-      @Override
-      public IntFunction<String> owners(List<String> ids, String[] keys) {
-        Random r = new Random(7);
-        String[] placed = new String[keys.length];
-        for (int i = 0; i < keys.length; i++) {
-          placed[i] = ids.get(r.nextInt(ids.size()));
-        }
-        return i -> placed[i];
-      }
-    };
+  static BackendGroup group(List<String> ids) {
+    BackendGroup g = BackendGroup.create();
+    for (String id : ids) {
+      g.add(Backend.of(id, "10.0.0.1", 8080));
+    }
+    return g;
   }
 
   static List<Contender> contenders() {
@@ -233,11 +229,11 @@ public final class FairnessSimulator {
         affinity("affinity HRW", () -> AffinityStrategy.rendezvous(key)),
         affinity("affinity maglev (M=65537)", () -> AffinityStrategy.maglev(key)),
         affinity("affinity maglev (M=655373)", () -> AffinityStrategy.maglev(key, 655_373)),
-        boundedLoad(),
+        balanceOnly("affinity bounded 1.25", FairnessSimulator::boundedLoad),
         peer("Guava consistentHash", ids -> Peers.guavaJump(ids.size())),
         peer("hash4j JumpBackHash", ids -> Peers.hash4jJumpBack(ids.size())),
         peer("ketama, 160 points", Peers::ketamaArray),
-        uniformRandom());
+        balanceOnly("ideal: random (noise floor)", FairnessSimulator::uniformRandom));
   }
 
   /** One row of the report. */
@@ -303,7 +299,7 @@ public final class FairnessSimulator {
 
   public static void main(String[] args) throws IOException {
     int count = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
-    Path out = Path.of(args.length > 1 ? args[1] : "docs");
+    Path out = Path.of(args.length > 1 ? args[1] : "docs/images");
     Files.createDirectories(out);
     String[] keys = keys(count, 20261201L);
     List<Row> rows = new ArrayList<>();
