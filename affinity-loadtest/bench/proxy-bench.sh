@@ -10,7 +10,7 @@
 #   TARGETS="direct haproxy nginx" CAPACITY=0 affinity-loadtest/bench/proxy-bench.sh
 #
 # Knobs (environment): TARGETS, CONNECTIONS (2000), CONCURRENCY (100), MESSAGES (100), SIZE (64),
-# CAPACITY (10000; lowered to what the fd limit allows), IDLE_SECONDS (60), BUILD (1).
+# CAPACITY (10000; lowered to what the fd limit allows), IDLE_SECONDS (60), ROUNDS (2), BUILD (1).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -22,6 +22,7 @@ MESSAGES="${MESSAGES:-100}"
 SIZE="${SIZE:-64}"
 CAPACITY="${CAPACITY:-10000}"
 IDLE_SECONDS="${IDLE_SECONDS:-60}"
+ROUNDS="${ROUNDS:-2}"
 BUILD="${BUILD:-1}"
 BACKEND_PORTS=(27001 27002 27003)
 declare -A PORT=([direct]=27001 [netty]=27081 [jetty]=27082 [haproxy]=27083 [nginx]=27084)
@@ -229,8 +230,12 @@ start_bg backends java -Xms256m -Xmx1g -cp "$loadtest_jar" dev.affinity.loadtest
   ws-1 "${BACKEND_PORTS[0]}" ws-2 "${BACKEND_PORTS[1]}" ws-3 "${BACKEND_PORTS[2]}"
 for p in "${BACKEND_PORTS[@]}"; do wait_port 127.0.0.1 "$p" 60; done
 
-for t in $TARGETS; do
-  log "throughput: $t"
+# Rounds alternate the order (forwards, backwards, ...), so that a burst of load from elsewhere on a
+# shared machine does not always hit the same target; the report takes each target's best round.
+order="$TARGETS"
+for round in $(seq 1 "$ROUNDS"); do
+for t in $order; do
+  log "throughput: $t (round $round)"
   if ! start_target "$t"; then
     echo "{\"target\":\"$t\",\"phase\":\"throughput\",\"error\":\"did not start\"}" >>"$raw"
     continue
@@ -240,8 +245,10 @@ for t in $TARGETS; do
   loadgen --uri "$uri" --connections 300 --concurrency 50 --messages 20 --size "$SIZE" >/dev/null || true
   line="$(loadgen --uri "$uri" --connections "$CONNECTIONS" --concurrency "$CONCURRENCY" \
     --messages "$MESSAGES" --size "$SIZE" || echo '{"error":"load generator failed"}')"
-  echo "{\"target\":\"$t\",\"phase\":\"throughput\",\"result\":$line}" >>"$raw"
+  echo "{\"target\":\"$t\",\"phase\":\"throughput\",\"round\":$round,\"result\":$line}" >>"$raw"
   [[ "$PROXY_PID" != 0 ]] && stop_pid "$PROXY_PID"
+done
+order="$(echo "$order" | tr ' ' '\n' | tac | tr '\n' ' ')"
 done
 
 if ((CAPACITY > 0)); then
@@ -284,6 +291,6 @@ fi
 
 python3 "$here/proxy-report.py" "$raw" \
   "$(nproc) cores, $(java -version 2>&1 | head -1), $(haproxy -v | head -1 | cut -d' ' -f1-3), $(nginx -v 2>&1 | cut -d' ' -f3)" \
-  "CONNECTIONS=$CONNECTIONS CONCURRENCY=$CONCURRENCY MESSAGES=$MESSAGES SIZE=$SIZE CAPACITY=$CAPACITY IDLE_SECONDS=$IDLE_SECONDS" \
+  "CONNECTIONS=$CONNECTIONS CONCURRENCY=$CONCURRENCY MESSAGES=$MESSAGES SIZE=$SIZE ROUNDS=$ROUNDS CAPACITY=$CAPACITY IDLE_SECONDS=$IDLE_SECONDS" \
   | tee "$report"
 log "report: $report (raw: $raw)"
