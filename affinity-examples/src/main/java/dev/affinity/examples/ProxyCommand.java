@@ -230,7 +230,7 @@ public final class ProxyCommand implements Callable<Integer> {
   @Option(
       names = "--idle-timeout",
       paramLabel = "DURATION",
-      defaultValue = "10m",
+      defaultValue = "1h",
       converter = Converters.DurationSpec.class,
       description =
           "A tunnel that carries no bytes this long is closed. Default: ${DEFAULT-VALUE}.")

@@ -69,7 +69,7 @@ class ProxyCommandTest {
             new ProxyTimeouts(
                 Duration.ofSeconds(5),
                 Duration.ofSeconds(10),
-                Duration.ofMinutes(10),
+                Duration.ofHours(1),
                 Duration.ofSeconds(10)));
   }
 

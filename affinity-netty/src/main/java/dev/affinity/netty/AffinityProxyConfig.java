@@ -26,8 +26,11 @@ public final class AffinityProxyConfig {
   /** How long a backend may take to answer the forwarded handshake: 10 seconds. */
   public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
 
-  /** How long a tunnel may carry no bytes before both legs are closed: 5 minutes. */
-  public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(5);
+  /**
+   * How long a tunnel may carry no bytes before both legs are closed: 1 hour, the same as the Jetty
+   * adapter, so that quiet WebSockets (long-lived by nature) are not cut by the proxy.
+   */
+  public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
 
   /** The longest request or status line accepted: 4096 bytes. */
   public static final int DEFAULT_MAX_INITIAL_LINE_LENGTH = 4096;
