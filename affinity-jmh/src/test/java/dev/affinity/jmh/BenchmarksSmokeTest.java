@@ -16,7 +16,8 @@ import org.openjdk.jmh.runner.options.VerboseMode;
 /**
  * Proves that every benchmark method runs, at the smallest and largest pool, for every strategy,
  * peer and input: one 10 ms iteration each, in this JVM (no fork, no warmup). It measures nothing;
- * the numbers come from {@code affinity-jmh/bench/run-jmh.sh}. About 10-20 s on two busy cores.
+ * the numbers come from {@code affinity-jmh/bench/run-jmh.sh}. About 10-20 s on two busy cores. It
+ * ignores JMH's run lock (set in the module's surefire configuration), since it measures nothing.
  */
 class BenchmarksSmokeTest {
   private static final TimeValue SHORT = TimeValue.milliseconds(10);
