@@ -6,6 +6,7 @@ import dev.affinity.RoutingDecision;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.ConnectionLease;
 import dev.affinity.internal.Checks;
+import dev.affinity.internal.WebSocketFrameTracker;
 import java.lang.System.Logger.Level;
 import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -135,7 +136,7 @@ final class LiveTunnel implements Tunnel {
       closeFrameDeadline.cancel();
       return;
     }
-    backendLeg.closeWithFrame(FrameTracker.closeFrame(webSocketCode, reason));
+    backendLeg.closeWithFrame(WebSocketFrameTracker.closeFrame(webSocketCode, reason));
   }
 
   @Override

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -68,20 +67,6 @@ class FrameTrackerTest {
     ByteBuffer last = ByteBuffer.wrap(new byte[] {9});
     assertThat(tracker.advance(last, true)).isEqualTo(1);
     assertThat(tracker.atBoundary()).isTrue();
-  }
-
-  @Test
-  void closeFrame_carriesCodeAndReason_cutAtACharacterBoundary() {
-    byte[] f = FrameTracker.closeFrame(1012, "rebalancing");
-    assertThat(f[0] & 0xff).isEqualTo(0x88);
-    assertThat(f[1]).isEqualTo((byte) (2 + 11));
-    assertThat(((f[2] & 0xff) << 8) | (f[3] & 0xff)).isEqualTo(1012);
-    assertThat(new String(f, 4, f.length - 4, StandardCharsets.UTF_8)).isEqualTo("rebalancing");
-
-    byte[] cut = FrameTracker.closeFrame(1001, "é".repeat(100)); // 200 bytes of 2-byte characters
-    assertThat(cut.length - 4).isEqualTo(122);
-    assertThat(new String(cut, 4, cut.length - 4, StandardCharsets.UTF_8))
-        .isEqualTo("é".repeat(61));
   }
 
   private static byte[] frame(int size, boolean masked, Random random) {

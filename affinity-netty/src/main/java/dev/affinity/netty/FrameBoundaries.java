@@ -1,21 +1,20 @@
 package dev.affinity.netty;
 
+import dev.affinity.internal.WebSocketFrameTracker;
 import io.netty.buffer.ByteBuf;
 
 /**
- * Follows WebSocket frame headers in a relayed byte stream (RFC 6455 section 5.2) to know where
- * frames end, without decoding payloads: header bytes are read, payload bytes are skipped by count.
- * That lets the tunnel put a close frame between two frames of the backend's stream. One instance
- * per direction, used on one event loop.
+ * Follows WebSocket frame headers in a relayed {@link ByteBuf} stream to know where frames end (the
+ * parsing is core's {@link WebSocketFrameTracker}, shared with the Jetty adapter). That lets the
+ * tunnel put a close frame between two frames of the backend's stream. One instance per direction,
+ * used on one event loop.
  */
 final class FrameBoundaries {
-  private final byte[] header = new byte[14];
-  private int headerLength;
-  private long payloadLeft;
+  private final WebSocketFrameTracker tracker = new WebSocketFrameTracker();
 
   /** Whether the bytes seen so far end exactly at the end of a frame. */
   boolean atBoundary() {
-    return headerLength == 0 && payloadLeft == 0;
+    return tracker.atBoundary();
   }
 
   /**
@@ -27,45 +26,20 @@ final class FrameBoundaries {
   int advance(ByteBuf buf, boolean stopAtBoundary) {
     int i = buf.readerIndex();
     int end = buf.writerIndex();
-    if (stopAtBoundary && atBoundary()) {
+    if (stopAtBoundary && tracker.atBoundary()) {
       return i;
     }
     while (i < end) {
-      if (payloadLeft > 0) {
-        int n = (int) Math.min(payloadLeft, end - i);
+      int n = tracker.passPayload(end - i);
+      if (n > 0) {
         i += n;
-        payloadLeft -= n;
       } else {
-        header[headerLength++] = buf.getByte(i++);
-        if (headerLength >= 2 && headerLength == headerSize()) {
-          payloadLeft = payloadLength();
-          headerLength = 0;
-        }
+        tracker.headerByte(buf.getByte(i++));
       }
-      if (stopAtBoundary && atBoundary()) {
+      if (stopAtBoundary && tracker.atBoundary()) {
         return i;
       }
     }
     return -1;
-  }
-
-  private int headerSize() {
-    int len7 = header[1] & 0x7f;
-    int extended = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
-    int mask = (header[1] & 0x80) != 0 ? 4 : 0;
-    return 2 + extended + mask;
-  }
-
-  private long payloadLength() {
-    int len7 = header[1] & 0x7f;
-    if (len7 < 126) {
-      return len7;
-    }
-    int bytes = len7 == 126 ? 2 : 8;
-    long n = 0;
-    for (int k = 0; k < bytes; k++) {
-      n = (n << 8) | (header[2 + k] & 0xff);
-    }
-    return n < 0 ? Long.MAX_VALUE : n; // a 64-bit length with the top bit set is invalid anyway
   }
 }

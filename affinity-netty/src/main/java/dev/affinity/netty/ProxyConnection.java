@@ -6,6 +6,7 @@ import dev.affinity.SetCookie;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.ConnectionCloser;
 import dev.affinity.backend.ConnectionLease;
+import dev.affinity.internal.WebSocketFrameTracker;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -419,7 +420,7 @@ final class ProxyConnection implements ProxiedConnection {
     if (closeFrame != null) {
       return;
     }
-    closeFrame = closeFrame(webSocketCode, reason);
+    closeFrame = WebSocketFrameTracker.closeFrame(webSocketCode, reason);
     if (frames.atBoundary()) {
       sendCloseFrame();
     } else {
@@ -449,19 +450,6 @@ final class ProxyConnection implements ProxiedConnection {
     if (be != null) {
       be.close();
     }
-  }
-
-  /** An unmasked close frame (server to client): code and a reason of at most 123 bytes. */
-  static byte[] closeFrame(int code, String reason) {
-    byte[] text = reason.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    int n = Math.min(text.length, 123);
-    byte[] frame = new byte[4 + n];
-    frame[0] = (byte) 0x88; // FIN + close
-    frame[1] = (byte) (2 + n);
-    frame[2] = (byte) (code >>> 8);
-    frame[3] = (byte) code;
-    System.arraycopy(text, 0, frame, 4, n);
-    return frame;
   }
 
   private static void flushAndClose(@Nullable Channel ch) {

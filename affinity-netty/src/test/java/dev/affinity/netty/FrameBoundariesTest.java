@@ -66,15 +66,6 @@ class FrameBoundariesTest {
     assertThat(frames.atBoundary()).isTrue();
   }
 
-  @Test
-  void closeFrame_isAValidUnmaskedCloseWithCodeAndReason() {
-    byte[] f = ProxyConnection.closeFrame(1012, "rebalancing");
-    assertThat(f[0] & 0xff).isEqualTo(0x88);
-    assertThat(f[1]).isEqualTo((byte) (2 + "rebalancing".length()));
-    assertThat(((f[2] & 0xff) << 8) | (f[3] & 0xff)).isEqualTo(1012);
-    assertThat(ProxyConnection.closeFrame(1001, "x".repeat(500))).hasSize(4 + 123);
-  }
-
   private static byte[] frame(int size, boolean masked, Random random) {
     ByteArrayOutputStream f = new ByteArrayOutputStream();
     f.write(0x82);

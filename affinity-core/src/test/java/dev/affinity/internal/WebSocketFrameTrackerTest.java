@@ -1,0 +1,99 @@
+package dev.affinity.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class WebSocketFrameTrackerTest {
+  @Test
+  void everyFrameEnd_isFound_forEveryLengthForm_maskedOrNot() {
+    Random random = new Random(7);
+    ByteArrayOutputStream stream = new ByteArrayOutputStream();
+    List<Integer> ends = new ArrayList<>();
+    // 7-bit, 16-bit and 64-bit length forms, empty frames, masked and unmasked.
+    for (int size : new int[] {0, 1, 125, 126, 127, 65_535, 65_536, 70_000, 3}) {
+      for (boolean masked : new boolean[] {false, true}) {
+        stream.writeBytes(frame(size, masked, random));
+        ends.add(stream.size());
+      }
+    }
+    byte[] bytes = stream.toByteArray();
+    WebSocketFrameTracker tracker = new WebSocketFrameTracker();
+    List<Integer> found = new ArrayList<>();
+    int i = 0;
+    while (i < bytes.length) {
+      int n = tracker.passPayload(bytes.length - i);
+      if (n > 0) {
+        i += n;
+      } else {
+        tracker.headerByte(bytes[i++]);
+      }
+      if (tracker.atBoundary()) {
+        found.add(i);
+      }
+    }
+    assertThat(found).isEqualTo(ends);
+  }
+
+  @Test
+  void notAtBoundary_insideAHeaderOrAPayload() {
+    WebSocketFrameTracker tracker = new WebSocketFrameTracker();
+    assertThat(tracker.atBoundary()).isTrue();
+    tracker.headerByte((byte) 0x82);
+    assertThat(tracker.atBoundary()).as("after one header byte").isFalse();
+    tracker.headerByte((byte) 5);
+    assertThat(tracker.atBoundary()).as("payload of 5 pending").isFalse();
+    assertThat(tracker.passPayload(3)).isEqualTo(3);
+    assertThat(tracker.atBoundary()).isFalse();
+    assertThat(tracker.passPayload(100)).isEqualTo(2);
+    assertThat(tracker.atBoundary()).isTrue();
+    assertThat(tracker.passPayload(100)).as("next byte is a header byte").isZero();
+  }
+
+  @Test
+  void closeFrame_carriesCodeAndReason_cutAtACharacterBoundary() {
+    byte[] f = WebSocketFrameTracker.closeFrame(1012, "rebalancing");
+    assertThat(f[0] & 0xff).isEqualTo(0x88);
+    assertThat(f[1]).isEqualTo((byte) (2 + 11));
+    assertThat(((f[2] & 0xff) << 8) | (f[3] & 0xff)).isEqualTo(1012);
+    assertThat(new String(f, 4, f.length - 4, StandardCharsets.UTF_8)).isEqualTo("rebalancing");
+
+    assertThat(WebSocketFrameTracker.closeFrame(1001, "x".repeat(500))).hasSize(4 + 123);
+    byte[] cut = WebSocketFrameTracker.closeFrame(1001, "é".repeat(100)); // 200 bytes
+    assertThat(cut.length - 4).isEqualTo(122);
+    assertThat(new String(cut, 4, cut.length - 4, StandardCharsets.UTF_8))
+        .isEqualTo("é".repeat(61));
+  }
+
+  private static byte[] frame(int size, boolean masked, Random random) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(0x82);
+    int mask = masked ? 0x80 : 0;
+    if (size < 126) {
+      out.write(mask | size);
+    } else if (size < 65_536) {
+      out.write(mask | 126);
+      out.write(size >>> 8);
+      out.write(size);
+    } else {
+      out.write(mask | 127);
+      for (int k = 7; k >= 0; k--) {
+        out.write((int) ((long) size >>> (8 * k)));
+      }
+    }
+    if (masked) {
+      byte[] key = new byte[4];
+      random.nextBytes(key);
+      out.writeBytes(key);
+    }
+    byte[] payload = new byte[size];
+    random.nextBytes(payload);
+    out.writeBytes(payload);
+    return out.toByteArray();
+  }
+}
