@@ -123,7 +123,8 @@ class AffinityHandlerTest extends AdapterScenarios {
             .build();
     try {
       WsSession s = client(WsClient.jdk()).connect(Handshake.to(p.port(), "/"));
-      assertThat(s.nextText()).startsWith("backend:");
+      // No read of the backend's greeting first: on a loaded machine the lifetime may end before
+      // it is relayed, and the close frame then comes first, which is correct too.
       assertThat(s.awaitClosed(WAIT)).isTrue();
       assertThat(s.closeStatus()).as("1012 service restart").isEqualTo(1012);
       awaitTrue(() -> p.server.handler().tunnels().isEmpty(), "tunnel closed");
