@@ -9,8 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** {@link FrameBoundaries} finds every frame end of a stream, however the stream is cut. */
+@ExtendWith(LeakCheck.class)
 class FrameBoundariesTest {
   private static final int[] SIZES = {0, 1, 125, 126, 127, 65535, 65536, 70000};
 

@@ -15,11 +15,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The README's Netty quick start, compiled and run; {@link #readme_showsExactlyThisCode} keeps the
  * README's snippet and this method's body identical.
  */
+@ExtendWith(LeakCheck.class)
 class ReadmeNettyQuickStartTest {
   static AffinityProxyServer quickStart(String cookieSecret, int port) throws InterruptedException {
     // spotless:off
