@@ -14,8 +14,6 @@ import com.auth0.jwt.interfaces.Claim;
 import com.auth0.jwt.interfaces.DecodedJWT;
 import com.auth0.jwt.interfaces.Verification;
 import com.google.common.base.Utf8;
-import com.google.common.cache.Cache;
-import com.google.common.cache.CacheBuilder;
 import dev.affinity.Outcome;
 import dev.affinity.RoutingRequest;
 import dev.affinity.backend.BackendState;
@@ -40,6 +38,9 @@ final class JwtStrategy implements AffinityStrategy {
   private static final String PINNED_DRAINING =
       "token names this backend, DRAINING, before its drain deadline";
 
+  /** No source holds a token; never cached. */
+  private static final Verified NO_TOKEN_FOUND = Verified.failure("no token");
+
   private static final Verified OVERSIZED = Verified.failure("longer than the limit");
   private static final Verified MALFORMED = Verified.failure("malformed");
   private static final Verified WRONG_ALGORITHM = Verified.failure("wrong algorithm");
@@ -63,7 +64,7 @@ final class JwtStrategy implements AffinityStrategy {
   private final boolean reject;
   private final int maxLength;
   private final long leewayMillis;
-  private final @Nullable Cache<TokenKey, Verified> cache;
+  private final @Nullable TokenCache cache;
   private final RendezvousStrategy rendezvous;
   private final LongAdder verifications = new LongAdder();
 
@@ -76,13 +77,7 @@ final class JwtStrategy implements AffinityStrategy {
     this.reject = config.invalidTokenPolicy() == JwtAffinity.InvalidTokenPolicy.REJECT;
     this.maxLength = config.maxTokenLength();
     this.leewayMillis = config.leeway().toMillis();
-    this.cache =
-        config.cacheSize() == 0
-            ? null
-            : CacheBuilder.newBuilder()
-                .maximumSize(config.cacheSize())
-                .concurrencyLevel(4)
-                .<TokenKey, Verified>build();
+    this.cache = config.cacheSize() == 0 ? null : new TokenCache(config.cacheSize());
     Verification v = JWT.require(algorithm(config)).acceptLeeway(config.leeway().getSeconds());
     if (!config.issuers().isEmpty()) {
       v = v.withIssuer(config.issuers().toArray(new String[0]));
@@ -141,12 +136,11 @@ final class JwtStrategy implements AffinityStrategy {
 
   @Override
   public Selection select(RoutingRequest request, Membership membership) {
-    String token = token(request);
-    if (token == null) {
+    long now = clock.millis();
+    Verified v = verify(request, now);
+    if (v == NO_TOKEN_FOUND) {
       return NO_TOKEN;
     }
-    long now = clock.millis();
-    Verified v = verify(token, now);
     if (v.failure != null) {
       return reject ? v.rejection : v.abstention;
     }
@@ -185,33 +179,52 @@ final class JwtStrategy implements AffinityStrategy {
     return rendezvous.failoverCandidates(request, membership, chosen, limit);
   }
 
-  private @Nullable String token(RoutingRequest request) {
-    for (TokenSource s : sources) {
-      String t = s.token(request);
-      if (t != null) {
-        return t;
+  /**
+   * The first configured source's token in the request, verified, or {@link #NO_TOKEN_FOUND}. A
+   * cached token is found by its carrier (the whole header value, say), so the repeated-token path
+   * neither copies the token out of the header nor allocates.
+   */
+  private Verified verify(RoutingRequest request, long nowMillis) {
+    for (int i = 0; i < sources.length; i++) {
+      String carrier = sources[i].carrier(request);
+      if (carrier != null) {
+        return verify(i, carrier, nowMillis);
       }
     }
-    return null;
+    return NO_TOKEN_FOUND;
   }
 
-  /** The verified token, from the cache while it is unexpired, or a failure. */
+  /** A token verified as if it came from no source; for tests. */
   Verified verify(String token, long nowMillis) {
+    return verify(-1, token, nowMillis);
+  }
+
+  /**
+   * The verified token held by {@code carrier} of source {@code source} (-1: the carrier is the
+   * token), from the cache while it is unexpired, or a failure.
+   */
+  private Verified verify(int source, String carrier, long nowMillis) {
+    TokenCache c = cache;
+    int hash = 0;
+    if (c != null) {
+      hash = TokenCache.hash(carrier);
+      Verified hit = c.get(source, carrier, hash, nowMillis);
+      if (hit != null) {
+        return hit;
+      }
+    }
+    return verifyAndCache(source, carrier, hash, nowMillis);
+  }
+
+  /**
+   * The cache miss: extract, verify, cache if valid. A method of its own so that the hit path above
+   * stays small enough to inline whatever the verifier's code is.
+   */
+  private Verified verifyAndCache(int source, String carrier, int hash, long nowMillis) {
+    TokenCache c = cache;
+    String token = source < 0 ? carrier : sources[source].tokenIn(carrier);
     if (token.length() > maxLength) {
       return OVERSIZED;
-    }
-    Cache<TokenKey, Verified> c = cache;
-    TokenKey key = null;
-    if (c != null) {
-      key = new TokenKey(token);
-      Verified hit = c.getIfPresent(key);
-      if (hit != null) {
-        if (nowMillis <= hit.expiresAtMillis + leewayMillis) {
-          return hit;
-        }
-        c.invalidate(key);
-        return EXPIRED;
-      }
     }
     verifications.increment();
     Verified v;
@@ -220,8 +233,8 @@ final class JwtStrategy implements AffinityStrategy {
     } catch (JWTVerificationException e) {
       return failure(e);
     }
-    if (c != null && key != null && v.failure == null) {
-      c.put(key, v);
+    if (c != null && v.failure == null) {
+      c.put(source, carrier, hash, v, v.expiresAtMillis + leewayMillis, nowMillis);
     }
     return v;
   }
@@ -322,44 +335,6 @@ final class JwtStrategy implements AffinityStrategy {
     return "AffinityStrategy.jwt(" + config + ")";
   }
 
-  /**
-   * A cache key: the exact token, hashed over its last {@value #HASHED} characters only. A token's
-   * tail is its signature, so distinct tokens differ there; hashing a kilobyte of token on every
-   * lookup would cost more than the lookup. Only verified tokens are ever inserted, so a client
-   * cannot build long collision chains; equality still compares the whole token.
-   */
-  static final class TokenKey {
-    static final int HASHED = 32;
-    final String token;
-    private final int hash;
-
-    TokenKey(String token) {
-      this.token = token;
-      int n = token.length();
-      int h = 0;
-      for (int i = Math.max(0, n - HASHED); i < n; i++) {
-        h = 31 * h + token.charAt(i);
-      }
-      this.hash = h;
-    }
-
-    @Override
-    public boolean equals(@Nullable Object o) {
-      return o instanceof TokenKey && ((TokenKey) o).token.equals(token);
-    }
-
-    @Override
-    public int hashCode() {
-      return hash;
-    }
-
-    /** Never the token. */
-    @Override
-    public String toString() {
-      return "TokenKey{" + token.length() + " chars}";
-    }
-  }
-
   /** A verified token's routing facts, or why it is invalid. */
   static final class Verified {
     final long keyHash;
@@ -400,11 +375,7 @@ final class JwtStrategy implements AffinityStrategy {
 
     @Override
     public long hash(RoutingRequest request) {
-      String token = token(request);
-      if (token == null) {
-        return ABSENT;
-      }
-      Verified v = verify(token, clock.millis());
+      Verified v = verify(request, clock.millis());
       return v.failure == null && v.backendId == null ? v.keyHash : ABSENT;
     }
 

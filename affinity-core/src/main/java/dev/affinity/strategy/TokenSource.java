@@ -28,12 +28,22 @@ public final class TokenSource {
   /** The prefix {@link #webSocketProtocol()} looks for. */
   public static final String DEFAULT_PROTOCOL_PREFIX = "bearer.";
 
-  private final String description;
-  private final Function<RoutingRequest, @Nullable String> extractor;
+  /** The length of {@code "Bearer "}, where the token starts in an {@code Authorization} value. */
+  private static final int BEARER_PREFIX = 7;
 
-  private TokenSource(String description, Function<RoutingRequest, @Nullable String> extractor) {
+  private final String description;
+  private final Function<RoutingRequest, @Nullable String> carrier;
+  private final boolean bearer;
+
+  /**
+   * @param carrier reads the text that holds the token: the token itself, or (when {@code bearer})
+   *     a whole {@code Authorization} value that holds a non-blank token after {@code "Bearer "}
+   */
+  private TokenSource(
+      String description, Function<RoutingRequest, @Nullable String> carrier, boolean bearer) {
     this.description = description;
-    this.extractor = extractor;
+    this.carrier = carrier;
+    this.bearer = bearer;
   }
 
   /**
@@ -41,7 +51,7 @@ public final class TokenSource {
    * header, scheme matched case-insensitively.
    */
   public static TokenSource authorizationBearer() {
-    return new TokenSource("Authorization: Bearer", TokenSource::bearer);
+    return new TokenSource("Authorization: Bearer", TokenSource::bearerHeader, true);
   }
 
   /**
@@ -52,7 +62,7 @@ public final class TokenSource {
   public static TokenSource cookie(String name) {
     requireNonNull(name, "name");
     check(!name.isEmpty(), "name", "''", "a cookie name");
-    return new TokenSource("cookie " + name, r -> r.cookie(name));
+    return new TokenSource("cookie " + name, r -> r.cookie(name), false);
   }
 
   /**
@@ -63,7 +73,7 @@ public final class TokenSource {
   public static TokenSource queryParameter(String name) {
     requireNonNull(name, "name");
     check(!name.isEmpty(), "name", "''", "a parameter name");
-    return new TokenSource("query parameter " + name, r -> r.queryParameter(name));
+    return new TokenSource("query parameter " + name, r -> r.queryParameter(name), false);
   }
 
   /** {@link #webSocketProtocol(String)} with the prefix {@value #DEFAULT_PROTOCOL_PREFIX}. */
@@ -95,18 +105,34 @@ public final class TokenSource {
         "'" + prefix + "'",
         "RFC 7230 token characters");
     return new TokenSource(
-        "Sec-WebSocket-Protocol entry " + prefix + "*", r -> protocolEntry(r, prefix));
+        "Sec-WebSocket-Protocol entry " + prefix + "*", r -> protocolEntry(r, prefix), false);
   }
 
   /** The token in {@code request}, or null; never throws. */
   @Nullable String token(RoutingRequest request) {
-    String t;
+    String c = carrier(request);
+    return c == null ? null : tokenIn(c);
+  }
+
+  /**
+   * The text in {@code request} that holds a token, or null when it holds none; never throws. The
+   * token is {@link #tokenIn} of it, a pure function: equal carriers from one source hold equal
+   * tokens, which lets a cache of verified tokens be keyed by the carrier without copying the token
+   * out of it.
+   */
+  @Nullable String carrier(RoutingRequest request) {
+    String c;
     try {
-      t = extractor.apply(request);
+      c = carrier.apply(request);
     } catch (RuntimeException e) {
       return null;
     }
-    return t == null || t.isEmpty() ? null : t;
+    return c == null || c.isEmpty() ? null : c;
+  }
+
+  /** The token held by a {@link #carrier} of this source. */
+  String tokenIn(String carrier) {
+    return bearer ? carrier.substring(BEARER_PREFIX).strip() : carrier;
   }
 
   /** What this source reads, for explanations. */
@@ -114,16 +140,25 @@ public final class TokenSource {
     return description;
   }
 
-  private static @Nullable String bearer(RoutingRequest r) {
-    String h = r.header("Authorization");
-    if (h == null || h.length() < 7 || !h.regionMatches(true, 0, "Bearer ", 0, 7)) {
+  /** The first {@code Authorization} value if it is {@code Bearer} and a non-blank token. */
+  private static @Nullable String bearerHeader(RoutingRequest r) {
+    // Asked in lower case: header names are case-insensitive, and views then skip a per-call copy.
+    String h = r.header("authorization");
+    if (h == null
+        || h.length() <= BEARER_PREFIX
+        || !h.regionMatches(true, 0, "Bearer ", 0, BEARER_PREFIX)) {
       return null;
     }
-    return h.substring(7).strip();
+    for (int i = BEARER_PREFIX; i < h.length(); i++) {
+      if (!Character.isWhitespace(h.charAt(i))) {
+        return h;
+      }
+    }
+    return null;
   }
 
   private static @Nullable String protocolEntry(RoutingRequest r, String prefix) {
-    List<String> headers = r.headers("Sec-WebSocket-Protocol");
+    List<String> headers = r.headers("sec-websocket-protocol");
     for (String h : headers) {
       int start = 0;
       while (start <= h.length()) {

@@ -548,11 +548,65 @@ class JwtStrategyTest {
     String[] p = good.split("\\.");
     // Same signature (and so the same cache hash), another payload: must be verified, and fail.
     String swapped = p[0] + "." + b64("{\"sub\":\"mallory\"}") + "." + p[2];
-    assertThat(new JwtStrategy.TokenKey(swapped).hashCode())
-        .isEqualTo(new JwtStrategy.TokenKey(good).hashCode());
+    assertThat(TokenCache.hash("Bearer " + swapped)).isEqualTo(TokenCache.hash("Bearer " + good));
     assertThat(router.select(bearer(swapped)).reason()).isEqualTo("invalid token (bad signature)");
     assertThat(router.select(bearer(good)).outcome()).isEqualTo(Outcome.AFFINITY_HIT);
     assertThat(s.verifications()).isEqualTo(2);
+  }
+
+  @Test
+  void cachedToken_isHonouredUntilExpiryPlusLeeway_byTheInjectedClock() {
+    JwtStrategy s =
+        (JwtStrategy) AffinityStrategy.jwt(hs256().leeway(Duration.ofSeconds(30)).build());
+    Router router =
+        Router.builder(group).strategy(s).fallback(AffinityStrategy.roundRobin()).build();
+    String t = token("alice");
+    assertThat(router.select(bearer(t)).outcome()).isEqualTo(Outcome.AFFINITY_HIT);
+    long verified = s.verifications();
+    clock.advance(Duration.ofHours(1).plusSeconds(30)); // exp + leeway: still valid
+    assertThat(router.select(bearer(t)).outcome()).isEqualTo(Outcome.AFFINITY_HIT);
+    assertThat(s.verifications()).as("served from the cache").isEqualTo(verified);
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(router.select(bearer(t)).reason()).isEqualTo("invalid token (expired)");
+  }
+
+  @Test
+  void aTokenThatDiffersInOneCharacter_isVerified_notServedFromTheCache() {
+    JwtStrategy s = (JwtStrategy) AffinityStrategy.jwt(hs256().build());
+    Router router =
+        Router.builder(group).strategy(s).fallback(AffinityStrategy.roundRobin()).build();
+    String good = token("alice");
+    assertThat(router.select(bearer(good)).outcome()).isEqualTo(Outcome.AFFINITY_HIT);
+    long verified = s.verifications();
+    int last = good.length() - 1;
+    for (int i : new int[] {0, good.indexOf('.') + 1, last}) {
+      char[] chars = good.toCharArray();
+      chars[i] = chars[i] == 'A' ? 'B' : 'A';
+      String bad = new String(chars);
+      assertThat(router.select(bearer(bad)).reason()).as("changed at %d", i).startsWith("invalid");
+    }
+    assertThat(s.verifications()).isEqualTo(verified + 3);
+    assertThat(router.select(bearer(good)).outcome()).isEqualTo(Outcome.AFFINITY_HIT);
+    assertThat(s.verifications()).isEqualTo(verified + 3);
+  }
+
+  @Test
+  void bearerScheme_isMatchedWithoutCase_andTheTokenIsStripped() {
+    JwtStrategy s = (JwtStrategy) AffinityStrategy.jwt(hs256().build());
+    Router router =
+        Router.builder(group).strategy(s).fallback(AffinityStrategy.roundRobin()).build();
+    String t = token("alice");
+    for (String value : List.of("Bearer " + t, "bearer " + t, "BEARER   " + t + "  ")) {
+      RoutingRequest r = RoutingRequest.builder().header("AUTHORIZATION", value).build();
+      assertThat(router.select(r).outcome())
+          .as(value.substring(0, 10))
+          .isEqualTo(Outcome.AFFINITY_HIT);
+    }
+    for (String value : List.of("Bearer ", "Bearer    ", "Basic " + t, "Bearer")) {
+      RoutingRequest r = RoutingRequest.builder().header("Authorization", value).build();
+      assertThat(router.select(r).reason()).as(value).isNotEqualTo("token names this backend");
+      assertThat(router.select(r).strategy()).as(value).isNotEqualTo("jwt");
+    }
   }
 
   @Test
