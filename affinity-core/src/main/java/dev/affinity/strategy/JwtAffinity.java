@@ -399,10 +399,13 @@ public final class JwtAffinity {
     }
 
     /**
-     * How many verified tokens to remember, keyed by the exact token text, so a repeated token is
-     * not verified again until it expires; 0 turns caching off. Default {@value
-     * JwtAffinity#DEFAULT_CACHE_SIZE}. Only verified tokens are cached, so the memory held is at
-     * most this many real tokens (each at most {@link #maxTokenLength} characters).
+     * How many verified tokens to remember, keyed by the exact text that carried them (the whole
+     * {@code Authorization} value, say), so a repeated token is not verified again until it
+     * expires; 0 turns caching off. Default {@value JwtAffinity#DEFAULT_CACHE_SIZE}. Only verified
+     * tokens are cached, so the memory held is at most this many real tokens (each at most {@link
+     * #maxTokenLength} characters and a few more for the {@code Bearer} prefix), plus an array of
+     * this many references allocated up front. When the cache is full a new token replaces one of
+     * the few whose slots its hash picks, not necessarily the least recently used one.
      *
      * @throws AffinityConfigurationException unless 0..10,000,000
      */

@@ -55,6 +55,9 @@ final class JwtStrategy implements AffinityStrategy {
       Verified.failure("a routing claim is not a string or number");
   private static final Verified INVALID = Verified.failure("rejected by the verifier");
 
+  /** Characters a cached carrier may hold around its token ({@code "Bearer "} and a few blanks). */
+  static final int CARRIER_SLACK = 16;
+
   private final JwtAffinity config;
   private final InstantSource clock;
   private final JWTVerifier verifier;
@@ -233,7 +236,9 @@ final class JwtStrategy implements AffinityStrategy {
     } catch (JWTVerificationException e) {
       return failure(e);
     }
-    if (c != null && v.failure == null) {
+    // The entry holds the carrier; padding around the token would let one entry hold a whole
+    // header's worth of blanks, so such a carrier is verified every time instead.
+    if (c != null && v.failure == null && carrier.length() - token.length() <= CARRIER_SLACK) {
       c.put(source, carrier, hash, v, v.expiresAtMillis + leewayMillis, nowMillis);
     }
     return v;

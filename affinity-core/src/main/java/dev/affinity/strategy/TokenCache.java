@@ -27,8 +27,13 @@ final class TokenCache {
   /** Slots an entry may live in. */
   static final int WAYS = 4;
 
-  /** Characters of a carrier's tail that are hashed; a JWT ends with its signature. */
-  static final int HASHED = 32;
+  /**
+   * Characters of a carrier's tail that are hashed: a JWT ends with its signature, and 16 base64url
+   * characters of it are 96 random bits, more than a 32-bit hash can use. Each character costs a
+   * step of a serial multiply-add chain, and a select hashes twice (the choice and the re-homing
+   * key), so fewer is measurably faster.
+   */
+  static final int HASHED = 16;
 
   private final AtomicReferenceArray<@Nullable Entry> slots;
   private final int size;

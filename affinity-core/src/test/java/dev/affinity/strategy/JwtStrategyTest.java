@@ -591,6 +591,24 @@ class JwtStrategyTest {
   }
 
   @Test
+  void aHeaderPaddedFarBeyondItsToken_isVerifiedEachTime_notCached() {
+    JwtStrategy s = (JwtStrategy) AffinityStrategy.jwt(hs256().build());
+    Router router =
+        Router.builder(group).strategy(s).fallback(AffinityStrategy.roundRobin()).build();
+    String t = token("alice");
+    String padded = t + " ".repeat(JwtStrategy.CARRIER_SLACK);
+    for (int i = 0; i < 3; i++) {
+      assertThat(router.select(bearer(padded)).outcome()).isEqualTo(Outcome.AFFINITY_HIT);
+    }
+    assertThat(s.verifications()).isGreaterThanOrEqualTo(3);
+    long before = s.verifications();
+    String slightlyPadded = t + " ".repeat(JwtStrategy.CARRIER_SLACK - 7);
+    router.select(bearer(slightlyPadded));
+    router.select(bearer(slightlyPadded));
+    assertThat(s.verifications()).isEqualTo(before + 1);
+  }
+
+  @Test
   void bearerScheme_isMatchedWithoutCase_andTheTokenIsStripped() {
     JwtStrategy s = (JwtStrategy) AffinityStrategy.jwt(hs256().build());
     Router router =
