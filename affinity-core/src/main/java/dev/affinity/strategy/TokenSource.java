@@ -108,12 +108,6 @@ public final class TokenSource {
         "Sec-WebSocket-Protocol entry " + prefix + "*", r -> protocolEntry(r, prefix), false);
   }
 
-  /** The token in {@code request}, or null; never throws. */
-  @Nullable String token(RoutingRequest request) {
-    String c = carrier(request);
-    return c == null ? null : tokenIn(c);
-  }
-
   /**
    * The text in {@code request} that holds a token, or null when it holds none; never throws. The
    * token is {@link #tokenIn} of it, a pure function: equal carriers from one source hold equal
