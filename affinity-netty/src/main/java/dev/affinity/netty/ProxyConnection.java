@@ -66,6 +66,13 @@ final class ProxyConnection implements ProxiedConnection {
   /** How long a close with a status code waits for the backend's current frame to end. */
   static final long CLOSE_FRAME_WAIT_MILLIS = 5_000;
 
+  /**
+   * How long a closing leg may take to flush what is queued for it before it is closed anyway. A
+   * peer that stopped reading would otherwise keep the channel, and the bytes queued for it, until
+   * the idle timeout.
+   */
+  static final long CLOSE_LINGER_MILLIS = 5_000;
+
   private enum State {
     CONNECTING,
     HANDSHAKING,
@@ -445,7 +452,7 @@ final class ProxyConnection implements ProxiedConnection {
     }
     state = State.CLOSED;
     cancelTimer();
-    client.writeAndFlush(Unpooled.wrappedBuffer(frame)).addListener(ChannelFutureListener.CLOSE);
+    closeAfter(client, client.writeAndFlush(Unpooled.wrappedBuffer(frame)));
     Channel be = backendChannel;
     if (be != null) {
       be.close();
@@ -457,9 +464,22 @@ final class ProxyConnection implements ProxiedConnection {
       return;
     }
     if (ch.isActive()) {
-      ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      closeAfter(ch, ch.writeAndFlush(Unpooled.EMPTY_BUFFER));
     } else {
       ch.close();
+    }
+  }
+
+  /**
+   * Closes {@code ch} once {@code lastWrite} is done, or after {@link #CLOSE_LINGER_MILLIS} if the
+   * peer does not take the queued bytes by then; closing releases them.
+   */
+  private static void closeAfter(Channel ch, ChannelFuture lastWrite) {
+    lastWrite.addListener(ChannelFutureListener.CLOSE);
+    if (!lastWrite.isDone()) {
+      ScheduledFuture<?> force =
+          ch.eventLoop().schedule(() -> ch.close(), CLOSE_LINGER_MILLIS, TimeUnit.MILLISECONDS);
+      ch.closeFuture().addListener(f -> force.cancel(false));
     }
   }
 

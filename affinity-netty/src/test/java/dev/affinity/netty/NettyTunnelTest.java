@@ -210,6 +210,30 @@ class NettyTunnelTest {
     }
   }
 
+  /**
+   * A client that stops reading must not keep its proxy leg (and the bytes queued for it) after the
+   * tunnel closes: the leg gets {@link ProxyConnection#CLOSE_LINGER_MILLIS} to flush, then closes.
+   */
+  @Test
+  void slowReader_tunnelClosed_clientLegClosesAfterTheLinger_andReleasesItsQueue()
+      throws Exception {
+    try (RawConnection c = RawConnection.open(server.port(), 64 * 1024)) {
+      c.send(RawConnection.upgradeRequest("/"));
+      assertThat(c.readResponseHead().status()).isEqualTo(101);
+      c.readFrame();
+      Channel client = nextClientChannel();
+      ProxiedConnection connection = client.attr(AffinityProxyHandler.CONNECTION).get();
+      c.sendText("flood:" + (256L << 20));
+      await(() -> echo.floodStalledNanos() > TimeUnit.MILLISECONDS.toNanos(500), "flood stalls");
+      assertThat(client.eventLoop().submit(client::isWritable).get()).isFalse();
+      connection.close(); // the client still reads nothing
+      assertThat(client.closeFuture().await(ProxyConnection.CLOSE_LINGER_MILLIS + 20_000))
+          .as("client leg closed although its peer never read")
+          .isTrue();
+      assertThat(pendingBytes(client)).as("queued bytes released").isZero();
+    }
+  }
+
   private static long pendingBytes(Channel ch) {
     ChannelOutboundBuffer buf = ch.unsafe().outboundBuffer();
     return buf == null ? 0 : buf.totalPendingWriteBytes();
