@@ -444,7 +444,14 @@ public final class ProxyCommand implements Callable<Integer> {
       proxy = ProxyServers.start(server, router, listen, timeouts(), proxyProtocol);
       String proxyUrl =
           "ws://" + hostForUrl(proxy.address()) + ":" + proxy.address().getPort() + "/";
-      out.println("affinity-proxy: " + server.flagValue() + " proxy listening on " + proxyUrl);
+      out.println(
+          "affinity-proxy: "
+              + server.flagValue()
+              + " proxy listening on "
+              + proxyUrl
+              + " (transport "
+              + proxy.transport()
+              + ")");
       for (Backend b : members) {
         out.println(
             "affinity-proxy: backend "

@@ -60,7 +60,7 @@ final class ProxyServers {
                     .idleTimeout(t.idle())
                     .build())
             .start();
-    return running(server.localAddress(), server::close, server);
+    return running(server.localAddress(), server.transport().displayName(), server::close, server);
   }
 
   private static ProxyServer jetty(
@@ -80,14 +80,21 @@ final class ProxyServers {
       server.close();
       throw e;
     }
-    return running(new InetSocketAddress(host, server.port()), server::close, server);
+    // Jetty's connectors run on the JDK's NIO selector.
+    return running(new InetSocketAddress(host, server.port()), "nio", server::close, server);
   }
 
-  private static ProxyServer running(InetSocketAddress bound, Runnable close, Object server) {
+  private static ProxyServer running(
+      InetSocketAddress bound, String transport, Runnable close, Object server) {
     return new ProxyServer() {
       @Override
       public InetSocketAddress address() {
         return bound;
+      }
+
+      @Override
+      public String transport() {
+        return transport;
       }
 
       @Override

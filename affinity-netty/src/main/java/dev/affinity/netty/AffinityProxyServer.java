@@ -20,7 +20,9 @@ import java.util.function.Consumer;
 
 /**
  * A ready WebSocket load balancer: a Netty server whose pipeline is {@code HttpServerCodec} +
- * {@link AffinityProxyHandler}, on NIO or (when its native library loads) epoll.
+ * {@link AffinityProxyHandler}, on epoll by default ({@link NettyTransport}), NIO where no native
+ * transport loads. Its startup log line names the transport that runs and, after a fallback, why
+ * the requested one could not load.
  *
  * <pre>{@code
  * try (AffinityProxyServer lb = AffinityProxyServer.builder(router).port(8080).start()) {
@@ -33,11 +35,13 @@ public final class AffinityProxyServer implements AutoCloseable {
 
   private final EventLoopGroup group;
   private final Channel channel;
-  private final boolean epoll;
+  private final NettyTransport transport;
 
   private AffinityProxyServer(Builder b) throws InterruptedException {
-    this.epoll = b.epoll && Transports.epoll();
-    this.group = new MultiThreadIoEventLoopGroup(b.ioThreads, Transports.ioHandlerFactory(epoll));
+    Transports.Selection selection = Transports.select(b.transport);
+    this.transport = selection.transport;
+    this.group =
+        new MultiThreadIoEventLoopGroup(b.ioThreads, Transports.ioHandlerFactory(transport));
     AffinityProxyConfig config = b.config;
     Router router = b.router;
     boolean proxyProtocol = b.proxyProtocol;
@@ -46,7 +50,7 @@ public final class AffinityProxyServer implements AutoCloseable {
       this.channel =
           new ServerBootstrap()
               .group(group)
-              .channel(Transports.serverChannel(epoll))
+              .channel(Transports.serverChannel(transport))
               .option(ChannelOption.SO_BACKLOG, 1024)
               .childOption(ChannelOption.TCP_NODELAY, true)
               .childOption(
@@ -76,10 +80,10 @@ public final class AffinityProxyServer implements AutoCloseable {
       throw e;
     }
     LOG.log(
-        System.Logger.Level.INFO,
-        "affinity proxy listening on {0} ({1})",
+        selection.fallbackReason == null ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
+        "affinity proxy listening on {0} (transport {1})",
         channel.localAddress(),
-        epoll ? "epoll" : "nio");
+        selection.describe());
   }
 
   /** Returns a builder for a server routing with {@code router}. */
@@ -97,9 +101,12 @@ public final class AffinityProxyServer implements AutoCloseable {
     return localAddress().getPort();
   }
 
-  /** Whether the server runs on epoll rather than NIO. */
-  public boolean isEpoll() {
-    return epoll;
+  /**
+   * The transport the server runs on: the one {@link Builder#transport} asked for, or the one it
+   * fell back to because the requested one could not load (logged at startup).
+   */
+  public NettyTransport transport() {
+    return transport;
   }
 
   /**
@@ -120,7 +127,7 @@ public final class AffinityProxyServer implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "AffinityProxyServer{" + channel.localAddress() + (epoll ? ", epoll" : ", nio") + "}";
+    return "AffinityProxyServer{" + channel.localAddress() + ", " + transport.displayName() + "}";
   }
 
   /** Builds an {@link AffinityProxyServer}. */
@@ -129,7 +136,7 @@ public final class AffinityProxyServer implements AutoCloseable {
     private String host = "0.0.0.0";
     private int port = 8080;
     private int ioThreads;
-    private boolean epoll = true;
+    private NettyTransport transport = NettyTransport.EPOLL;
     private boolean proxyProtocol;
     private AffinityProxyConfig config = AffinityProxyConfig.defaults();
     private Consumer<ChannelPipeline> customizer = p -> {};
@@ -166,9 +173,13 @@ public final class AffinityProxyServer implements AutoCloseable {
       return this;
     }
 
-    /** Whether to use epoll when available; default true. */
-    public Builder epoll(boolean epoll) {
-      this.epoll = epoll;
+    /**
+     * The transport to run on; default {@link NettyTransport#EPOLL}. A native transport that cannot
+     * load falls back (io_uring → epoll → NIO), and the startup line says why; {@link
+     * AffinityProxyServer#transport()} tells which one runs.
+     */
+    public Builder transport(NettyTransport transport) {
+      this.transport = requireNonNull(transport, "transport");
       return this;
     }
 
