@@ -1,28 +1,42 @@
 #!/usr/bin/env bash
 # The proxy benchmark: one run, the same three echo backends, the same load generator, against
-#   direct (the load generator talks to backend ws-1: the baseline), affinity-netty, affinity-jetty,
-#   HAProxy and nginx (Debian packages, installed if missing; consistent source hashing; WebSocket),
-# then a capacity run (CAPACITY idle connections held IDLE_SECONDS through each proxy, memory per
-# connection). Everything binds 127.0.0.1 and is stopped at the end. Results: a Markdown report and
-# the raw JSON lines under affinity-loadtest/results/.
+#   direct (the load generator talks to backend ws-1: the baseline and the generator's own ceiling),
+#   affinity-netty, affinity-jetty, HAProxy and nginx (Debian packages, installed if missing;
+#   consistent source hashing; WebSocket),
+# in ROUNDS rounds whose order alternates (forwards, backwards, ...). Each round measures two
+# workloads per target: many small echoes (CONNECTIONS x MESSAGES round trips of SIZE bytes) and
+# streaming (STREAM_CONNECTIONS connections x STREAM_MESSAGES messages of STREAM_SIZE bytes, MB/s).
+# Then a capacity run per proxy (CAPACITY idle connections held IDLE_SECONDS: RSS, heap and threads).
+# Everything binds 127.0.0.1 and is stopped at the end. Results: a Markdown report (medians of the
+# rounds and the spread of each ratio) and the raw JSON lines under affinity-loadtest/results/.
 #
-#   affinity-loadtest/bench/proxy-bench.sh                  # everything (about 10 minutes)
+#   affinity-loadtest/bench/proxy-bench.sh                  # everything (about 20 minutes)
 #   TARGETS="direct haproxy nginx" CAPACITY=0 affinity-loadtest/bench/proxy-bench.sh
+#   PROFILE=1 TARGETS="netty jetty" ROUNDS=1 CAPACITY=0 ...  # JFR recordings of the JVM proxies
 #
-# Knobs (environment): TARGETS, CONNECTIONS (2000), CONCURRENCY (100), MESSAGES (100), SIZE (64),
-# CAPACITY (10000; lowered to what the fd limit allows), IDLE_SECONDS (60), ROUNDS (2), BUILD (1).
+# Knobs (environment): TARGETS, ROUNDS (3), CONNECTIONS (3000), CONCURRENCY (100), MESSAGES (40),
+# SIZE (64), STREAM_CONNECTIONS (100), STREAM_MESSAGES (300), STREAM_SIZE (16384), STREAM_WINDOW (4),
+# WORKLOADS ("echo stream"), CAPACITY (5000; lowered to what the fd limit allows), IDLE_SECONDS (60),
+# NETTY_THREADS (2), PROFILE (0), BUILD (1).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 TARGETS="${TARGETS:-direct netty jetty haproxy nginx}"
-CONNECTIONS="${CONNECTIONS:-2000}"
+CONNECTIONS="${CONNECTIONS:-3000}"
 CONCURRENCY="${CONCURRENCY:-100}"
-MESSAGES="${MESSAGES:-100}"
+MESSAGES="${MESSAGES:-40}"
 SIZE="${SIZE:-64}"
-CAPACITY="${CAPACITY:-10000}"
+STREAM_CONNECTIONS="${STREAM_CONNECTIONS:-100}"
+STREAM_MESSAGES="${STREAM_MESSAGES:-300}"
+STREAM_SIZE="${STREAM_SIZE:-16384}"
+STREAM_WINDOW="${STREAM_WINDOW:-4}"
+WORKLOADS="${WORKLOADS:-echo stream}"
+CAPACITY="${CAPACITY:-5000}"
 IDLE_SECONDS="${IDLE_SECONDS:-60}"
-ROUNDS="${ROUNDS:-2}"
+ROUNDS="${ROUNDS:-3}"
+NETTY_THREADS="${NETTY_THREADS:-2}"
+PROFILE="${PROFILE:-0}"
 BUILD="${BUILD:-1}"
 BACKEND_PORTS=(27001 27002 27003)
 declare -A PORT=([direct]=27001 [netty]=27081 [jetty]=27082 [haproxy]=27083 [nginx]=27084)
@@ -98,6 +112,11 @@ if [[ "$BUILD" == 1 || ! -f "$loadtest_jar" ]]; then
   (cd "$repo" && mvn -B -q -pl affinity-loadtest -am package -DskipTests -Dspotless.check.skip=true)
 fi
 JAVA_PROXY_OPTS=(-Xms256m -Xmx1g -XX:+UseG1GC -XX:NativeMemoryTracking=summary)
+profile_opts() { # target round
+  if [[ "$PROFILE" == 1 ]]; then
+    echo "-XX:StartFlightRecording=settings=profile,filename=$results/proxy-$stamp-$1-r$2.jfr"
+  fi
+}
 
 # ---- the proxies --------------------------------------------------------------------------------
 write_haproxy() {
@@ -164,7 +183,7 @@ http {
 CFG
 }
 
-# Starts target $1; sets PROXY_PID (0 for direct) and PROXY_KIND (jvm|native|none).
+# Starts target $1 (round $2, for recordings); sets PROXY_PID (0 for direct) and PROXY_KIND.
 start_target() {
   PROXY_PID=0
   PROXY_KIND=none
@@ -172,7 +191,9 @@ start_target() {
   case "$1" in
     direct) return 0 ;;
     netty | jetty)
-      start_bg "$1" java "${JAVA_PROXY_OPTS[@]}" -cp "$loadtest_jar" dev.affinity.loadtest.ProxyLauncher \
+      # shellcheck disable=SC2046
+      start_bg "$1" java "${JAVA_PROXY_OPTS[@]}" $(profile_opts "$1" "${2:-0}") -cp "$loadtest_jar" \
+        -Daffinity.netty.threads="$NETTY_THREADS" dev.affinity.loadtest.ProxyLauncher \
         "$1" "${PORT[$1]}" "$backends"
       PROXY_KIND=jvm
       ;;
@@ -201,6 +222,15 @@ rss_kib() {
   echo "$total"
 }
 
+# Threads of a process and its children.
+thread_count() {
+  local total=0 p
+  for p in "$1" $(pgrep -P "$1" || true); do
+    total=$((total + $(awk '/^Threads:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+
 # Open descriptors of a process and its children.
 fd_count() {
   local total=0 p
@@ -220,32 +250,42 @@ jvm_direct_kib() {
 }
 
 loadgen() {
-  java -Xms256m -Xmx2g -cp "$loadtest_jar" dev.affinity.loadtest.LoadGenerator "$@" | tail -1
+  java -Xms256m -Xmx2g -cp "$loadtest_jar" dev.affinity.loadtest.LoadGenerator "$@" 2>/dev/null | tail -1
 }
 
 # ---- run ----------------------------------------------------------------------------------------
 install_peers
 log "machine: $(nproc) cores; $(java -version 2>&1 | head -1); $(haproxy -v | head -1 | cut -d' ' -f1-3); $(nginx -v 2>&1)"
+echo "{\"phase\":\"start\",\"uptime\":\"$(uptime)\"}" >>"$raw"
 start_bg backends java -Xms256m -Xmx1g -cp "$loadtest_jar" dev.affinity.loadtest.EchoServer \
   ws-1 "${BACKEND_PORTS[0]}" ws-2 "${BACKEND_PORTS[1]}" ws-3 "${BACKEND_PORTS[2]}"
 for p in "${BACKEND_PORTS[@]}"; do wait_port 127.0.0.1 "$p" 60; done
 
 # Rounds alternate the order (forwards, backwards, ...), so that a burst of load from elsewhere on a
-# shared machine does not always hit the same target; the report takes each target's best round.
+# shared machine does not always hit the same target; the report takes the median of the rounds.
 order="$TARGETS"
 for round in $(seq 1 "$ROUNDS"); do
 for t in $order; do
-  log "throughput: $t (round $round)"
-  if ! start_target "$t"; then
-    echo "{\"target\":\"$t\",\"phase\":\"throughput\",\"error\":\"did not start\"}" >>"$raw"
+  log "round $round: $t ($(uptime | sed 's/.*load/load/'))"
+  if ! start_target "$t" "$round"; then
+    echo "{\"target\":\"$t\",\"phase\":\"echo\",\"round\":$round,\"error\":\"did not start\"}" >>"$raw"
     continue
   fi
   uri="ws://127.0.0.1:${PORT[$t]}/"
-  # Warm-up (JIT for the JVM proxies, connection pools for all), then the measured run.
+  # Warm-up (JIT for the JVM proxies), then the measured runs.
   loadgen --uri "$uri" --connections 300 --concurrency 50 --messages 20 --size "$SIZE" >/dev/null || true
-  line="$(loadgen --uri "$uri" --connections "$CONNECTIONS" --concurrency "$CONCURRENCY" \
-    --messages "$MESSAGES" --size "$SIZE" || echo '{"error":"load generator failed"}')"
-  echo "{\"target\":\"$t\",\"phase\":\"throughput\",\"round\":$round,\"result\":$line}" >>"$raw"
+  for w in $WORKLOADS; do
+    case "$w" in
+      echo) line="$(loadgen --uri "$uri" --connections "$CONNECTIONS" --concurrency "$CONCURRENCY" \
+        --messages "$MESSAGES" --size "$SIZE" || true)" ;;
+      stream) line="$(loadgen --uri "$uri" --mode stream --connections "$STREAM_CONNECTIONS" \
+        --concurrency "$STREAM_CONNECTIONS" --messages "$STREAM_MESSAGES" --size "$STREAM_SIZE" \
+        --window "$STREAM_WINDOW" || true)" ;;
+      *) log "unknown workload $w"; continue ;;
+    esac
+    [[ "$line" == "{"* ]] || line='{"error":"load generator failed"}'
+    echo "{\"target\":\"$t\",\"phase\":\"$w\",\"round\":$round,\"load\":\"$(uptime | sed 's/.*average: //')\",\"result\":$line}" >>"$raw"
+  done
   [[ "$PROXY_PID" != 0 ]] && stop_pid "$PROXY_PID"
 done
 order="$(echo "$order" | tr ' ' '\n' | tac | tr '\n' ' ')"
@@ -260,12 +300,20 @@ if ((CAPACITY > 0)); then
       continue
     fi
     uri="ws://127.0.0.1:${PORT[$t]}/"
+    # Warm-up for every target alike: some echoes, then the same number of connections opened and
+    # closed once, so that the baseline already holds what a running proxy keeps after a busy
+    # moment (buffer pools, young-generation pages a JVM has touched, worker threads); what grows
+    # after it is what holding the connections costs.
     loadgen --uri "$uri" --connections 200 --concurrency 50 --messages 5 >/dev/null || true
+    loadgen --uri "$uri" --connections "$CAPACITY" --concurrency 200 --messages 0 \
+      --timeout-seconds 300 >/dev/null || true
     heap0=0 direct0=0
+    rss2="" threads2=""
     if [[ "$PROXY_KIND" == jvm ]]; then
       heap0="$(jvm_heap_kib "$PROXY_PID")"
       direct0="$(jvm_direct_kib "$PROXY_PID")"
     fi
+    threads0="$(thread_count "$PROXY_PID")"
     rss0="$(rss_kib "$PROXY_PID")"
     loadgen --uri "$uri" --connections "$CAPACITY" --concurrency 200 --messages 0 \
       --idle-seconds "$IDLE_SECONDS" --timeout-seconds 300 >"$work/capacity-$t.json" &
@@ -282,15 +330,22 @@ if ((CAPACITY > 0)); then
       direct1="$(jvm_direct_kib "$PROXY_PID")"
     fi
     rss1="$(rss_kib "$PROXY_PID")"
+    threads1="$(thread_count "$PROXY_PID")"
+    # At the end of the hold, before the generator lets go.
+    while [[ ! -s "$work/capacity-$t.json" ]] && kill -0 "$gen" 2>/dev/null; do
+      rss2="$(rss_kib "$PROXY_PID")"
+      threads2="$(thread_count "$PROXY_PID")"
+      sleep 1
+    done
     wait "$gen" || true
     line="$(tail -1 "$work/capacity-$t.json")"
-    echo "{\"target\":\"$t\",\"phase\":\"capacity\",\"connections\":$CAPACITY,\"rssKiB\":[$rss0,$rss1],\"heapKiB\":[$heap0,$heap1],\"directKiB\":[$direct0,$direct1],\"result\":${line:-null}}" >>"$raw"
+    echo "{\"target\":\"$t\",\"phase\":\"capacity\",\"connections\":$CAPACITY,\"rssKiB\":[$rss0,$rss1,${rss2:-$rss1}],\"threads\":[$threads0,$threads1,${threads2:-$threads1}],\"heapKiB\":[$heap0,$heap1],\"directKiB\":[$direct0,$direct1],\"result\":${line:-null}}" >>"$raw"
     stop_pid "$PROXY_PID"
   done
 fi
 
 python3 "$here/proxy-report.py" "$raw" \
   "$(nproc) cores, $(java -version 2>&1 | head -1), $(haproxy -v | head -1 | cut -d' ' -f1-3), $(nginx -v 2>&1 | cut -d' ' -f3)" \
-  "CONNECTIONS=$CONNECTIONS CONCURRENCY=$CONCURRENCY MESSAGES=$MESSAGES SIZE=$SIZE ROUNDS=$ROUNDS CAPACITY=$CAPACITY IDLE_SECONDS=$IDLE_SECONDS" \
+  "CONNECTIONS=$CONNECTIONS CONCURRENCY=$CONCURRENCY MESSAGES=$MESSAGES SIZE=$SIZE STREAM_CONNECTIONS=$STREAM_CONNECTIONS STREAM_MESSAGES=$STREAM_MESSAGES STREAM_SIZE=$STREAM_SIZE STREAM_WINDOW=$STREAM_WINDOW ROUNDS=$ROUNDS NETTY_THREADS=$NETTY_THREADS CAPACITY=$CAPACITY IDLE_SECONDS=$IDLE_SECONDS" \
   | tee "$report"
 log "report: $report (raw: $raw)"

@@ -1,31 +1,22 @@
 package dev.affinity.loadtest;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolConfig;
-import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
-import io.netty.handler.codec.http.websocketx.WebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketVersion;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,24 +27,37 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A WebSocket load generator over loopback: opens C connections with at most K handshakes in
- * flight, then runs M echo round trips on each, one at a time, and reports handshakes/s,
- * messages/s, handshake and round-trip p50/p99, errors and how connections spread over backends
- * (each backend announces {@code backend:<id>} first, as {@link EchoServer} does).
+ * A WebSocket load generator over loopback, cheap enough not to be the bottleneck on the machine it
+ * shares with the proxy under test: it writes and parses frames on the wire itself ({@link WsWire}:
+ * no codec objects per message, the all-zero mask key, native epoll where it loads).
  *
- * <p>Connections are spread over source addresses 127.0.0.2, 127.0.0.3, ... so that source-IP
- * hashing proxies (HAProxy {@code balance source}, NGINX {@code hash $remote_addr consistent},
- * affinity's {@code sourceIp()}) see many clients. With {@code --idle-seconds}, every connection is
- * then held open that long and the report says how many were still open at the end.
+ * <p>Two workloads:
+ *
+ * <ul>
+ *   <li>{@code --mode echo} (default): opens C connections with at most K handshakes in flight,
+ *       then runs M echo round trips of S bytes on each, one at a time; reports handshakes/s,
+ *       messages/s, handshake and round-trip p50/p99.
+ *   <li>{@code --mode stream}: opens C connections, then each streams M messages of S bytes with up
+ *       to W ({@code --window}) of them not yet echoed; reports the echoed payload in MB/s (10^6
+ *       bytes per second, one direction), timed from the first streamed message to the last echo.
+ * </ul>
+ *
+ * <p>Both report errors, how connections spread over backends (each backend announces {@code
+ * backend:<id>} first, as {@link EchoServer} does) and the generator's own CPU time, so a run shows
+ * how much of the machine the generator took. Connections come from source addresses 127.0.0.2,
+ * 127.0.0.3, ... so that source-IP hashing proxies see many clients. With {@code --idle-seconds},
+ * every connection is then held open that long and the report says how many were still open.
  */
 public final class LoadGenerator {
   /** What to run. */
   public static final class Options {
     URI uri = URI.create("ws://127.0.0.1:8080/");
+    boolean stream;
     int connections = 1000;
     int concurrency = 100;
     int messages = 100;
     int size = 64;
+    int window = 4;
     int idleSeconds;
     int sourceAddresses = 200;
     int timeoutSeconds = 120;
@@ -69,12 +73,14 @@ public final class LoadGenerator {
         String v = args[i + 1];
         switch (args[i]) {
           case "--uri" -> o.uri = URI.create(v);
+          case "--mode" -> o.stream = mode(v);
           case "--connections" -> o.connections = positive(args[i], v);
           case "--concurrency" -> o.concurrency = positive(args[i], v);
-          case "--messages" -> o.messages = Integer.parseInt(v);
-          case "--size" -> o.size = positive(args[i], v);
-          case "--idle-seconds" -> o.idleSeconds = Integer.parseInt(v);
-          case "--source-addresses" -> o.sourceAddresses = positive(args[i], v);
+          case "--messages" -> o.messages = atLeastZero(args[i], v);
+          case "--size" -> o.size = range(args[i], v, 8, 16 * 1024 * 1024);
+          case "--window" -> o.window = positive(args[i], v);
+          case "--idle-seconds" -> o.idleSeconds = atLeastZero(args[i], v);
+          case "--source-addresses" -> o.sourceAddresses = range(args[i], v, 1, 250);
           case "--timeout-seconds" -> o.timeoutSeconds = positive(args[i], v);
           case "--threads" -> o.threads = positive(args[i], v);
           default -> throw new IllegalArgumentException(args[i] + ": unknown flag");
@@ -83,10 +89,43 @@ public final class LoadGenerator {
       return o;
     }
 
+    private static boolean mode(String v) {
+      return switch (v) {
+        case "echo" -> false;
+        case "stream" -> true;
+        default -> throw new IllegalArgumentException("--mode: " + v + " (expected: echo, stream)");
+      };
+    }
+
+    private static int number(String flag, String v) {
+      try {
+        return Integer.parseInt(v);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(flag + ": " + v + " (expected: a number)", e);
+      }
+    }
+
     private static int positive(String flag, String v) {
-      int n = Integer.parseInt(v);
+      int n = number(flag, v);
       if (n <= 0) {
         throw new IllegalArgumentException(flag + ": " + v + " (expected: > 0)");
+      }
+      return n;
+    }
+
+    private static int atLeastZero(String flag, String v) {
+      int n = number(flag, v);
+      if (n < 0) {
+        throw new IllegalArgumentException(flag + ": " + v + " (expected: >= 0)");
+      }
+      return n;
+    }
+
+    private static int range(String flag, String v, int min, int max) {
+      int n = number(flag, v);
+      if (n < min || n > max) {
+        throw new IllegalArgumentException(
+            flag + ": " + v + " (expected: " + min + ".." + max + ")");
       }
       return n;
     }
@@ -94,37 +133,51 @@ public final class LoadGenerator {
 
   /** The measured results. */
   public static final class Report {
+    public final String mode;
     public final int connections;
     public final int handshakes;
     public final long messages;
+    public final long payloadBytes;
     public final int errors;
     public final int stillOpenAfterIdle;
     public final double handshakesPerSecond;
     public final double messagesPerSecond;
+    public final double megabytesPerSecond;
     public final double handshakeP50Ms;
     public final double handshakeP99Ms;
     public final double rttP50Ms;
     public final double rttP99Ms;
+    public final double seconds;
+    public final double cpuSeconds;
+    public final String transport;
     public final Map<String, Integer> perBackend;
 
     Report(
-        int connections,
+        Options o,
         int handshakes,
         long messages,
+        long payloadBytes,
         int errors,
         int stillOpenAfterIdle,
-        double handshakesPerSecond,
-        double messagesPerSecond,
+        double handshakeSeconds,
+        double seconds,
+        double cpuSeconds,
         long[] handshakeNanos,
         long[] rttNanos,
         Map<String, Integer> perBackend) {
-      this.connections = connections;
+      this.mode = o.stream ? "stream" : "echo";
+      this.connections = o.connections;
       this.handshakes = handshakes;
       this.messages = messages;
+      this.payloadBytes = payloadBytes;
       this.errors = errors;
       this.stillOpenAfterIdle = stillOpenAfterIdle;
-      this.handshakesPerSecond = handshakesPerSecond;
-      this.messagesPerSecond = messagesPerSecond;
+      this.handshakesPerSecond = handshakes / handshakeSeconds;
+      this.messagesPerSecond = seconds > 0 ? messages / seconds : 0;
+      this.megabytesPerSecond = seconds > 0 ? payloadBytes / seconds / 1e6 : 0;
+      this.seconds = seconds;
+      this.cpuSeconds = cpuSeconds;
+      this.transport = WsWire.transportName();
       this.handshakeP50Ms = percentileMs(handshakeNanos, 0.50);
       this.handshakeP99Ms = percentileMs(handshakeNanos, 0.99);
       this.rttP50Ms = percentileMs(rttNanos, 0.50);
@@ -155,103 +208,149 @@ public final class LoadGenerator {
                   .append(v));
       backends.append('}');
       return String.format(
-          java.util.Locale.ROOT,
-          "{\"connections\":%d,\"handshakes\":%d,\"messages\":%d,\"errors\":%d,"
-              + "\"stillOpenAfterIdle\":%d,\"handshakesPerSecond\":%.1f,\"messagesPerSecond\":%.1f,"
-              + "\"handshakeP50Ms\":%.3f,\"handshakeP99Ms\":%.3f,\"rttP50Ms\":%.3f,"
-              + "\"rttP99Ms\":%.3f,\"perBackend\":%s}",
+          Locale.ROOT,
+          "{\"mode\":\"%s\",\"connections\":%d,\"handshakes\":%d,\"messages\":%d,"
+              + "\"payloadBytes\":%d,\"errors\":%d,\"stillOpenAfterIdle\":%d,"
+              + "\"handshakesPerSecond\":%.1f,\"messagesPerSecond\":%.1f,"
+              + "\"megabytesPerSecond\":%.2f,\"handshakeP50Ms\":%.3f,\"handshakeP99Ms\":%.3f,"
+              + "\"rttP50Ms\":%.3f,\"rttP99Ms\":%.3f,\"seconds\":%.3f,\"cpuSeconds\":%.3f,"
+              + "\"transport\":\"%s\",\"perBackend\":%s}",
+          mode,
           connections,
           handshakes,
           messages,
+          payloadBytes,
           errors,
           stillOpenAfterIdle,
           handshakesPerSecond,
           messagesPerSecond,
+          megabytesPerSecond,
           handshakeP50Ms,
           handshakeP99Ms,
           rttP50Ms,
           rttP99Ms,
+          seconds,
+          cpuSeconds,
+          transport,
           backends);
+    }
+  }
+
+  /** What all connections of a run share. */
+  private static final class Run {
+    final Options o;
+    final byte[] request;
+    final byte[] filler;
+    final Semaphore inFlight;
+    final CountDownLatch handshook;
+    final CountDownLatch finished;
+    final long[] handshakeNanos;
+    final long[] rttNanos;
+    final AtomicInteger handshakes = new AtomicInteger();
+    final AtomicInteger rttCount = new AtomicInteger();
+    final AtomicLong echoed = new AtomicLong();
+    final AtomicLong echoedBytes = new AtomicLong();
+    final AtomicInteger errors = new AtomicInteger();
+    final AtomicLong lastHandshake = new AtomicLong();
+    final AtomicLong firstSend = new AtomicLong(Long.MAX_VALUE);
+    final AtomicLong lastEcho = new AtomicLong();
+    final Map<String, AtomicInteger> perBackend = new ConcurrentHashMap<>();
+
+    /** Streaming starts when every connection has its 101, so all stream at once. */
+    volatile boolean go;
+
+    Run(Options o) {
+      this.o = o;
+      String path =
+          o.uri.getRawPath() == null || o.uri.getRawPath().isEmpty() ? "/" : o.uri.getRawPath();
+      String host = o.uri.getHost() + (o.uri.getPort() > 0 ? ":" + o.uri.getPort() : "");
+      this.request =
+          ("GET "
+                  + path
+                  + " HTTP/1.1\r\nHost: "
+                  + host
+                  + "\r\nUpgrade: websocket\r\n"
+                  + "Connection: Upgrade\r\nSec-WebSocket-Key: "
+                  + WsWire.KEY
+                  + "\r\n"
+                  + "Sec-WebSocket-Version: 13\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII);
+      this.filler = new byte[o.size];
+      Arrays.fill(filler, (byte) 'x');
+      this.inFlight = new Semaphore(o.concurrency);
+      this.handshook = new CountDownLatch(o.connections);
+      this.finished = new CountDownLatch(o.connections);
+      this.handshakeNanos = new long[o.connections];
+      this.rttNanos = o.stream ? new long[0] : new long[o.connections * o.messages];
     }
   }
 
   private LoadGenerator() {}
 
-  /** Runs the load described by {@code o} and returns the report. */
+  /**
+   * Runs the load described by {@code o} and returns the report.
+   *
+   * @throws InterruptedException if interrupted while waiting for the run
+   */
   public static Report run(Options o) throws InterruptedException {
-    EventLoopGroup group = new MultiThreadIoEventLoopGroup(o.threads, NioIoHandler.newFactory());
+    EventLoopGroup group = WsWire.group(o.threads);
     int port = o.uri.getPort() > 0 ? o.uri.getPort() : 80;
     InetSocketAddress remote = new InetSocketAddress(o.uri.getHost(), port);
-    Semaphore inFlight = new Semaphore(o.concurrency);
-    CountDownLatch finished = new CountDownLatch(o.connections);
-    long[] handshakeNanos = new long[o.connections];
-    long[] rttNanos = new long[o.connections * Math.max(0, o.messages)];
-    AtomicInteger handshakes = new AtomicInteger();
-    AtomicInteger rttCount = new AtomicInteger();
-    AtomicInteger errors = new AtomicInteger();
-    AtomicLong lastHandshake = new AtomicLong();
-    Map<String, AtomicInteger> perBackend = new ConcurrentHashMap<>();
+    Run run = new Run(o);
     List<Channel> channels = new ArrayList<>();
-    String payload = "x".repeat(Math.max(0, o.size - 12));
+    List<Conn> conns = new ArrayList<>();
+    long cpu0 = cpuNanos();
     long start = System.nanoTime();
+    long deadline = start + TimeUnit.SECONDS.toNanos(o.timeoutSeconds);
     try {
+      Bootstrap b =
+          new Bootstrap()
+              .group(group)
+              .channel(WsWire.socketChannel())
+              .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
+              .option(ChannelOption.TCP_NODELAY, true);
       for (int i = 0; i < o.connections; i++) {
-        inFlight.acquire();
-        Conn conn =
-            new Conn(
-                o,
-                payload,
-                start,
-                i,
-                inFlight,
-                finished,
-                handshakeNanos,
-                rttNanos,
-                handshakes,
-                rttCount,
-                errors,
-                lastHandshake,
-                perBackend);
-        HttpHeaders headers = new DefaultHttpHeaders();
-        WebSocketClientProtocolConfig config =
-            WebSocketClientProtocolConfig.newBuilder()
-                .webSocketUri(o.uri)
-                .version(WebSocketVersion.V13)
-                .customHeaders(headers)
-                .maxFramePayloadLength(16 * 1024 * 1024)
-                .handshakeTimeoutMillis(TimeUnit.SECONDS.toMillis(o.timeoutSeconds))
-                .build();
-        Bootstrap b =
-            new Bootstrap()
-                .group(group)
-                .channel(NioSocketChannel.class)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .handler(
-                    new ChannelInitializer<SocketChannel>() {
-                      @Override
-                      protected void initChannel(SocketChannel ch) {
-                        ch.pipeline()
-                            .addLast(new HttpClientCodec())
-                            .addLast(new HttpObjectAggregator(65536))
-                            .addLast(new WebSocketClientProtocolHandler(config))
-                            .addLast(conn);
-                      }
-                    });
+        if (!run.inFlight.tryAcquire(
+            Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+          break;
+        }
+        Conn conn = new Conn(run, i);
+        conns.add(conn);
         InetSocketAddress local =
-            new InetSocketAddress("127.0.0." + (2 + i % Math.min(o.sourceAddresses, 250)), 0);
+            new InetSocketAddress("127.0.0." + (2 + i % o.sourceAddresses), 0);
         conn.started = System.nanoTime();
-        ChannelFuture f = b.connect(remote, local);
+        ChannelFuture f =
+            b.clone()
+                .handler(
+                    new ChannelInitializer<Channel>() {
+                      @Override
+                      protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(conn);
+                      }
+                    })
+                .connect(remote, local);
         channels.add(f.channel());
         f.addListener(
             cf -> {
               if (!cf.isSuccess()) {
-                conn.fail();
+                conn.finish(false);
               }
             });
       }
-      boolean done = finished.await(o.timeoutSeconds, TimeUnit.SECONDS);
+      long streamStart = 0;
+      if (o.stream) {
+        // Every connection (or its failure) first: the streaming phase is timed on its own.
+        run.handshook.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        streamStart = System.nanoTime();
+        run.go = true;
+        for (Conn c : conns) {
+          c.startStreaming();
+        }
+      }
+      boolean done =
+          run.finished.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       long end = System.nanoTime();
+      double cpuSeconds = (cpuNanos() - cpu0) / 1e9;
       int stillOpen = 0;
       if (o.idleSeconds > 0) {
         Thread.sleep(TimeUnit.SECONDS.toMillis(o.idleSeconds));
@@ -261,25 +360,33 @@ public final class LoadGenerator {
           }
         }
       }
+      int errors = run.errors.get();
       if (!done) {
-        errors.addAndGet((int) finished.getCount());
+        errors += (int) run.finished.getCount();
       }
-      double seconds = (end - start) / 1e9;
-      double handshakeSeconds = Math.max(1, lastHandshake.get() - start) / 1e9;
+      double seconds;
+      if (o.stream) {
+        seconds = Math.max(0, run.lastEcho.get() - streamStart) / 1e9;
+      } else {
+        seconds = (end - start) / 1e9;
+      }
+      double handshakeSeconds = Math.max(1, run.lastHandshake.get() - start) / 1e9;
       Map<String, Integer> spread = new TreeMap<>();
-      perBackend.forEach((k, v) -> spread.put(k, v.get()));
-      int hs = handshakes.get();
-      int rt = rttCount.get();
+      run.perBackend.forEach((k, v) -> spread.put(k, v.get()));
+      int hs = Math.min(run.handshakes.get(), run.handshakeNanos.length);
+      int rt = Math.min(run.rttCount.get(), run.rttNanos.length);
       return new Report(
-          o.connections,
-          hs,
-          rt,
-          errors.get(),
+          o,
+          run.handshakes.get(),
+          run.echoed.get(),
+          run.echoedBytes.get(),
+          errors,
           stillOpen,
-          hs / handshakeSeconds,
-          rt / seconds,
-          Arrays.copyOf(handshakeNanos, Math.min(hs, handshakeNanos.length)),
-          Arrays.copyOf(rttNanos, Math.min(rt, rttNanos.length)),
+          handshakeSeconds,
+          seconds,
+          cpuSeconds,
+          Arrays.copyOf(run.handshakeNanos, hs),
+          Arrays.copyOf(run.rttNanos, rt),
           spread);
     } finally {
       for (Channel c : channels) {
@@ -289,132 +396,226 @@ public final class LoadGenerator {
     }
   }
 
-  /** One client connection's state machine: handshake, announce, M echoes, then done. */
-  private static final class Conn extends SimpleChannelInboundHandler<WebSocketFrame> {
-    private final Options o;
-    private final String payload;
-    private final long runStart;
-    private final int index;
-    private final Semaphore inFlight;
-    private final CountDownLatch finished;
-    private final long[] handshakeNanos;
-    private final long[] rttNanos;
-    private final AtomicInteger handshakes;
-    private final AtomicInteger rttCount;
-    private final AtomicInteger errors;
-    private final AtomicLong lastHandshake;
-    private final Map<String, AtomicInteger> perBackend;
-    volatile long started;
-    private boolean permitReleased;
-    private boolean finishedOnce;
-    private boolean announced;
-    private int sent;
-    private long sentAt;
-    private String expected = "";
+  private static long cpuNanos() {
+    java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+      return sun.getProcessCpuTime();
+    }
+    return 0;
+  }
 
-    Conn(
-        Options o,
-        String payload,
-        long runStart,
-        int index,
-        Semaphore inFlight,
-        CountDownLatch finished,
-        long[] handshakeNanos,
-        long[] rttNanos,
-        AtomicInteger handshakes,
-        AtomicInteger rttCount,
-        AtomicInteger errors,
-        AtomicLong lastHandshake,
-        Map<String, AtomicInteger> perBackend) {
-      this.o = o;
-      this.payload = payload;
-      this.runStart = runStart;
+  /** One client connection: upgrade, announcement, then echoes or a stream, then done. */
+  private static final class Conn extends ByteToMessageDecoder {
+    private final Run run;
+    private final int index;
+    volatile long started;
+    private ChannelHandlerContext ctx;
+    private boolean permitReleased;
+    private boolean handshakeCounted;
+    private boolean finishedOnce;
+    private boolean upgraded;
+    private boolean announced;
+    private boolean ready;
+    private boolean streaming;
+    private int sent;
+    private int received;
+    private long messageBytes;
+    private long sentAt;
+
+    Conn(Run run, int index) {
+      this.run = run;
       this.index = index;
-      this.inFlight = inFlight;
-      this.finished = finished;
-      this.handshakeNanos = handshakeNanos;
-      this.rttNanos = rttNanos;
-      this.handshakes = handshakes;
-      this.rttCount = rttCount;
-      this.errors = errors;
-      this.lastHandshake = lastHandshake;
-      this.perBackend = perBackend;
     }
 
     private synchronized void release() {
       if (!permitReleased) {
         permitReleased = true;
-        inFlight.release();
+        run.inFlight.release();
+      }
+      if (!handshakeCounted) {
+        handshakeCounted = true;
+        run.handshook.countDown();
       }
     }
 
-    private synchronized void finish(boolean ok) {
+    synchronized void finish(boolean ok) {
       if (!finishedOnce) {
         finishedOnce = true;
         if (!ok) {
-          errors.incrementAndGet();
+          run.errors.incrementAndGet();
         }
-        finished.countDown();
+        run.finished.countDown();
       }
       release();
     }
 
-    void fail() {
-      finish(false);
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      this.ctx = ctx;
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-      if (evt == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+      ctx.writeAndFlush(ctx.alloc().buffer(run.request.length).writeBytes(run.request));
+      super.channelActive(ctx);
+    }
+
+    /** Called once every connection has its 101 (stream mode). */
+    void startStreaming() {
+      ChannelHandlerContext c = ctx;
+      if (c != null) {
+        c.executor().execute(() -> maybeStream(c));
+      }
+    }
+
+    private void maybeStream(ChannelHandlerContext ctx) {
+      if (streaming || !ready || !run.go || finishedOnce || !ctx.channel().isActive()) {
+        return;
+      }
+      streaming = true;
+      run.firstSend.accumulateAndGet(System.nanoTime(), Math::min);
+      while (sent < run.o.messages && sent - received < run.o.window) {
+        send(ctx);
+      }
+      ctx.flush();
+      if (run.o.messages == 0) {
+        finish(true);
+      }
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+      if (finishedOnce && run.o.idleSeconds <= 0) {
+        in.skipBytes(in.readableBytes());
+        return;
+      }
+      if (!upgraded) {
+        int end = WsWire.headEnd(in);
+        if (end < 0) {
+          if (in.readableBytes() > WsWire.MAX_HEAD) {
+            error(ctx, in);
+          }
+          return;
+        }
+        String head = in.toString(in.readerIndex(), end - in.readerIndex(), StandardCharsets.UTF_8);
+        in.readerIndex(end);
+        if (!head.startsWith("HTTP/1.1 101")
+            || !WsWire.ACCEPT.equals(WsWire.header(head, "Sec-WebSocket-Accept"))) {
+          error(ctx, in);
+          return;
+        }
+        upgraded = true;
         long now = System.nanoTime();
-        handshakeNanos[handshakes.getAndIncrement()] = now - started;
-        lastHandshake.accumulateAndGet(now, Math::max);
+        int slot = run.handshakes.getAndIncrement();
+        if (slot < run.handshakeNanos.length) {
+          run.handshakeNanos[slot] = now - started;
+        }
+        run.lastHandshake.accumulateAndGet(now, Math::max);
         release();
-      } else if (evt
-          == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_TIMEOUT) {
-        finish(false);
-        ctx.close();
       }
-      super.userEventTriggered(ctx, evt);
+      while (true) {
+        WsWire.Header h = WsWire.peekHeader(in);
+        if (h == null || in.readableBytes() < h.size + h.length) {
+          return;
+        }
+        int len = (int) h.length;
+        int payloadAt = in.readerIndex() + h.size;
+        if (h.masked || h.opcode == WsWire.OP_CLOSE) {
+          error(ctx, in); // servers never mask; the benchmark's backends never close first
+          return;
+        }
+        if (!announced) {
+          announced = true;
+          String text = in.toString(payloadAt, len, StandardCharsets.UTF_8);
+          String backend = text.startsWith("backend:") ? text.substring(8) : "(unannounced)";
+          run.perBackend.computeIfAbsent(backend, k -> new AtomicInteger()).incrementAndGet();
+          in.skipBytes(h.size + len);
+          ready = true;
+          if (run.o.stream) {
+            maybeStream(ctx);
+          } else {
+            sendNext(ctx);
+          }
+          continue;
+        }
+        if (h.opcode == WsWire.OP_PING || h.opcode == WsWire.OP_PONG) {
+          in.skipBytes(h.size + len);
+          continue;
+        }
+        if (messageBytes == 0 && (len < 8 || in.getLong(payloadAt) != received)) {
+          error(ctx, in); // every echo must carry the next expected sequence number
+          return;
+        }
+        messageBytes += len;
+        in.skipBytes(h.size + len);
+        if (!h.fin) {
+          continue;
+        }
+        if (messageBytes != run.o.size) {
+          error(ctx, in);
+          return;
+        }
+        messageBytes = 0;
+        received++;
+        long now = System.nanoTime();
+        run.echoed.incrementAndGet();
+        run.echoedBytes.addAndGet(run.o.size);
+        if (run.o.stream) {
+          run.lastEcho.accumulateAndGet(now, Math::max);
+          if (received == run.o.messages) {
+            done(ctx);
+            return;
+          }
+          if (sent < run.o.messages) {
+            send(ctx);
+          }
+        } else {
+          int slot = run.rttCount.getAndIncrement();
+          if (slot < run.rttNanos.length) {
+            run.rttNanos[slot] = now - sentAt;
+          }
+          sendNext(ctx);
+        }
+      }
     }
 
-    @Override
-    protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame) {
-      if (!(frame instanceof TextWebSocketFrame)) {
-        return;
-      }
-      String text = ((TextWebSocketFrame) frame).text();
-      if (!announced) {
-        announced = true;
-        String backend = text.startsWith("backend:") ? text.substring(8) : "(unannounced)";
-        perBackend.computeIfAbsent(backend, k -> new AtomicInteger()).incrementAndGet();
-        sendNext(ctx);
-        return;
-      }
-      if (!text.equals(expected)) {
-        finish(false);
-        ctx.close();
-        return;
-      }
-      int slot = rttCount.getAndIncrement();
-      if (slot < rttNanos.length) {
-        rttNanos[slot] = System.nanoTime() - sentAt;
-      }
-      sendNext(ctx);
+    private void send(ChannelHandlerContext ctx) {
+      int size = run.o.size;
+      ByteBuf frame = ctx.alloc().directBuffer(WsWire.headerSize(size, true) + size);
+      WsWire.writeHeader(frame, WsWire.OP_BINARY, size, true);
+      frame.writeLong(sent);
+      frame.writeBytes(run.filler, 0, size - 8);
+      sent++;
+      ctx.write(frame, ctx.voidPromise());
     }
 
     private void sendNext(ChannelHandlerContext ctx) {
-      if (sent >= o.messages) {
-        finish(true);
-        if (o.idleSeconds <= 0) {
-          ctx.close();
-        }
+      if (sent >= run.o.messages) {
+        done(ctx);
         return;
       }
-      expected = index + ":" + sent + ":" + payload;
-      sent++;
       sentAt = System.nanoTime();
-      ctx.writeAndFlush(new TextWebSocketFrame(expected));
+      send(ctx);
+      ctx.flush();
+    }
+
+    private void done(ChannelHandlerContext ctx) {
+      finish(true);
+      if (run.o.idleSeconds <= 0) {
+        ctx.close();
+      }
+    }
+
+    private void error(ChannelHandlerContext ctx, ByteBuf in) {
+      in.skipBytes(in.readableBytes());
+      finish(false);
+      ctx.close();
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+      ctx.flush();
+      super.channelReadComplete(ctx);
     }
 
     @Override
@@ -438,8 +639,9 @@ public final class LoadGenerator {
     } catch (IllegalArgumentException e) {
       System.err.println("error: " + e.getMessage());
       System.err.println(
-          "usage: LoadGenerator --uri ws://127.0.0.1:8080/ [--connections 1000] [--concurrency 100]"
-              + " [--messages 100] [--size 64] [--idle-seconds 0] [--source-addresses 200]"
+          "usage: LoadGenerator --uri ws://127.0.0.1:8080/ [--mode echo|stream]"
+              + " [--connections 1000] [--concurrency 100] [--messages 100] [--size 64]"
+              + " [--window 4] [--idle-seconds 0] [--source-addresses 200]"
               + " [--timeout-seconds 120] [--threads N]");
       System.exit(2);
       return;

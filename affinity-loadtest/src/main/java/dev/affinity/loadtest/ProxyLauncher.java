@@ -11,9 +11,9 @@ import dev.affinity.strategy.AffinityStrategy;
 /**
  * Starts an affinity adapter as a ready WebSocket load balancer for {@code bench/proxy-bench.sh}:
  * source-IP affinity over the given backends, bound to 127.0.0.1. Netty gets two I/O threads (as
- * HAProxy's {@code nbthread 2} and nginx's {@code worker_processes 2} in the same script); Jetty
- * keeps its defaults (selectors and thread pool sized from the core count), as a drop-in user
- * would.
+ * HAProxy's {@code nbthread 2} and nginx's {@code worker_processes 2} in the same script; {@code
+ * -Daffinity.netty.threads=N} changes it) on its default transport, native epoll; Jetty keeps its
+ * defaults (selectors and thread pool sized from the core count), as a drop-in user would.
  *
  * <pre>{@code
  * java -cp affinity-loadtest.jar dev.affinity.loadtest.ProxyLauncher netty 27081 \
@@ -51,8 +51,13 @@ public final class ProxyLauncher {
     switch (args[0]) {
       case "netty" -> {
         try (AffinityProxyServer lb =
-            AffinityProxyServer.builder(router).host("127.0.0.1").port(port).ioThreads(2).start()) {
-          System.out.println("affinity-netty listening on 127.0.0.1:" + lb.port());
+            AffinityProxyServer.builder(router)
+                .host("127.0.0.1")
+                .port(port)
+                .ioThreads(Integer.getInteger("affinity.netty.threads", 2))
+                .start()) {
+          System.out.println(
+              "affinity-netty listening on 127.0.0.1:" + lb.port() + " (" + lb.transport() + ")");
           lb.awaitClose();
         }
       }

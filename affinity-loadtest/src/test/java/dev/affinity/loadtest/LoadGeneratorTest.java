@@ -30,6 +30,63 @@ class LoadGeneratorTest {
 
   @Test
   @Timeout(60)
+  void run_streamMode_echoesEveryMessageAndCountsTheBytes() throws Exception {
+    try (EchoServer ws1 = EchoServer.start("ws-1", 0, 1)) {
+      LoadGenerator.Report r =
+          LoadGenerator.run(
+              LoadGenerator.Options.parse(
+                  "--uri", "ws://127.0.0.1:" + ws1.port() + "/",
+                  "--mode", "stream",
+                  "--connections", "10",
+                  "--messages", "30",
+                  "--size", "16384",
+                  "--window", "4",
+                  "--timeout-seconds", "30"));
+      assertThat(r.errors).isZero();
+      assertThat(r.mode).isEqualTo("stream");
+      assertThat(r.messages).isEqualTo(10 * 30);
+      assertThat(r.payloadBytes).isEqualTo(10L * 30 * 16384);
+      assertThat(r.megabytesPerSecond).isPositive();
+      assertThat(r.toJson()).contains("\"mode\":\"stream\"").contains("\"payloadBytes\":4915200");
+    }
+  }
+
+  @Test
+  @Timeout(60)
+  void run_backendAnswersWrongEcho_countsAnError() throws Exception {
+    // A plain HTTP server that never upgrades: every connection is an error, none hangs.
+    try (java.net.ServerSocket s =
+        new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Thread t =
+          new Thread(
+              () -> {
+                for (int i = 0; i < 3; i++) {
+                  try (java.net.Socket c = s.accept()) {
+                    c.getOutputStream()
+                        .write(
+                            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                  } catch (java.io.IOException e) {
+                    return;
+                  }
+                }
+              });
+      t.start();
+      LoadGenerator.Report r =
+          LoadGenerator.run(
+              LoadGenerator.Options.parse(
+                  "--uri", "ws://127.0.0.1:" + s.getLocalPort() + "/",
+                  "--connections", "3",
+                  "--concurrency", "1",
+                  "--timeout-seconds", "20"));
+      t.join();
+      assertThat(r.errors).isEqualTo(3);
+      assertThat(r.handshakes).isZero();
+    }
+  }
+
+  @Test
+  @Timeout(60)
   void run_noServer_reportsErrorsInsteadOfHanging() throws Exception {
     int port;
     try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
@@ -56,5 +113,11 @@ class LoadGeneratorTest {
     org.assertj.core.api.Assertions.assertThatThrownBy(
             () -> LoadGenerator.Options.parse("--connections", "0"))
         .hasMessage("--connections: 0 (expected: > 0)");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> LoadGenerator.Options.parse("--mode", "flood"))
+        .hasMessage("--mode: flood (expected: echo, stream)");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> LoadGenerator.Options.parse("--size", "4"))
+        .hasMessage("--size: 4 (expected: 8..16777216)");
   }
 }
