@@ -1,6 +1,6 @@
 /**
- * {@code affinity-proxy}: a runnable sticky WebSocket proxy built only from the public API of
- * affinity-core and the Netty and Jetty adapters. Not API: the command line is the interface.
+ * {@code affinity-examples.jar}: the {@code affinity-proxy} command with the demo plugged in. Not
+ * API: the command line is the interface.
  */
 @NullMarked
 package dev.affinity.examples;

@@ -1,5 +1,7 @@
 package dev.affinity.examples;
 
+import dev.affinity.proxy.AffinityProxy;
+import dev.affinity.proxy.ProxyCommand;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
@@ -24,7 +26,7 @@ public final class DemoLauncher implements AutoCloseable {
     List<String> args =
         new ArrayList<>(List.of("--demo", "--listen", "127.0.0.1:0", "--demo-page", "127.0.0.1:0"));
     args.addAll(List.of(extraFlags));
-    ProxyCommand command = new ProxyCommand();
+    ProxyCommand command = new ProxyCommand(AffinityExamples.DEMO);
     StringWriter out = new StringWriter();
     PrintWriter w = new PrintWriter(out, true);
     AffinityProxy.commandLine(command, w, w).parseArgs(args.toArray(new String[0]));
@@ -33,7 +35,7 @@ public final class DemoLauncher implements AutoCloseable {
 
   /** The demo page's URL. */
   public String pageUrl() {
-    return running.page().url();
+    return java.util.Objects.requireNonNull(running.pageUrl(), "pageUrl");
   }
 
   /** The proxy's address. */

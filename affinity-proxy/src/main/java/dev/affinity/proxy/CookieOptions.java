@@ -1,4 +1,4 @@
-package dev.affinity.examples;
+package dev.affinity.proxy;
 
 import dev.affinity.AffinityConfigurationException;
 import dev.affinity.strategy.CookieAffinity;

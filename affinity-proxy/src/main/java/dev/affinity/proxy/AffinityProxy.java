@@ -1,11 +1,12 @@
-package dev.affinity.examples;
+package dev.affinity.proxy;
 
 import java.io.PrintWriter;
 import picocli.CommandLine;
 
 /**
- * The entry point of {@code affinity-examples.jar}: {@code java -jar affinity-examples.jar --help}.
- * See {@link ProxyCommand} for the flags.
+ * The entry point of {@code affinity-proxy.jar}: {@code java -jar affinity-proxy.jar --help}. See
+ * {@link ProxyCommand} for the flags; {@link #run} lets another jar (the examples' demo) reuse the
+ * same command line.
  */
 public final class AffinityProxy {
   /** Exit status for a bad flag. */
@@ -23,13 +24,24 @@ public final class AffinityProxy {
    * {@value #START_FAILED} when it cannot start.
    */
   public static void main(String[] args) {
+    run(new ProxyCommand(), args);
+  }
+
+  /**
+   * Runs {@code command} with {@code args} on the process's standard streams until SIGTERM or
+   * Ctrl-C, then exits the JVM with a non-zero status if it failed.
+   *
+   * @param command the command, with or without a {@link DemoMode}
+   * @param args the command-line arguments
+   */
+  public static void run(ProxyCommand command, String[] args) {
     // One line per log record, before anything logs (the JDK's default takes two).
     if (System.getProperty(LOG_FORMAT) == null) {
       System.setProperty(LOG_FORMAT, "%1$tT %4$s %3$s: %5$s%6$s%n");
     }
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
-    int status = commandLine(new ProxyCommand(), out, err).execute(args);
+    int status = commandLine(command, out, err).execute(args);
     if (status != 0) {
       System.exit(status);
     }
@@ -37,10 +49,25 @@ public final class AffinityProxy {
 
   /**
    * The picocli command line for {@code command}, writing to {@code out} and {@code err}: a bad
-   * flag prints one line naming it and a hint, not the whole usage.
+   * flag prints one line naming it and a hint, not the whole usage. Without a {@link DemoMode} the
+   * demo's flags are not offered.
+   *
+   * @param command the command whose flags to parse
+   * @param out where help and the startup lines go
+   * @param err where errors go
+   * @return the command line, ready to parse or execute
    */
-  static CommandLine commandLine(ProxyCommand command, PrintWriter out, PrintWriter err) {
+  public static CommandLine commandLine(ProxyCommand command, PrintWriter out, PrintWriter err) {
     CommandLine cl = new CommandLine(command);
+    if (!command.hasDemo()) {
+      CommandLine.Model.CommandSpec spec = cl.getCommandSpec();
+      for (String demoFlag : new String[] {"--demo", "--demo-page"}) {
+        CommandLine.Model.OptionSpec option = spec.findOption(demoFlag);
+        if (option != null) {
+          spec.remove(option);
+        }
+      }
+    }
     cl.setCaseInsensitiveEnumValuesAllowed(true); // --jwt-algorithm rs256, --jwt-invalid abstain
     cl.setOut(out);
     cl.setErr(err);

@@ -1,4 +1,4 @@
-package dev.affinity.examples;
+package dev.affinity.proxy;
 
 import dev.affinity.Router;
 import dev.affinity.jetty.AffinityHandler;

@@ -1,4 +1,4 @@
-package dev.affinity.examples;
+package dev.affinity.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -56,9 +56,9 @@ class ProxyCommandTest {
   }
 
   @Test
-  void noFlags_isTheDemoOnLoopbackWithCookieThenSourceIp() {
+  void noFlags_defaultsToLoopbackWithCookieThenSourceIp() {
     ProxyCommand c = parse();
-    assertThat(c.isDemo()).isTrue();
+    assertThat(c.isDemo()).isFalse();
     assertThat(c.listen.getHostString()).isEqualTo("127.0.0.1");
     assertThat(c.listen.getPort()).isEqualTo(8080);
     assertThat(c.strategies).map(StrategySpec::toString).containsExactly("cookie", "source-ip");
@@ -196,7 +196,6 @@ class ProxyCommandTest {
     assertThat(out.toString())
         .contains("Usage: affinity-proxy")
         .contains(
-            "--demo",
             "--listen",
             "--backend",
             "--strategy",
@@ -222,8 +221,23 @@ class ProxyCommandTest {
             "--handshake-timeout",
             "--idle-timeout",
             "--shutdown-timeout",
-            "--demo-page",
-            "@proxy.conf");
+            "@proxy.conf")
+        .doesNotContain("--demo");
+  }
+
+  @Test
+  void noBackend_withoutADemo_isAUsageErrorNamingBackend() {
+    ProxyCommand command = new ProxyCommand(Map.<String, String>of()::get);
+    int status = commandLine(command).execute("--listen", "127.0.0.1:0");
+    assertThat(status).isEqualTo(AffinityProxy.USAGE_ERROR);
+    assertThat(err.toString()).contains("--backend: none given");
+  }
+
+  @Test
+  void demoFlag_withoutADemo_isUnknown() {
+    int status = commandLine(new ProxyCommand(Map.<String, String>of()::get)).execute("--demo");
+    assertThat(status).isEqualTo(AffinityProxy.USAGE_ERROR);
+    assertThat(err.toString()).contains("Unknown option: '--demo'");
   }
 
   @Test
@@ -288,8 +302,6 @@ class ProxyCommandTest {
 
   @Test
   void flagsThatDoNotGoTogether_areRefused() {
-    assertThat(failure("--demo", "--backend", "id=a,uri=ws://h:1")).contains("--demo");
-    err.getBuffer().setLength(0);
     assertThat(
             failure(
                 "--backend", "id=a,uri=ws://h:1",

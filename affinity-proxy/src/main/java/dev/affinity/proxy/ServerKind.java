@@ -1,4 +1,4 @@
-package dev.affinity.examples;
+package dev.affinity.proxy;
 
 /** Which adapter runs the proxy. */
 public enum ServerKind {

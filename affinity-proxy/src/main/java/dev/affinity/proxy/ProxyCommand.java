@@ -1,4 +1,4 @@
-package dev.affinity.examples;
+package dev.affinity.proxy;
 
 import static java.util.Objects.requireNonNull;
 
@@ -12,8 +12,6 @@ import dev.affinity.backend.HealthProbe;
 import dev.affinity.backend.Member;
 import dev.affinity.client.ClientAddressResolver;
 import dev.affinity.client.ForwardedHeader;
-import dev.affinity.examples.demo.Demo;
-import dev.affinity.examples.demo.DemoPage;
 import dev.affinity.strategy.AffinityStrategy;
 import dev.affinity.strategy.RoutingKey;
 import java.io.PrintWriter;
@@ -55,8 +53,8 @@ import picocli.CommandLine.Spec;
     description = {
       "Routes each WebSocket handshake to a backend chosen by the strategy chain, relays the"
           + " backend's 101 (adding the affinity cookie) and then tunnels bytes both ways.",
-      "Without --backend it runs the demo: three embedded backends, the proxy, and a page on"
-          + " 127.0.0.1 that shows which backend the browser is on.",
+      "affinity-examples.jar adds a demo: without --backend it starts three embedded backends,"
+          + " the proxy, and a page on 127.0.0.1 that shows which backend the browser is on.",
       "Flags may also come from a file: put one flag per line in proxy.conf (# starts a comment)"
           + " and run affinity-proxy @proxy.conf."
     },
@@ -64,7 +62,7 @@ import picocli.CommandLine.Spec;
     footerHeading = "%nExamples:%n",
     footer = {
       "  java -jar affinity-examples.jar          # the demo",
-      "  java -jar affinity-examples.jar --listen 0.0.0.0:8080 \\",
+      "  java -jar affinity-proxy.jar --listen 0.0.0.0:8080 \\",
       "      --backend id=ws-1,uri=ws://10.0.0.1:9000 \\",
       "      --backend id=ws-2,uri=ws://10.0.0.2:9000,weight=2 \\",
       "      --strategy cookie,source-ip --cookie-secret-file cookie.key \\",
@@ -254,21 +252,40 @@ public final class ProxyCommand implements Callable<Integer> {
   InetSocketAddress demoPage;
 
   private final Function<String, @Nullable String> environment;
+  private final @Nullable DemoMode demoMode;
   private final CountDownLatch stopped = new CountDownLatch(1);
 
-  /** A command that reads secrets from the process environment. */
+  /** A command without a demo, reading secrets from the process environment. */
   public ProxyCommand() {
-    this(System::getenv);
+    this(System::getenv, null);
   }
 
-  /** A command that reads secrets from {@code environment}: tests pass a map. */
+  /**
+   * A command that runs {@code demoMode} when no {@code --backend} is given, reading secrets from
+   * the process environment.
+   */
+  public ProxyCommand(DemoMode demoMode) {
+    this(System::getenv, requireNonNull(demoMode, "demoMode"));
+  }
+
+  /** A command without a demo that reads secrets from {@code environment}: tests pass a map. */
   ProxyCommand(Function<String, @Nullable String> environment) {
-    this.environment = requireNonNull(environment, "environment");
+    this(environment, null);
   }
 
-  /** Whether the demo runs: asked for, or no backend given. */
+  ProxyCommand(Function<String, @Nullable String> environment, @Nullable DemoMode demoMode) {
+    this.environment = requireNonNull(environment, "environment");
+    this.demoMode = demoMode;
+  }
+
+  /** Whether this command carries a demo (and so the {@code --demo} flags). */
+  boolean hasDemo() {
+    return demoMode != null;
+  }
+
+  /** Whether the demo runs: there is one, and it is asked for or no backend is given. */
   boolean isDemo() {
-    return demo || backends.isEmpty();
+    return demoMode != null && (demo || backends.isEmpty());
   }
 
   /**
@@ -406,16 +423,21 @@ public final class ProxyCommand implements Callable<Integer> {
    *
    * @throws ParameterException for a bad flag
    */
-  Running start(PrintWriter out, PrintWriter err) {
+  public Running start(PrintWriter out, PrintWriter err) {
     validate();
-    Demo demoParts = null;
+    if (backends.isEmpty() && !isDemo()) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--backend: none given (expected: at least one --backend id=ID,uri=ws://HOST:PORT)");
+    }
+    DemoMode.Session demoParts = null;
     ProxyServer proxy = null;
     HealthChecker checker = null;
     HealthProbe probe = healthProbe();
     try {
       List<Backend> members = backends;
       if (isDemo()) {
-        demoParts = Demo.startBackends(cookie.name);
+        demoParts = requireNonNull(demoMode, "demoMode").start(cookie.name);
         members = demoParts.backends();
       }
       BackendGroup group;
@@ -468,10 +490,10 @@ public final class ProxyCommand implements Callable<Integer> {
               + strategies.stream().map(StrategySpec::toString).collect(Collectors.joining(" -> "))
               + " -> fallback "
               + fallback);
-      DemoPage page = null;
+      String page = null;
       if (demoParts != null) {
         page = demoParts.startPage(demoPage, group, proxyUrl + "demo", server.flagValue());
-        out.println("affinity-proxy: demo page " + page.url() + "  <- open this in a browser");
+        out.println("affinity-proxy: demo page " + page + "  <- open this in a browser");
       }
       out.flush();
       return new Running(proxy, group, checker, shutdownTimeout, demoParts, page, out);
@@ -533,13 +555,13 @@ public final class ProxyCommand implements Callable<Integer> {
   }
 
   /** What {@link #start} started; {@link #close()} stops it, proxy first. */
-  static final class Running implements AutoCloseable {
+  public static final class Running implements AutoCloseable {
     private final ProxyServer proxy;
     private final BackendGroup group;
     private final @Nullable HealthChecker checker;
     private final Duration shutdownTimeout;
-    private final @Nullable Demo demo;
-    private final @Nullable DemoPage page;
+    private final DemoMode.@Nullable Session demo;
+    private final @Nullable String page;
     private final PrintWriter out;
     private boolean closed;
 
@@ -548,8 +570,8 @@ public final class ProxyCommand implements Callable<Integer> {
         BackendGroup group,
         @Nullable HealthChecker checker,
         Duration shutdownTimeout,
-        @Nullable Demo demo,
-        @Nullable DemoPage page,
+        DemoMode.@Nullable Session demo,
+        @Nullable String page,
         PrintWriter out) {
       this.proxy = proxy;
       this.group = group;
@@ -561,17 +583,17 @@ public final class ProxyCommand implements Callable<Integer> {
     }
 
     /** The proxy's bound address. */
-    InetSocketAddress proxyAddress() {
+    public InetSocketAddress proxyAddress() {
       return proxy.address();
     }
 
     /** The backends and their states. */
-    BackendGroup group() {
+    public BackendGroup group() {
       return group;
     }
 
-    /** The demo page, or null outside demo mode. */
-    @Nullable DemoPage page() {
+    /** The demo page's URL, or null outside demo mode. */
+    public @Nullable String pageUrl() {
       return page;
     }
 

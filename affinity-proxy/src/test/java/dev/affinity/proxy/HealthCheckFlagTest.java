@@ -1,4 +1,4 @@
-package dev.affinity.examples;
+package dev.affinity.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

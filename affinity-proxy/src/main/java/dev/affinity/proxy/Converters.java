@@ -1,4 +1,4 @@
-package dev.affinity.examples;
+package dev.affinity.proxy;
 
 import com.google.common.base.Splitter;
 import com.google.common.net.HostAndPort;
