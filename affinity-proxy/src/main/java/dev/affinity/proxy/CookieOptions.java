@@ -155,7 +155,7 @@ final class CookieOptions {
       throw new ParameterException(cl, flag + ": " + e.getMessage(), e);
     } catch (UncheckedIOException e) {
       throw new ParameterException(
-          cl, flag + ": " + e.getMessage() + ": " + e.getCause().getMessage(), e);
+          cl, flag + ": " + e.getMessage() + ": " + FileErrors.reason(e.getCause()), e);
     }
   }
 }

@@ -127,18 +127,20 @@ final class JwtOptions {
    */
   JwtAffinity build(CommandLine cl, Function<String, @Nullable String> environment) {
     JwtAlgorithm alg = java.util.Objects.requireNonNull(algorithm, "algorithm");
-    String flag = keyFile != null ? "--jwt-key-file" : "--jwt-key-env";
+    // Errors name where the key came from (the file or the variable), never the key.
+    String flag = keyFile != null ? "--jwt-key-file: " + keyFile : "--jwt-key-env: " + keyEnv;
     String text;
     if (keyFile != null) {
       try {
         text = Files.readString(keyFile, StandardCharsets.US_ASCII);
       } catch (IOException e) {
-        throw new ParameterException(cl, flag + ": cannot read " + keyFile + ": " + e, e);
+        throw new ParameterException(
+            cl, "--jwt-key-file: cannot read " + keyFile + ": " + FileErrors.reason(e), e);
       }
     } else {
       text = environment.apply(java.util.Objects.requireNonNull(keyEnv, "keyEnv"));
       if (text == null || text.isBlank()) {
-        throw new ParameterException(cl, flag + ": " + keyEnv + " is not set");
+        throw new ParameterException(cl, "--jwt-key-env: " + keyEnv + " is not set");
       }
     }
     JwtAffinity.Builder b;
@@ -221,7 +223,7 @@ final class JwtOptions {
     } catch (IllegalArgumentException e) {
       // The decoder's message may quote the secret: do not pass it on.
       throw new ParameterException(
-          cl, flag + ": <redacted> (expected: a Base64 secret for an HS algorithm)");
+          cl, flag + ": not Base64 (expected: a Base64 secret for an HS algorithm)");
     }
   }
 

@@ -12,10 +12,13 @@ import dev.affinity.backend.HealthProbe;
 import dev.affinity.backend.Member;
 import dev.affinity.client.ClientAddressResolver;
 import dev.affinity.client.ForwardedHeader;
+import dev.affinity.metrics.RoutingStats;
 import dev.affinity.strategy.AffinityStrategy;
 import dev.affinity.strategy.RoutingKey;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -244,6 +247,46 @@ public final class ProxyCommand implements Callable<Integer> {
   Duration shutdownTimeout;
 
   @Option(
+      names = "--access-log",
+      paramLabel = "logfmt|json|off",
+      defaultValue = "logfmt",
+      description =
+          "One line per handshake (client, strategy, outcome, backend, status) on the logger"
+              + " dev.affinity.proxy.access. Default: ${DEFAULT-VALUE}.")
+  AccessLog.Format accessLog;
+
+  @Option(
+      names = "--log-level",
+      paramLabel = "error|warn|info|debug|trace",
+      defaultValue = "info",
+      description =
+          "The JDK logging level of the proxy's own log lines. Default: ${DEFAULT-VALUE}.")
+  LogLevel logLevel;
+
+  @Option(
+      names = "--admin",
+      paramLabel = "HOST:PORT",
+      converter = Converters.ListenAddress.class,
+      description =
+          "Serve the admin API and /metrics here (off by default), e.g. 127.0.0.1:9090. Needs"
+              + " --admin-token-file or --admin-token-env.")
+  @Nullable InetSocketAddress admin;
+
+  @Option(
+      names = "--admin-token-file",
+      paramLabel = "PATH",
+      description =
+          "The admin API's bearer tokens, one NAME:TOKEN per line (at least 16 characters each);"
+              + " the name is what the audit log shows.")
+  @Nullable Path adminTokenFile;
+
+  @Option(
+      names = "--admin-token-env",
+      paramLabel = "VAR",
+      description = "An environment variable holding the admin API's bearer token.")
+  @Nullable String adminTokenEnv;
+
+  @Option(
       names = "--demo-page",
       paramLabel = "HOST:PORT",
       defaultValue = "127.0.0.1:8081",
@@ -254,6 +297,7 @@ public final class ProxyCommand implements Callable<Integer> {
   private final Function<String, @Nullable String> environment;
   private final @Nullable DemoMode demoMode;
   private final CountDownLatch stopped = new CountDownLatch(1);
+  private final RoutingStats stats = RoutingStats.create();
 
   /** A command without a demo, reading secrets from the process environment. */
   public ProxyCommand() {
@@ -307,6 +351,17 @@ public final class ProxyCommand implements Callable<Integer> {
         throw new ParameterException(
             cl, "--backend: id " + b.id() + " given twice (expected: one --backend per id)");
       }
+    }
+    if (admin != null && (adminTokenFile == null) == (adminTokenEnv == null)) {
+      throw new ParameterException(
+          cl,
+          "--admin: "
+              + (adminTokenFile == null ? "no token" : "two tokens")
+              + " (expected: exactly one of --admin-token-file and --admin-token-env)");
+    }
+    if (admin == null && (adminTokenFile != null || adminTokenEnv != null)) {
+      throw new ParameterException(
+          cl, "--admin-token-file/--admin-token-env without --admin (expected: --admin HOST:PORT)");
     }
     if (strategies.isEmpty()) {
       throw new ParameterException(
@@ -387,7 +442,10 @@ public final class ProxyCommand implements Callable<Integer> {
       }
       rb.strategy(strategy);
     }
-    return rb.fallback(fallback.create()).build();
+    return rb.listener(stats)
+        .listener(new AccessLog(accessLog, resolver, Clock.systemUTC(), System::nanoTime))
+        .fallback(fallback.create())
+        .build();
   }
 
   /**
@@ -434,6 +492,9 @@ public final class ProxyCommand implements Callable<Integer> {
     ProxyServer proxy = null;
     HealthChecker checker = null;
     HealthProbe probe = healthProbe();
+    AdminTokens adminTokens = adminTokens();
+    ProxyMetrics metrics = null;
+    AdminServer adminServer = null;
     try {
       List<Backend> members = backends;
       if (isDemo()) {
@@ -490,15 +551,36 @@ public final class ProxyCommand implements Callable<Integer> {
               + strategies.stream().map(StrategySpec::toString).collect(Collectors.joining(" -> "))
               + " -> fallback "
               + fallback);
+      if (admin != null) {
+        metrics = ProxyMetrics.create(router, stats, server);
+        adminServer =
+            AdminServer.start(
+                admin, requireNonNull(adminTokens, "adminTokens"), group, metrics::scrape, null);
+        out.println(
+            "affinity-proxy: admin API on http://"
+                + hostForUrl(adminServer.address())
+                + ":"
+                + adminServer.address().getPort()
+                + "/ (tokens "
+                + String.join(", ", adminTokens.names())
+                + ")");
+      }
       String page = null;
       if (demoParts != null) {
         page = demoParts.startPage(demoPage, group, proxyUrl + "demo", server.flagValue());
         out.println("affinity-proxy: demo page " + page + "  <- open this in a browser");
       }
       out.flush();
-      return new Running(proxy, group, checker, shutdownTimeout, demoParts, page, out);
+      return new Running(
+          proxy, group, checker, shutdownTimeout, demoParts, page, adminServer, metrics, out);
     } catch (RuntimeException | Error e) {
       // Errors too (a broken classpath): the backends' threads would otherwise keep the JVM up.
+      if (adminServer != null) {
+        adminServer.close();
+      }
+      if (metrics != null) {
+        metrics.close();
+      }
       if (checker != null) {
         checker.close();
       }
@@ -512,10 +594,58 @@ public final class ProxyCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * The admin tokens, or null when there is no admin listener.
+   *
+   * @throws ParameterException naming the flag, the file and the reason (never a token)
+   */
+  @Nullable AdminTokens adminTokens() {
+    if (admin == null) {
+      return null;
+    }
+    try {
+      if (adminTokenFile != null) {
+        return AdminTokens.fromFile(adminTokenFile);
+      }
+      String variable = requireNonNull(adminTokenEnv, "adminTokenEnv");
+      return AdminTokens.fromEnvironment(variable, environment.apply(variable));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(
+          spec.commandLine(),
+          (adminTokenFile != null ? "--admin-token-file: " : "--admin-token-env: ")
+              + e.getMessage(),
+          e);
+    }
+  }
+
   private AffinityStrategy hashed(RoutingKey key) {
     return hash == HashKind.MAGLEV
         ? AffinityStrategy.maglev(key)
         : AffinityStrategy.rendezvous(key);
+  }
+
+  /** The values of {@code --log-level}, as JDK logging levels. */
+  enum LogLevel {
+    ERROR(java.util.logging.Level.SEVERE),
+    WARN(java.util.logging.Level.WARNING),
+    INFO(java.util.logging.Level.INFO),
+    DEBUG(java.util.logging.Level.FINE),
+    TRACE(java.util.logging.Level.FINEST);
+
+    private final java.util.logging.Level level;
+
+    LogLevel(java.util.logging.Level level) {
+      this.level = level;
+    }
+
+    /** Sets the root logger and its handlers to this level. */
+    void apply() {
+      java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+      root.setLevel(level);
+      for (java.util.logging.Handler h : root.getHandlers()) {
+        h.setLevel(level);
+      }
+    }
   }
 
   /** The values of {@code --hash}. */
@@ -537,6 +667,7 @@ public final class ProxyCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    logLevel.apply();
     Running running = start(out, err);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -562,6 +693,8 @@ public final class ProxyCommand implements Callable<Integer> {
     private final Duration shutdownTimeout;
     private final DemoMode.@Nullable Session demo;
     private final @Nullable String page;
+    private final @Nullable AdminServer admin;
+    private final @Nullable ProxyMetrics metrics;
     private final PrintWriter out;
     private boolean closed;
 
@@ -572,7 +705,11 @@ public final class ProxyCommand implements Callable<Integer> {
         Duration shutdownTimeout,
         DemoMode.@Nullable Session demo,
         @Nullable String page,
+        @Nullable AdminServer admin,
+        @Nullable ProxyMetrics metrics,
         PrintWriter out) {
+      this.admin = admin;
+      this.metrics = metrics;
       this.proxy = proxy;
       this.group = group;
       this.checker = checker;
@@ -590,6 +727,11 @@ public final class ProxyCommand implements Callable<Integer> {
     /** The backends and their states. */
     public BackendGroup group() {
       return group;
+    }
+
+    /** The admin listener's address, or null when it is off. */
+    public @Nullable InetSocketAddress adminAddress() {
+      return admin == null ? null : admin.address();
     }
 
     /** The demo page's URL, or null outside demo mode. */
@@ -637,6 +779,12 @@ public final class ProxyCommand implements Callable<Integer> {
         proxy.close();
       } catch (RuntimeException e) {
         LOG.log(System.Logger.Level.WARNING, "proxy did not stop cleanly", e);
+      }
+      if (admin != null) {
+        admin.close();
+      }
+      if (metrics != null) {
+        metrics.close();
       }
       if (demo != null) {
         demo.close();

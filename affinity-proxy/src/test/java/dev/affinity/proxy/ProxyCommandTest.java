@@ -1,6 +1,7 @@
 package dev.affinity.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.affinity.Router;
 import dev.affinity.backend.BackendGroup;
@@ -221,6 +222,11 @@ class ProxyCommandTest {
             "--handshake-timeout",
             "--idle-timeout",
             "--shutdown-timeout",
+            "--access-log",
+            "--log-level",
+            "--admin",
+            "--admin-token-file",
+            "--admin-token-env",
             "@proxy.conf")
         .doesNotContain("--demo");
   }
@@ -449,6 +455,63 @@ class ProxyCommandTest {
                 "--jwt-key-file", pem.toString()))
         .contains("--jwt-key-file")
         .contains("ES256");
+  }
+
+  @Test
+  void unreadableKeyFiles_nameTheFileAndTheReason(@TempDir Path dir) throws Exception {
+    Path missing = dir.resolve("nonexistent.key");
+    assertThat(
+            failure("--backend", "id=a,uri=ws://h:1", "--cookie-secret-file", missing.toString()))
+        .contains("--cookie-secret-file")
+        .contains(missing.toString() + ": no such file");
+    err.getBuffer().setLength(0);
+    assertThat(
+            failure(
+                "--backend", "id=a,uri=ws://h:1",
+                "--strategy", "jwt",
+                "--jwt-algorithm", "HS256",
+                "--jwt-key-file", missing.toString()))
+        .contains("--jwt-key-file: cannot read " + missing + ": no such file");
+    err.getBuffer().setLength(0);
+    Path notBase64 = dir.resolve("hs.key");
+    Files.writeString(notBase64, "sec%ret!sec%ret!sec%ret!sec%ret!\n");
+    assertThat(
+            failure(
+                "--backend", "id=a,uri=ws://h:1",
+                "--strategy", "jwt",
+                "--jwt-algorithm", "HS256",
+                "--jwt-key-file", notBase64.toString()))
+        .contains("--jwt-key-file: " + notBase64 + ": not Base64")
+        .doesNotContain("<redacted>")
+        .doesNotContain("sec%ret");
+  }
+
+  @Test
+  void admin_needsExactlyOneTokenSource_andNamesTheTokenFileProblem(@TempDir Path dir)
+      throws Exception {
+    assertThat(failure("--backend", "id=a,uri=ws://h:1", "--admin", "127.0.0.1:0"))
+        .contains("--admin: no token");
+    err.getBuffer().setLength(0);
+    assertThat(failure("--backend", "id=a,uri=ws://h:1", "--admin-token-env", "T"))
+        .contains("without --admin");
+    err.getBuffer().setLength(0);
+    Path tokens = dir.resolve("admin.tokens");
+    Files.writeString(tokens, "ops:short\n");
+    ProxyCommand c =
+        parse(
+            "--backend", "id=a,uri=ws://h:1",
+            "--admin", "127.0.0.1:0",
+            "--admin-token-file", tokens.toString());
+    assertThatThrownBy(c::adminTokens)
+        .isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining("--admin-token-file: " + tokens + " line 1: token of 5 characters")
+        .hasMessageNotContaining("short");
+    ProxyCommand missing =
+        parse(
+            "--backend", "id=a,uri=ws://h:1",
+            "--admin", "127.0.0.1:0",
+            "--admin-token-file", dir.resolve("none").toString());
+    assertThatThrownBy(missing::adminTokens).hasMessageContaining(": no such file");
   }
 
   @Test

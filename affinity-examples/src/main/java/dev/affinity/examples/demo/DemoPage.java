@@ -167,6 +167,11 @@ public final class DemoPage implements AutoCloseable {
         send(ex, 200, "text/html; charset=utf-8", page);
         return;
       }
+      if (path.equals("/favicon.ico")) {
+        // The page declares an empty icon; browsers that ask anyway get no content, not a 404.
+        send(ex, 204, "image/x-icon", new byte[0]);
+        return;
+      }
       if (path.equals("/api/state")) {
         send(ex, 200, "application/json", state(ex));
         return;
@@ -189,8 +194,13 @@ public final class DemoPage implements AutoCloseable {
       send(ex, 405, "text/plain", "use POST\n");
       return;
     }
+    // The page may be opened as 127.0.0.1, localhost or [::1] (the Host check allowed those): its
+    // own origin is the one that names the Host it was served from.
     String requestOrigin = ex.getRequestHeaders().getFirst("Origin");
-    if (requestOrigin != null && !requestOrigin.equals(origin)) {
+    String ownOrigin = "http://" + ex.getRequestHeaders().getFirst("Host");
+    if (requestOrigin != null
+        && !requestOrigin.equals(origin)
+        && !requestOrigin.equals(ownOrigin)) {
       send(ex, 403, "text/plain", "cross-origin control requests are refused\n");
       return;
     }
@@ -265,7 +275,7 @@ public final class DemoPage implements AutoCloseable {
     ex.getResponseHeaders().set("Cache-Control", "no-store");
     ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
     boolean head = ex.getRequestMethod().equalsIgnoreCase("HEAD");
-    ex.sendResponseHeaders(status, head ? -1 : body.length);
+    ex.sendResponseHeaders(status, head || body.length == 0 ? -1 : body.length);
     if (!head) {
       try (OutputStream out = ex.getResponseBody()) {
         out.write(body);

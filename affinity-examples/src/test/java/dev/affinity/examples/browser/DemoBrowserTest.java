@@ -81,7 +81,13 @@ class DemoBrowserTest {
     Path chromium = chromiumOrSkip();
     try (DemoLauncher demo = DemoLauncher.start("--server", server);
         HeadlessChromium browser = HeadlessChromium.launch(chromium, tmp, 1100, 980)) {
-      browser.navigate(demo.pageUrl());
+      // Opened as localhost on one run: the WebSocket then goes to localhost too (the page's own
+      // host), so the SameSite=Lax cookie is same-site and kept.
+      String url =
+          server.equals("jetty")
+              ? demo.pageUrl().replace("127.0.0.1", "localhost")
+              : demo.pageUrl();
+      browser.navigate(url);
 
       // The first WebSocket lands on a backend and gets the affinity cookie.
       waitForRows(browser, 1);
@@ -122,6 +128,10 @@ class DemoBrowserTest {
               + " && document.getElementById('status').textContent === 'disconnected'",
           WAIT,
           PAGE_STATE);
+      JsonNode stopped = state(browser);
+      assertThat(stopped.get("backend").asText()).isEqualTo("none (was " + home + ")");
+      assertThat(stopped.get("change").asText()).isEqualTo("not in use");
+      assertThat(stopped.get("current")).isEmpty();
 
       // Reconnect: another backend, and a new cookie naming it.
       browser.evaluate("document.getElementById('reconnect').click()");

@@ -200,6 +200,35 @@ class DemoTest {
   }
 
   @Test
+  void control_fromThePageOpenedAsLocalhost_isAccepted() throws Exception {
+    // The page opened as http://localhost:PORT/ sends that origin with Host localhost:PORT.
+    int port = page.address().getPort();
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout((int) WAIT.toMillis());
+      s.getOutputStream()
+          .write(
+              ("POST /api/backends/ws-1/stop HTTP/1.1\r\nHost: localhost:"
+                      + port
+                      + "\r\nOrigin: http://localhost:"
+                      + port
+                      + "\r\nContent-Length: 0\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      String status =
+          new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))
+              .readLine();
+      assertThat(status).startsWith("HTTP/1.1 200");
+    }
+    assertThat(group.snapshot().member("ws-1").state()).isEqualTo(BackendState.DOWN);
+  }
+
+  @Test
+  void favicon_isNoContent_notA404() throws Exception {
+    HttpResponse<String> r = request("GET", "/favicon.ico", null);
+    assertThat(r.statusCode()).isEqualTo(204);
+    assertThat(request("GET", "/", null).body()).contains("<link rel=\"icon\" href=\"data:,\">");
+  }
+
+  @Test
   void page_answersOnlyItsOwnHost() throws Exception {
     // A DNS name rebound to 127.0.0.1 arrives with a foreign Host header.
     try (Socket s = new Socket("127.0.0.1", page.address().getPort())) {

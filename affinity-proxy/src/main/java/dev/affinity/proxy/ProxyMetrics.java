@@ -1,0 +1,68 @@
+package dev.affinity.proxy;
+
+import dev.affinity.Router;
+import dev.affinity.metrics.RoutingStats;
+import dev.affinity.micrometer.AffinityMetrics;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
+
+/**
+ * The proxy's meters in a Prometheus registry: the routing meters of {@link AffinityMetrics}
+ * ({@code affinity_*}), the JVM's (memory, GC, threads, classes, CPU, uptime, file descriptors)
+ * and, on the Netty adapter, Netty's buffer allocator.
+ */
+final class ProxyMetrics implements AutoCloseable {
+  private final PrometheusMeterRegistry registry;
+  private final AffinityMetrics affinity;
+  private final JvmGcMetrics gc;
+
+  private ProxyMetrics(
+      PrometheusMeterRegistry registry, AffinityMetrics affinity, JvmGcMetrics gc) {
+    this.registry = registry;
+    this.affinity = affinity;
+    this.gc = gc;
+  }
+
+  /** Binds every meter for {@code router}, whose listeners include {@code stats}. */
+  static ProxyMetrics create(Router router, RoutingStats stats, ServerKind server) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    AffinityMetrics affinity = AffinityMetrics.of(router, stats);
+    affinity.bindTo(registry);
+    new JvmMemoryMetrics().bindTo(registry);
+    JvmGcMetrics gc = new JvmGcMetrics();
+    gc.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
+    if (server == ServerKind.NETTY
+        && ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider) {
+      new NettyAllocatorMetrics((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT)
+          .bindTo(registry);
+    }
+    return new ProxyMetrics(registry, affinity, gc);
+  }
+
+  /** Every meter in the Prometheus text exposition format. */
+  String scrape() {
+    return registry.scrape();
+  }
+
+  @Override
+  public void close() {
+    affinity.close();
+    gc.close();
+    registry.close();
+  }
+}

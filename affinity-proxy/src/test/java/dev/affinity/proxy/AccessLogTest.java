@@ -1,0 +1,161 @@
+package dev.affinity.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.affinity.backend.Backend;
+import dev.affinity.client.ClientAddressResolver;
+import dev.affinity.testkit.EchoBackend;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The access log of real handshakes on both adapters, and the connect-failure warnings. */
+class AccessLogTest {
+  private final List<String> lines = new CopyOnWriteArrayList<>();
+  // The access logger (dev.affinity.proxy.access) hands its records to this parent.
+  private final Logger proxyLog = Logger.getLogger("dev.affinity.proxy");
+  private final Handler capture =
+      new Handler() {
+        @Override
+        public void publish(LogRecord r) {
+          lines.add(r.getLevel() + " " + new java.util.logging.SimpleFormatter().formatMessage(r));
+        }
+
+        @Override
+        public void flush() {}
+
+        @Override
+        public void close() {}
+      };
+
+  @BeforeEach
+  void capture() {
+    proxyLog.addHandler(capture);
+  }
+
+  @AfterEach
+  void release() {
+    proxyLog.removeHandler(capture);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"netty", "jetty"})
+  void handshake_logsOneLogfmtLine_withoutTheCookieValue(String server) throws Exception {
+    try (EchoBackend ws1 = EchoBackend.start("ws-1")) {
+      ProxyCommand c = new ProxyCommand(Map.<String, String>of()::get);
+      StringWriter out = new StringWriter();
+      PrintWriter w = new PrintWriter(out, true);
+      AffinityProxy.commandLine(c, w, w)
+          .parseArgs(
+              "--listen",
+              "127.0.0.1:0",
+              "--server",
+              server,
+              "--backend",
+              "id=ws-1,uri=ws://127.0.0.1:" + ws1.port(),
+              "--shutdown-timeout",
+              "1s");
+      try (ProxyCommand.Running running = c.start(w, w)) {
+        WebSocket ws =
+            HttpClient.newHttpClient()
+                .newWebSocketBuilder()
+                .header("Cookie", "AFFINITY=not-a-valid-cookie-value")
+                .buildAsync(
+                    URI.create("ws://127.0.0.1:" + running.proxyAddress().getPort() + "/chat?x=1"),
+                    new WebSocket.Listener() {})
+                .get(10, TimeUnit.SECONDS);
+        ws.abort();
+      }
+    }
+    List<String> handshakes = lines.stream().filter(l -> l.contains("event=handshake")).toList();
+    assertThat(handshakes).hasSize(1);
+    assertThat(handshakes.get(0))
+        .startsWith("INFO time=")
+        .contains(" client=127.0.0.1 method=GET path=/chat ")
+        .containsPattern(" strategy=\\S+ outcome=[A-Z_]+ backend=ws-1 status=101 reason=")
+        .doesNotContain("not-a-valid-cookie-value");
+  }
+
+  @Test
+  void json_isOneObjectPerLine_withEscapedValues() {
+    AccessLog log =
+        new AccessLog(
+            AccessLog.Format.JSON, ClientAddressResolver.direct(), Clock.systemUTC(), () -> 0L);
+    log.decisionMade(
+        dev.affinity.Router.builder(
+                dev.affinity.backend.BackendGroup.of(Backend.of("ws-1", "127.0.0.1", 1)))
+            .build()
+            .select(
+                dev.affinity.RoutingRequest.builder()
+                    .remoteAddress(new java.net.InetSocketAddress("127.0.0.1", 5000))
+                    .method("GET")
+                    .path("/a\"b")
+                    .build()));
+    assertThat(lines).hasSize(1);
+    assertThat(lines.get(0))
+        .startsWith("INFO {\"time\":\"")
+        .contains("\"path\":\"/a\\\"b\"", "\"backend\":\"ws-1\"", "\"status\":\"101\"")
+        .endsWith("}");
+  }
+
+  @Test
+  void connectFailures_warnOncePerBackendPerWindow_andCountTheRest() {
+    AtomicLong nanos = new AtomicLong();
+    AccessLog log =
+        new AccessLog(
+            AccessLog.Format.OFF, ClientAddressResolver.direct(), Clock.systemUTC(), nanos::get);
+    Backend ws1 = Backend.of("ws-1", "10.0.0.1", 9000);
+    Backend ws2 = Backend.of("ws-2", "10.0.0.2", 9000);
+    ConnectException refused = new ConnectException("Connection refused");
+    log.connectFailed(ws1, refused);
+    nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+    log.connectFailed(ws1, refused);
+    log.connectFailed(ws1, refused);
+    log.connectFailed(ws2, refused);
+    nanos.addAndGet(AccessLog.WARN_EVERY.toNanos());
+    log.connectFailed(ws1, refused);
+    assertThat(lines)
+        .containsExactly(
+            "WARNING backend ws-1 (10.0.0.1:9000) refused or timed out a connect:"
+                + " ConnectException: Connection refused",
+            "WARNING backend ws-2 (10.0.0.2:9000) refused or timed out a connect:"
+                + " ConnectException: Connection refused",
+            "WARNING backend ws-1 (10.0.0.1:9000) refused or timed out a connect:"
+                + " ConnectException: Connection refused (2 more since the last warning)");
+  }
+
+  @Test
+  void logLevel_setsTheRootLevel() {
+    Level before = Logger.getLogger("").getLevel();
+    try {
+      ProxyCommand.LogLevel.WARN.apply();
+      assertThat(Logger.getLogger("").getLevel()).isEqualTo(Level.WARNING);
+      ProxyCommand.LogLevel.DEBUG.apply();
+      assertThat(Logger.getLogger("").getLevel()).isEqualTo(Level.FINE);
+    } finally {
+      Logger.getLogger("").setLevel(before);
+      for (Handler h : Logger.getLogger("").getHandlers()) {
+        h.setLevel(before);
+      }
+    }
+  }
+}
