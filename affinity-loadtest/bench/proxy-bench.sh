@@ -17,7 +17,7 @@
 # Knobs (environment): TARGETS, ROUNDS (3), CONNECTIONS (3000), CONCURRENCY (100), MESSAGES (40),
 # SIZE (64), STREAM_CONNECTIONS (100), STREAM_MESSAGES (300), STREAM_SIZE (16384), STREAM_WINDOW (4),
 # WORKLOADS ("echo stream"), CAPACITY (5000; lowered to what the fd limit allows), IDLE_SECONDS (60),
-# NETTY_THREADS (2), PROFILE (0), BUILD (1).
+# NETTY_THREADS (2), ALT_JAR (targets netty-alt, jetty-alt), TIMEOUT (300 s per measured run), PROFILE (0), BUILD (1).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -37,9 +37,14 @@ IDLE_SECONDS="${IDLE_SECONDS:-60}"
 ROUNDS="${ROUNDS:-3}"
 NETTY_THREADS="${NETTY_THREADS:-2}"
 PROFILE="${PROFILE:-0}"
+TIMEOUT="${TIMEOUT:-300}"
 BUILD="${BUILD:-1}"
 BACKEND_PORTS=(27001 27002 27003)
-declare -A PORT=([direct]=27001 [netty]=27081 [jetty]=27082 [haproxy]=27083 [nginx]=27084)
+declare -A PORT=([direct]=27001 [netty]=27081 [jetty]=27082 [haproxy]=27083 [nginx]=27084
+  [netty-alt]=27085 [jetty-alt]=27086)
+# ALT_JAR: another build of affinity-loadtest.jar whose adapters run as targets netty-alt and
+# jetty-alt, for a before/after comparison of a change in one run.
+ALT_JAR="${ALT_JAR:-}"
 
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 results="$repo/affinity-loadtest/results"
@@ -190,11 +195,16 @@ start_target() {
   local backends="ws-1=127.0.0.1:${BACKEND_PORTS[0]},ws-2=127.0.0.1:${BACKEND_PORTS[1]},ws-3=127.0.0.1:${BACKEND_PORTS[2]}"
   case "$1" in
     direct) return 0 ;;
-    netty | jetty)
+    netty | jetty | netty-alt | jetty-alt)
+      local jar="$loadtest_jar"
+      if [[ "$1" == *-alt ]]; then
+        [[ -f "$ALT_JAR" ]] || { log "$1 needs ALT_JAR"; return 1; }
+        jar="$ALT_JAR"
+      fi
       # shellcheck disable=SC2046
-      start_bg "$1" java "${JAVA_PROXY_OPTS[@]}" $(profile_opts "$1" "${2:-0}") -cp "$loadtest_jar" \
+      start_bg "$1" java "${JAVA_PROXY_OPTS[@]}" $(profile_opts "$1" "${2:-0}") -cp "$jar" \
         -Daffinity.netty.threads="$NETTY_THREADS" dev.affinity.loadtest.ProxyLauncher \
-        "$1" "${PORT[$1]}" "$backends"
+        "${1%-alt}" "${PORT[$1]}" "$backends"
       PROXY_KIND=jvm
       ;;
     haproxy)
@@ -276,11 +286,13 @@ for t in $order; do
   loadgen --uri "$uri" --connections 300 --concurrency 50 --messages 20 --size "$SIZE" >/dev/null || true
   for w in $WORKLOADS; do
     case "$w" in
+      # A generous timeout: on a crowded machine a run can take minutes, and a connection still
+      # busy when the timeout ends counts as an error.
       echo) line="$(loadgen --uri "$uri" --connections "$CONNECTIONS" --concurrency "$CONCURRENCY" \
-        --messages "$MESSAGES" --size "$SIZE" || true)" ;;
+        --messages "$MESSAGES" --size "$SIZE" --timeout-seconds "$TIMEOUT" || true)" ;;
       stream) line="$(loadgen --uri "$uri" --mode stream --connections "$STREAM_CONNECTIONS" \
         --concurrency "$STREAM_CONNECTIONS" --messages "$STREAM_MESSAGES" --size "$STREAM_SIZE" \
-        --window "$STREAM_WINDOW" || true)" ;;
+        --window "$STREAM_WINDOW" --timeout-seconds "$TIMEOUT" || true)" ;;
       *) log "unknown workload $w"; continue ;;
     esac
     [[ "$line" == "{"* ]] || line='{"error":"load generator failed"}'

@@ -12,9 +12,10 @@ import sys
 raw, machine, settings = sys.argv[1], sys.argv[2], sys.argv[3]
 lines = [line.rstrip("\n") for line in open(raw) if line.strip()]
 rows = [json.loads(line) for line in lines]
-NAMES = {"direct": "direct (generator ceiling)", "netty": "affinity-netty", "jetty": "affinity-jetty",
-         "haproxy": "HAProxy", "nginx": "nginx"}
-ORDER = ["direct", "netty", "jetty", "haproxy", "nginx"]
+NAMES = {"direct": "direct to ws-1", "netty": "affinity-netty", "jetty": "affinity-jetty",
+         "haproxy": "HAProxy", "nginx": "nginx", "netty-alt": "affinity-netty (ALT_JAR)",
+         "jetty-alt": "affinity-jetty (ALT_JAR)"}
+ORDER = ["direct", "netty", "netty-alt", "jetty", "jetty-alt", "haproxy", "nginx"]
 
 
 def name(t):
@@ -79,7 +80,7 @@ if echo:
     print(f"### Many small echoes\n\nMedians of {max(len(v) for v in echo.values())} rounds; "
           f"ratios are per round, median [min–max]. Fastest peer by median msgs/s: {name(fast)}.\n")
     print("| target | msgs/s | ÷ HAProxy | ÷ faster peer (per round) | handshakes/s | handshake p50 / p99 ms"
-          " | p99 ÷ HAProxy | p99 ÷ " + name(fast) + " | round trip p50 / p99 ms | errors | generator CPU s |")
+          " | p99 ÷ HAProxy | p99 ÷ " + (name(fast) if fast else "peer") + " | round trip p50 / p99 ms | errors | generator CPU s |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for t in [t for t in ORDER if t in echo] + [t for t in echo if t not in ORDER]:
         rs = list(echo[t].values())
@@ -89,7 +90,7 @@ if echo:
               f" | {fmt_ratio(peer_ratios(echo, t, 'messagesPerSecond'))}"
               f" | {m('handshakesPerSecond'):.0f} | {m('handshakeP50Ms'):.1f} / {m('handshakeP99Ms'):.1f}"
               f" | {fmt_ratio(peer_p99_ratios(echo, t, 'haproxy'))}"
-              f" | {fmt_ratio(peer_p99_ratios(echo, t, fast))}"
+              f" | {fmt_ratio(peer_p99_ratios(echo, t, fast) if fast else [])}"
               f" | {m('rttP50Ms'):.2f} / {m('rttP99Ms'):.2f} | {sum(r['errors'] for r in rs)}"
               f" | {m('cpuSeconds') or 0:.1f} |")
     print("\nmsgs/s by round: " + "; ".join(
@@ -163,12 +164,12 @@ if cap:
               f" | {per(rss[0], rss[-1]):.1f}"
               + (f" | {per(*c['heapKiB']):.1f} | {per(*c['directKiB']):.1f}" if jvm else " | – | –")
               + f" | {thr[0]} → {thr[1]} → {thr[-1]} |")
-        limit = {"netty": 4.5, "jetty": 7.0}.get(t)
+        limit = {"netty": 4.5, "jetty": 7.0, "netty-alt": 4.5, "jetty-alt": 7.0}.get(t)
         if limit:
             worst = max(per(rss[0], rss[1]), per(rss[0], rss[-1]))
-            checks.append((f"affinity-{t} RSS growth per idle connection ≤ {limit} KiB", worst <= limit,
+            checks.append((f"{name(t)} RSS growth per idle connection ≤ {limit} KiB", worst <= limit,
                            f"{per(rss[0], rss[1]):.1f} KiB all open, {per(rss[0], rss[-1]):.1f} at the end"))
-            checks.append((f"affinity-{t} thread count flat", thr[0] == thr[1] == thr[-1],
+            checks.append((f"{name(t)} thread count flat", thr[0] == thr[1] == thr[-1],
                            f"{thr[0]} → {thr[1]} → {thr[-1]}"))
 
 if checks:
