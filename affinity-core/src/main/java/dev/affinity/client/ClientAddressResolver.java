@@ -23,7 +23,10 @@ import org.jspecify.annotations.Nullable;
  * header, move to its source address. While the current hop is trusted, move to the next entry of
  * the configured forwarded header, right to left. Stop at the first hop that is not trusted: that
  * is the client. Entries left of it were written by the client or by proxies we do not trust, and
- * are never read. An entry that is not an IP literal stops the walk at the last good hop.
+ * are never read. An entry that is not an IP literal, or a malformed {@code Forwarded} element,
+ * stops the walk at the last trusted hop. Every line of the header is one list, in order; at most
+ * {@linkplain Builder#maxHops maxHops} entries are read, counted from the right, so no
+ * client-written prefix, however long, can push a trusted proxy's entries out of the walk.
  *
  * <pre>{@code
  * ClientAddressResolver resolver = ClientAddressResolver.builder()
@@ -103,8 +106,9 @@ public final class ClientAddressResolver {
         header == ForwardedHeader.FORWARDED
             ? ClientAddress.Source.FORWARDED
             : ClientAddress.Source.X_FORWARDED_FOR;
-    int walked = 0;
-    for (int i = nodes.size() - 1; i >= 0 && walked < maxHops; i--, walked++) {
+    // Rightmost first: the entries the trusted proxies appended, never displaced by a client
+    // prefix.
+    for (int i = 0; i < nodes.size(); i++) {
       String node = nodes.get(i);
       InetAddress next = IpAddresses.parseNode(node);
       if (next == null) {
@@ -284,8 +288,9 @@ public final class ClientAddressResolver {
     }
 
     /**
-     * The most forwarded entries walked; a longer chain stops at the last trusted hop. Default
-     * {@value ClientAddressResolver#DEFAULT_MAX_HOPS}.
+     * The most forwarded entries walked, counted from the right (the peer's side); a longer chain
+     * of trusted proxies stops at the last trusted hop walked. Default {@value
+     * ClientAddressResolver#DEFAULT_MAX_HOPS}.
      *
      * @throws dev.affinity.AffinityConfigurationException unless 1..1000
      */

@@ -263,4 +263,56 @@ class ClientAddressResolverTest {
     assertThat(ip(r.resolve(xff("10.0.0.1", "203.0.113.9, 10.0.0.3, 10.0.0.2"))))
         .isEqualTo("10.0.0.3");
   }
+
+  @Test
+  void xff_longClientPrefix_cannotPushTheTrustedEntryOut() {
+    String prefix = String.join(", ", java.util.Collections.nCopies(33, "6.6.6.6"));
+    assertThat(ip(XFF.resolve(xff("10.0.0.1", prefix + ", 198.51.100.9"))))
+        .isEqualTo("198.51.100.9");
+    String longer = String.join(", ", java.util.Collections.nCopies(500, "6.6.6.6"));
+    assertThat(ip(XFF.resolve(xff("10.0.0.1", longer + ", 198.51.100.9, 10.0.0.7"))))
+        .isEqualTo("198.51.100.9");
+  }
+
+  @Test
+  void xff_proxyEntryOnItsOwnLine_afterLongClientLines() {
+    String prefix = String.join(", ", java.util.Collections.nCopies(40, "6.6.6.6"));
+    assertThat(ip(XFF.resolve(xff("10.0.0.1", prefix, prefix, "198.51.100.9"))))
+        .isEqualTo("198.51.100.9");
+  }
+
+  @Test
+  void forwarded_longClientPrefix_cannotPushTheTrustedElementOut() {
+    String prefix = String.join(", ", java.util.Collections.nCopies(33, "for=6.6.6.6"));
+    assertThat(ip(FORWARDED.resolve(fwd("10.0.0.1", prefix + ", for=198.51.100.9"))))
+        .isEqualTo("198.51.100.9");
+    assertThat(ip(FORWARDED.resolve(fwd("10.0.0.1", prefix, "for=198.51.100.9;proto=https"))))
+        .isEqualTo("198.51.100.9");
+  }
+
+  @Test
+  void forwarded_unterminatedClientQuote_cannotSwallowTheTrustedElement() {
+    assertThat(ip(FORWARDED.resolve(fwd("10.0.0.1", "for=\"6.6.6.6, for=198.51.100.9"))))
+        .isEqualTo("198.51.100.9");
+    assertThat(
+            ip(
+                FORWARDED.resolve(
+                    fwd("10.0.0.1", "for=\"6.6.6.6, for=\"[2001:db8::9]:80\", for=10.0.0.3"))))
+        .isEqualTo("2001:db8::9");
+  }
+
+  @Test
+  void forwarded_malformedElementLeftOfATrustedHop_stopsAtThatHop() {
+    assertThat(ip(FORWARDED.resolve(fwd("10.0.0.1", "for=\"6.6.6.6, for=10.0.0.3"))))
+        .isEqualTo("10.0.0.3");
+    assertThat(ip(FORWARDED.resolve(fwd("10.0.0.1", "for=6.6.6.6 junk, for=10.0.0.3"))))
+        .isEqualTo("10.0.0.3");
+  }
+
+  @Test
+  void forwarded_quotedCommaAndEscapedQuoteInATrustedElement() {
+    assertThat(
+            ip(FORWARDED.resolve(fwd("10.0.0.1", "for=6.6.6.6, by=\"a,\\\"b\";for=198.51.100.9"))))
+        .isEqualTo("198.51.100.9");
+  }
 }
