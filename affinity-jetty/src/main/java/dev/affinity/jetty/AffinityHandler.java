@@ -6,16 +6,26 @@ import static java.util.Objects.requireNonNull;
 import dev.affinity.Router;
 import dev.affinity.RoutingDecision;
 import dev.affinity.SetCookie;
+import dev.affinity.client.Cidr;
+import dev.affinity.internal.http.AdapterSettings;
+import dev.affinity.internal.http.ErrorAnswer;
+import dev.affinity.internal.http.ForwardedHeaders;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.jetty.http.HttpCookie;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.component.Graceful;
 import org.eclipse.jetty.util.thread.Scheduler;
 import org.jspecify.annotations.Nullable;
 
@@ -25,7 +35,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <pre>{@code
  * AffinityHandler affinity = AffinityHandler.builder(router)
- *     .tunnelIdleTimeout(Duration.ofMinutes(10))
+ *     .idleTimeout(Duration.ofMinutes(10))
  *     .build();
  * affinity.setHandler(myOtherHandler);   // optional: plain HTTP requests go here
  * server.setHandler(affinity);
@@ -61,21 +71,26 @@ import org.jspecify.annotations.Nullable;
  * PROXY protocol (see {@link AffinityServer}). A built handler is immutable apart from the wrapped
  * handler, and is thread-safe.
  */
-public final class AffinityHandler extends Handler.Wrapper {
+public final class AffinityHandler extends Handler.Wrapper implements Graceful {
   /** The request attribute holding the {@link RoutingDecision} of a WebSocket handshake. */
   public static final String DECISION_ATTRIBUTE = "dev.affinity.jetty.decision";
 
-  /** Default {@link Builder#connectTimeout}: 5 seconds. */
-  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+  /** Default {@link Builder#connectTimeout}: 5 seconds (both adapters). */
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = AdapterSettings.DEFAULT_CONNECT_TIMEOUT;
 
-  /** Default {@link Builder#handshakeTimeout}: 10 seconds. */
-  public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+  /** Default {@link Builder#handshakeTimeout}: 10 seconds (both adapters). */
+  public static final Duration DEFAULT_HANDSHAKE_TIMEOUT =
+      AdapterSettings.DEFAULT_HANDSHAKE_TIMEOUT;
 
   /**
-   * Default {@link Builder#tunnelIdleTimeout}: 1 hour, because Jetty's connector default of 30
-   * seconds would close quiet WebSockets.
+   * Default {@link Builder#idleTimeout}: 1 hour (both adapters), because Jetty's connector default
+   * of 30 seconds would close quiet WebSockets.
    */
-  public static final Duration DEFAULT_TUNNEL_IDLE_TIMEOUT = Duration.ofHours(1);
+  public static final Duration DEFAULT_IDLE_TIMEOUT = AdapterSettings.DEFAULT_IDLE_TIMEOUT;
+
+  /** Default {@link Builder#requestHeadTimeout}: 10 seconds (both adapters), then 408. */
+  public static final Duration DEFAULT_REQUEST_HEAD_TIMEOUT =
+      ErrorAnswer.DEFAULT_REQUEST_HEAD_TIMEOUT;
 
   /** Default {@link Builder#bufferSize}: 16 KiB per direction while bytes flow. */
   public static final int DEFAULT_BUFFER_SIZE = 16 * 1024;
@@ -107,33 +122,40 @@ public final class AffinityHandler extends Handler.Wrapper {
   private final Mode mode;
   private final Duration connectTimeout;
   private final Duration handshakeTimeout;
-  private final Duration tunnelIdleTimeout;
+  private final Duration idleTimeout;
   private final int bufferSize;
   private final int maxRequestHeadBytes;
   private final int maxHeaderCount;
   private final int maxResponseHeadBytes;
   private final int maxErrorBodyBytes;
   private final boolean forwardedHeaders;
+  private final ForwardedHeaders forwarding;
   private final @Nullable ClientConnector connector;
   private final Set<LiveTunnel> tunnels = ConcurrentHashMap.newKeySet();
   private @Nullable BackendConnector backends;
+  private final Duration requestHeadTimeout;
+  private volatile @Nullable RequestHeadTimeout headTimeout;
+  private volatile boolean stopping;
+  private final CompletableFuture<Void> shutdownDone = new CompletableFuture<>();
 
   private AffinityHandler(Builder b) {
     this.router = b.router;
     this.mode = b.mode;
     this.connectTimeout = b.connectTimeout;
     this.handshakeTimeout = b.handshakeTimeout;
-    this.tunnelIdleTimeout = b.tunnelIdleTimeout;
+    this.idleTimeout = b.idleTimeout;
     this.bufferSize = b.bufferSize;
     this.maxRequestHeadBytes = b.maxRequestHeadBytes;
     this.maxHeaderCount = b.maxHeaderCount;
     this.maxResponseHeadBytes = b.maxResponseHeadBytes;
     this.maxErrorBodyBytes = b.maxErrorBodyBytes;
     this.forwardedHeaders = b.forwardedHeaders;
+    this.requestHeadTimeout = b.requestHeadTimeout;
+    this.forwarding = ForwardedHeaders.trusting(b.trustedProxies);
     if (mode == Mode.PROXY) {
       ClientConnector c = new ClientConnector();
       c.setConnectTimeout(connectTimeout);
-      c.setIdleTimeout(tunnelIdleTimeout);
+      c.setIdleTimeout(idleTimeout);
       c.setTCPNoDelay(true);
       this.connector = c;
       addBean(c, true);
@@ -172,19 +194,50 @@ public final class AffinityHandler extends Handler.Wrapper {
       }
       backends = new BackendConnector(this, c, getServer().getScheduler());
     }
+    RequestHeadTimeout t = new RequestHeadTimeout(getServer().getScheduler(), requestHeadTimeout);
+    for (org.eclipse.jetty.server.Connector connector : getServer().getConnectors()) {
+      connector.addEventListener(t);
+    }
+    headTimeout = t;
     super.doStart();
   }
 
   @Override
   protected void doStop() throws Exception {
     for (LiveTunnel t : tunnels) {
-      t.close();
+      t.close(); // past the graceful phase (or without one): TCP close
     }
     super.doStop();
   }
 
+  /**
+   * Jetty's graceful stop (a server with a stop timeout, as {@link AffinityServer} sets): new
+   * handshakes get 503 {@code proxy is stopping}, and every open tunnel gets a 1001 close frame
+   * between two backend frames. Completes when every tunnel is closed.
+   */
+  @Override
+  public CompletableFuture<Void> shutdown() {
+    stopping = true;
+    for (LiveTunnel t : tunnels) {
+      t.close(ErrorAnswer.SHUTDOWN_CLOSE_CODE, ErrorAnswer.PROXY_STOPPING);
+    }
+    if (tunnels.isEmpty()) {
+      shutdownDone.complete(null);
+    }
+    return shutdownDone;
+  }
+
+  @Override
+  public boolean isShutdown() {
+    return shutdownDone.isDone();
+  }
+
   @Override
   public boolean handle(Request request, Response response, Callback callback) throws Exception {
+    RequestHeadTimeout t = headTimeout;
+    if (t != null) {
+      t.arrived(request.getConnectionMetaData().getConnection().getEndPoint());
+    }
     if (!UpgradeRequests.isWebSocketAttempt(request)) {
       return super.handle(request, response, callback);
     }
@@ -194,11 +247,21 @@ public final class AffinityHandler extends Handler.Wrapper {
       Errors.respond(request, response, callback, problem.status(), problem.message());
       return true;
     }
+    if (stopping) {
+      Errors.respond(
+          request,
+          response,
+          callback,
+          HttpStatus.SERVICE_UNAVAILABLE_503,
+          ErrorAnswer.PROXY_STOPPING);
+      return true;
+    }
     JettyRoutingRequest view = new JettyRoutingRequest(request);
     RoutingDecision decision = router.select(view);
     request.setAttribute(DECISION_ATTRIBUTE, decision);
     if (!decision.hasBackend()) {
-      Errors.respond(request, response, callback, decision.httpStatus(), decision.reason());
+      Errors.respond(
+          request, response, callback, decision.httpStatus(), ErrorAnswer.forDecision(decision));
       return true;
     }
     if (mode == Mode.DECIDE_ONLY) {
@@ -206,7 +269,7 @@ public final class AffinityHandler extends Handler.Wrapper {
       Request.addCompletionListener(request, failure -> view.detach(false));
       SetCookie cookie = decision.cookie();
       if (cookie != null) {
-        Response.addCookie(response, toHttpCookie(cookie));
+        response.getHeaders().add(HttpHeader.SET_COOKIE, cookie.toHeaderValue());
       }
       return super.handle(request, response, callback);
     }
@@ -260,6 +323,9 @@ public final class AffinityHandler extends Handler.Wrapper {
 
   void closed(LiveTunnel t) {
     tunnels.remove(t);
+    if (stopping && tunnels.isEmpty()) {
+      shutdownDone.complete(null);
+    }
   }
 
   Scheduler scheduler() {
@@ -274,8 +340,8 @@ public final class AffinityHandler extends Handler.Wrapper {
     return handshakeTimeout;
   }
 
-  Duration tunnelIdleTimeout() {
-    return tunnelIdleTimeout;
+  Duration idleTimeout() {
+    return idleTimeout;
   }
 
   int bufferSize() {
@@ -294,6 +360,18 @@ public final class AffinityHandler extends Handler.Wrapper {
     return forwardedHeaders;
   }
 
+  ForwardedHeaders forwarding() {
+    return forwarding;
+  }
+
+  /**
+   * The peers whose forwarded headers and PROXY protocol source are believed when writing the
+   * backend's forwarded headers; empty (the default) trusts nobody.
+   */
+  public List<Cidr> trustedProxies() {
+    return forwarding.trustedProxies();
+  }
+
   @Override
   public String toString() {
     return "AffinityHandler{mode="
@@ -304,8 +382,8 @@ public final class AffinityHandler extends Handler.Wrapper {
         + connectTimeout
         + ", handshakeTimeout="
         + handshakeTimeout
-        + ", tunnelIdleTimeout="
-        + tunnelIdleTimeout
+        + ", idleTimeout="
+        + idleTimeout
         + ", tunnels="
         + tunnels.size()
         + "}";
@@ -319,22 +397,51 @@ public final class AffinityHandler extends Handler.Wrapper {
    * DEFAULT_*} constants of {@link AffinityHandler}.
    */
   public static final class Builder {
-    private static final Duration MAX_TIMEOUT = Duration.ofDays(7);
-
     private final Router router;
     private Mode mode = Mode.PROXY;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
-    private Duration tunnelIdleTimeout = DEFAULT_TUNNEL_IDLE_TIMEOUT;
+    private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
     private int bufferSize = DEFAULT_BUFFER_SIZE;
     private int maxRequestHeadBytes = DEFAULT_MAX_HEAD_BYTES;
     private int maxHeaderCount = DEFAULT_MAX_HEADER_COUNT;
     private int maxResponseHeadBytes = DEFAULT_MAX_HEAD_BYTES;
     private int maxErrorBodyBytes = DEFAULT_MAX_ERROR_BODY_BYTES;
     private boolean forwardedHeaders = true;
+    private final List<Cidr> trustedProxies = new ArrayList<>();
+    private Duration requestHeadTimeout = DEFAULT_REQUEST_HEAD_TIMEOUT;
+
+    /**
+     * How long a new connection may take to send a complete request head; past it the client gets
+     * 408 and the connection is closed, whether it sent nothing or trickles bytes (Jetty's idle
+     * timeout resets on every byte). The same setting and default as the Netty adapter's. Applies
+     * to the connectors of the server the handler runs on.
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless between 1 ms and 1 hour
+     */
+    public Builder requestHeadTimeout(Duration timeout) {
+      this.requestHeadTimeout = AdapterSettings.timeout("requestHeadTimeout", timeout);
+      return this;
+    }
 
     private Builder(Router router) {
       this.router = router;
+    }
+
+    /**
+     * Adds trusted proxy ranges in CIDR notation ({@code 10.0.0.0/8}, {@code ::1}): the load
+     * balancers in front of this one. Their {@code X-Forwarded-*} and {@code Forwarded} headers are
+     * kept and appended to, and their PROXY protocol source is written as the client; from anyone
+     * else those headers are replaced. Usually the same ranges as the router's {@code
+     * ClientAddressResolver}. Default: none.
+     *
+     * @throws dev.affinity.AffinityConfigurationException if a range does not parse
+     */
+    public Builder trustedProxies(String... cidrs) {
+      for (String c : cidrs) {
+        trustedProxies.add(Cidr.parse(c));
+      }
+      return this;
     }
 
     /** Proxy (default) or only decide; see {@link Mode}. */
@@ -351,7 +458,7 @@ public final class AffinityHandler extends Handler.Wrapper {
     /**
      * How long to wait for a TCP connection to one backend before trying the next.
      *
-     * @throws dev.affinity.AffinityConfigurationException unless between 1 ms and 7 days
+     * @throws dev.affinity.AffinityConfigurationException unless between 1 ms and 1 hour
      */
     public Builder connectTimeout(Duration timeout) {
       this.connectTimeout = checkTimeout("connectTimeout", timeout);
@@ -363,7 +470,7 @@ public final class AffinityHandler extends Handler.Wrapper {
      * answer, its body). Past it the backend is reported as failed and the client gets 504; no
      * other backend is tried, since this one may have acted on the request.
      *
-     * @throws dev.affinity.AffinityConfigurationException unless between 1 ms and 7 days
+     * @throws dev.affinity.AffinityConfigurationException unless between 1 ms and 1 hour
      */
     public Builder handshakeTimeout(Duration timeout) {
       this.handshakeTimeout = checkTimeout("handshakeTimeout", timeout);
@@ -371,13 +478,14 @@ public final class AffinityHandler extends Handler.Wrapper {
     }
 
     /**
-     * How long a tunnel leg may see no bytes before both legs are closed. Set it above your
-     * WebSocket ping interval.
+     * How long a tunnel leg may see no bytes before both legs are closed; {@link Duration#ZERO}
+     * disables it. Set it above your WebSocket ping interval. The same setting, bounds and default
+     * as the Netty adapter's.
      *
-     * @throws dev.affinity.AffinityConfigurationException unless between 1 ms and 7 days
+     * @throws dev.affinity.AffinityConfigurationException unless zero or between 1 ms and 7 days
      */
-    public Builder tunnelIdleTimeout(Duration timeout) {
-      this.tunnelIdleTimeout = checkTimeout("tunnelIdleTimeout", timeout);
+    public Builder idleTimeout(Duration timeout) {
+      this.idleTimeout = AdapterSettings.idleTimeout("idleTimeout", timeout);
       return this;
     }
 
@@ -439,8 +547,9 @@ public final class AffinityHandler extends Handler.Wrapper {
     }
 
     /**
-     * Whether to add {@code X-Forwarded-For}, {@code X-Forwarded-Proto} and {@code Forwarded} to
-     * the forwarded request (default true).
+     * Whether to write {@code X-Forwarded-For}, {@code -Proto}, {@code -Host}, {@code -Port} and
+     * {@code Forwarded} to the forwarded request (default true); false passes the client's as they
+     * are.
      */
     public Builder forwardedHeaders(boolean enabled) {
       this.forwardedHeaders = enabled;
@@ -453,13 +562,7 @@ public final class AffinityHandler extends Handler.Wrapper {
     }
 
     private static Duration checkTimeout(String field, Duration timeout) {
-      requireNonNull(timeout, field);
-      check(
-          timeout.compareTo(Duration.ofMillis(1)) >= 0 && timeout.compareTo(MAX_TIMEOUT) <= 0,
-          field,
-          timeout,
-          "1ms..7d");
-      return timeout;
+      return AdapterSettings.timeout(field, timeout);
     }
 
     @Override

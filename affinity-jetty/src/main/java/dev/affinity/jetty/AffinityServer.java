@@ -4,6 +4,7 @@ import static dev.affinity.internal.Checks.check;
 import static java.util.Objects.requireNonNull;
 
 import dev.affinity.Router;
+import java.util.Collection;
 import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -32,6 +33,9 @@ import org.jspecify.annotations.Nullable;
  * and add the handler to it: that is all this class does.
  */
 public final class AffinityServer implements AutoCloseable {
+  /** How long {@link #close()} lets tunnels take their 1001 close frames before cutting them. */
+  static final long STOP_TIMEOUT_MILLIS = 7_000;
+
   private final Server server;
   private final ServerConnector connector;
   private final AffinityHandler handler;
@@ -51,10 +55,21 @@ public final class AffinityServer implements AutoCloseable {
     connector.setPort(b.port);
     server.addConnector(connector);
     server.setErrorHandler(new CloseOnErrorHandler());
+    // A graceful stop: tunnels get 1001 close frames (at most 5 s to reach a frame boundary).
+    server.setStopTimeout(STOP_TIMEOUT_MILLIS);
     server.setHandler(handler);
   }
 
-  /** Returns a builder for a server around {@code handler}. */
+  /**
+   * Returns a builder for a server routing with {@code router} through an {@link AffinityHandler}
+   * with default settings: the same shape as the Netty adapter's {@code
+   * AffinityProxyServer.builder(router)}, then {@code build()} and {@code start()}.
+   */
+  public static Builder builder(Router router) {
+    return builder(AffinityHandler.builder(requireNonNull(router, "router")).build());
+  }
+
+  /** Returns a builder for a server around {@code handler} (configured by its own builder). */
   public static Builder builder(AffinityHandler handler) {
     return new Builder(requireNonNull(handler, "handler"));
   }
@@ -94,12 +109,22 @@ public final class AffinityServer implements AutoCloseable {
     return server;
   }
 
+  /**
+   * The tunnels open right now: a live, unmodifiable view, the same as {@code handler().tunnels()}.
+   */
+  public Collection<Tunnel> tunnels() {
+    return handler.tunnels();
+  }
+
   /** The handler doing the routing; its {@link AffinityHandler#tunnels()} lists live tunnels. */
   public AffinityHandler handler() {
     return handler;
   }
 
-  /** Stops the server, closing every tunnel. Never throws. */
+  /**
+   * Stops the server gracefully: no new connections, 503 {@code proxy is stopping} for handshakes
+   * still arriving, a 1001 close frame on every tunnel, then every connection closed. Never throws.
+   */
   @Override
   public void close() {
     try {

@@ -1,12 +1,10 @@
 package dev.affinity.jetty;
 
-import static java.util.Objects.requireNonNull;
-
 import dev.affinity.RoutingDecision;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.ConnectionLease;
-import dev.affinity.internal.Checks;
 import dev.affinity.internal.WebSocketFrameTracker;
+import dev.affinity.internal.http.AdapterSettings;
 import java.lang.System.Logger.Level;
 import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -61,8 +59,8 @@ final class LiveTunnel implements Tunnel {
       return;
     }
     started = true;
-    clientLeg.getEndPoint().setIdleTimeout(handler.tunnelIdleTimeout().toMillis());
-    backendLeg.getEndPoint().setIdleTimeout(handler.tunnelIdleTimeout().toMillis());
+    clientLeg.getEndPoint().setIdleTimeout(handler.idleTimeout().toMillis());
+    backendLeg.getEndPoint().setIdleTimeout(handler.idleTimeout().toMillis());
     backendLeg.startPump(backendLeg.takeLeftover());
     clientLeg.startPump(clientLeg.takeLeftover());
   }
@@ -110,11 +108,7 @@ final class LiveTunnel implements Tunnel {
 
   @Override
   public void close(int webSocketCode, String reason) {
-    if (webSocketCode < 1000 || webSocketCode > 4999) {
-      throw new IllegalArgumentException(
-          Checks.message("webSocketCode", webSocketCode, "1000..4999"));
-    }
-    requireNonNull(reason, "reason");
+    AdapterSettings.closeArguments(webSocketCode, reason);
     if (!isOpen()) {
       return;
     }

@@ -4,6 +4,7 @@ import dev.affinity.RoutingDecision;
 import dev.affinity.SetCookie;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.ConnectionLease;
+import dev.affinity.internal.http.ErrorAnswer;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -63,7 +64,7 @@ final class ProxyExchange {
             request,
             view.remoteAddress(),
             view.proxyProtocolSourceAddress(),
-            handler.forwardedHeaders());
+            handler.forwardedHeaders() ? handler.forwarding() : null);
   }
 
   void start() {
@@ -126,9 +127,7 @@ final class ProxyExchange {
           response,
           callback,
           timedOut ? HttpStatus.GATEWAY_TIMEOUT_504 : HttpStatus.BAD_GATEWAY_502,
-          timedOut
-              ? "backend " + backend.id() + " did not answer the WebSocket handshake in time"
-              : "no backend completed the WebSocket handshake (" + attempts + " tried)");
+          timedOut ? ErrorAnswer.BACKEND_TIMEOUT : ErrorAnswer.NO_BACKEND_REACHABLE);
     }
   }
 
@@ -149,7 +148,8 @@ final class ProxyExchange {
       // Names the backend we are connected to, which after a failover is not decision.backend().
       SetCookie cookie = decision.cookieFor(backendLeg.backend());
       if (cookie != null) {
-        Response.addCookie(response, AffinityHandler.toHttpCookie(cookie));
+        // The same header value as the Netty adapter's; no Expires header added.
+        response.getHeaders().add(HttpHeader.SET_COOKIE, cookie.toHeaderValue());
       }
       EndPoint clientEndPoint = request.getConnectionMetaData().getConnection().getEndPoint();
       clientLeg =
@@ -165,7 +165,7 @@ final class ProxyExchange {
       LOG.log(Level.WARNING, "relaying the 101 of " + backendLeg.backend().id() + " failed", e);
       response.reset();
       Errors.respond(
-          request, response, callback, HttpStatus.BAD_GATEWAY_502, "could not relay the 101");
+          request, response, callback, HttpStatus.BAD_GATEWAY_502, ErrorAnswer.BAD_RESPONSE);
       return;
     }
     InetSocketAddress client = view.remoteAddress();

@@ -1,10 +1,12 @@
 package dev.affinity.jetty;
 
 import com.google.common.io.BaseEncoding;
+import dev.affinity.internal.http.ForwardedHeaders;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
@@ -127,14 +129,15 @@ final class UpgradeRequests {
 
   /**
    * Encodes the request head to send to a backend: the request line and every header field as
-   * received, in order, except that {@code X-Forwarded-For} and {@code Forwarded} get this hop
-   * appended and {@code X-Forwarded-Proto} is replaced with the scheme the client used.
+   * received, in order, except the forwarded headers, which {@code forwarding} writes (kept and
+   * appended to only from a trusted proxy, replaced otherwise); with a null {@code forwarding}
+   * every field is passed as received.
    */
   static ByteBuffer forwardedHead(
       Request request,
       InetSocketAddress peer,
       @Nullable InetSocketAddress proxySource,
-      boolean forwarded) {
+      @Nullable ForwardedHeaders forwarding) {
     StringBuilder sb = new StringBuilder(512);
     HttpURI uri = request.getHttpURI();
     String target = uri.getPathQuery();
@@ -142,57 +145,28 @@ final class UpgradeRequests {
         .append(' ')
         .append(target == null || target.isEmpty() ? "/" : target)
         .append(" HTTP/1.1\r\n");
-    StringBuilder xff = null;
-    StringBuilder fwd = null;
     for (HttpField f : request.getHeaders()) {
       String name = f.getName();
-      String value = f.getValue() == null ? "" : f.getValue();
-      if (forwarded) {
-        if (HttpHeader.X_FORWARDED_FOR.is(name)) {
-          xff = join(xff, value);
-          continue;
-        }
-        if (HttpHeader.FORWARDED.is(name)) {
-          fwd = join(fwd, value);
-          continue;
-        }
-        if (HttpHeader.X_FORWARDED_PROTO.is(name)) {
-          continue;
-        }
+      if (forwarding != null && ForwardedHeaders.owns(name)) {
+        continue;
       }
+      String value = f.getValue() == null ? "" : f.getValue();
       sb.append(name).append(": ").append(value).append("\r\n");
     }
-    if (forwarded) {
-      String proto = request.isSecure() ? "https" : "http";
-      if (proxySource != null) {
-        xff = join(xff, ip(proxySource));
-        fwd = join(fwd, "for=" + forwardedNode(proxySource) + ";proto=" + proto);
+    if (forwarding != null) {
+      HttpFields fields = request.getHeaders();
+      for (Map.Entry<String, String> e :
+          forwarding.write(
+              fields::getValuesList,
+              peer,
+              proxySource,
+              request.isSecure(),
+              Request.getLocalPort(request))) {
+        sb.append(e.getKey()).append(": ").append(e.getValue()).append("\r\n");
       }
-      xff = join(xff, ip(peer));
-      fwd = join(fwd, "for=" + forwardedNode(peer) + ";proto=" + proto);
-      sb.append("X-Forwarded-For: ").append(xff).append("\r\n");
-      sb.append("X-Forwarded-Proto: ").append(proto).append("\r\n");
-      sb.append("Forwarded: ").append(fwd).append("\r\n");
     }
     sb.append("\r\n");
     // Jetty's parser only admits visible ISO-8859-1 in fields, so this encoding is lossless.
     return ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.ISO_8859_1)).asReadOnlyBuffer();
-  }
-
-  private static StringBuilder join(@Nullable StringBuilder sb, String value) {
-    if (sb == null) {
-      return new StringBuilder(value);
-    }
-    return sb.append(", ").append(value);
-  }
-
-  private static String ip(InetSocketAddress a) {
-    return a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
-  }
-
-  /** An RFC 7239 node: IPv6 literals are bracketed and quoted. */
-  private static String forwardedNode(InetSocketAddress a) {
-    String ip = ip(a);
-    return ip.indexOf(':') >= 0 ? "\"[" + ip + "]\"" : ip;
   }
 }

@@ -21,7 +21,7 @@ class AffinityHandlerBuilderTest {
     AffinityHandler h = AffinityHandler.builder(router).build();
     assertThat(h.mode()).isEqualTo(AffinityHandler.Mode.PROXY);
     assertThat(h.router()).isSameAs(router);
-    assertThat(h.tunnelIdleTimeout()).isEqualTo(Duration.ofHours(1));
+    assertThat(h.idleTimeout()).isEqualTo(Duration.ofHours(1));
     assertThat(h.connectTimeout()).isEqualTo(AffinityHandler.DEFAULT_CONNECT_TIMEOUT);
     assertThat(h.handshakeTimeout()).isEqualTo(AffinityHandler.DEFAULT_HANDSHAKE_TIMEOUT);
     assertThat(h.bufferSize()).isEqualTo(16 * 1024);
@@ -31,7 +31,7 @@ class AffinityHandlerBuilderTest {
         .isEqualTo(
             "AffinityHandler{mode=PROXY, router="
                 + router
-                + ", connectTimeout=PT5S, handshakeTimeout=PT10S, tunnelIdleTimeout=PT1H,"
+                + ", connectTimeout=PT5S, handshakeTimeout=PT10S, idleTimeout=PT1H,"
                 + " tunnels=0}");
   }
 
@@ -46,11 +46,14 @@ class AffinityHandlerBuilderTest {
     AffinityHandler.Builder b = AffinityHandler.builder(router);
     assertThatThrownBy(() -> b.connectTimeout(Duration.ZERO))
         .isInstanceOf(AffinityConfigurationException.class)
-        .hasMessage("connectTimeout: PT0S (expected: 1ms..7d)");
+        .hasMessage("connectTimeout: PT0S (expected: 1ms..1h)");
     assertThatThrownBy(() -> b.handshakeTimeout(Duration.ofDays(8)))
-        .hasMessage("handshakeTimeout: PT192H (expected: 1ms..7d)");
-    assertThatThrownBy(() -> b.tunnelIdleTimeout(Duration.ofMillis(-1)))
-        .hasMessage("tunnelIdleTimeout: PT-0.001S (expected: 1ms..7d)");
+        .hasMessage("handshakeTimeout: PT192H (expected: 1ms..1h)");
+    assertThatThrownBy(() -> b.idleTimeout(Duration.ofMillis(-1)))
+        .hasMessage("idleTimeout: PT-0.001S (expected: PT0S (disabled) or 1ms..7d)");
+    assertThatThrownBy(() -> b.idleTimeout(Duration.ofDays(8)))
+        .hasMessage("idleTimeout: PT192H (expected: PT0S (disabled) or 1ms..7d)");
+    assertThat(b.idleTimeout(Duration.ZERO).build().idleTimeout()).isZero();
     assertThatThrownBy(() -> b.bufferSize(100))
         .hasMessage("bufferSize: 100 (expected: 1024..1048576)");
     assertThatThrownBy(() -> b.maxRequestHeadBytes(10))
@@ -78,7 +81,8 @@ class AffinityHandlerBuilderTest {
         .hasMessage("host: ' ' (expected: a host name or IP literal, or null)");
     assertThatThrownBy(() -> b.requestHeaderSize(100))
         .hasMessage("requestHeaderSize: 100 (expected: 256..1048576)");
-    assertThatThrownBy(() -> AffinityServer.builder(null)).hasMessage("handler");
+    assertThatThrownBy(() -> AffinityServer.builder((AffinityHandler) null)).hasMessage("handler");
+    assertThatThrownBy(() -> AffinityServer.builder((Router) null)).hasMessage("router");
   }
 
   @Test

@@ -55,6 +55,7 @@ public final class ProxyLauncher {
                 .host("127.0.0.1")
                 .port(port)
                 .ioThreads(Integer.getInteger("affinity.netty.threads", 2))
+                .build()
                 .start()) {
           System.out.println(
               "affinity-netty listening on 127.0.0.1:" + lb.port() + " (" + lb.transport() + ")");

@@ -3,7 +3,13 @@ package dev.affinity.netty;
 import static dev.affinity.internal.Checks.check;
 import static java.util.Objects.requireNonNull;
 
+import dev.affinity.client.Cidr;
+import dev.affinity.internal.http.AdapterSettings;
+import dev.affinity.internal.http.ErrorAnswer;
+import dev.affinity.internal.http.ForwardedHeaders;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Settings of {@link AffinityProxyHandler} and {@link AffinityProxyServer}: timeouts, head limits,
@@ -20,17 +26,22 @@ import java.time.Duration;
  * }</pre>
  */
 public final class AffinityProxyConfig {
-  /** How long a TCP connect to a backend may take: 5 seconds. */
-  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+  /** How long a TCP connect to a backend may take: 5 seconds (both adapters). */
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = AdapterSettings.DEFAULT_CONNECT_TIMEOUT;
 
-  /** How long a backend may take to answer the forwarded handshake: 10 seconds. */
-  public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+  /** How long a backend may take to answer the forwarded handshake: 10 seconds (both adapters). */
+  public static final Duration DEFAULT_HANDSHAKE_TIMEOUT =
+      AdapterSettings.DEFAULT_HANDSHAKE_TIMEOUT;
 
   /**
    * How long a tunnel may carry no bytes before both legs are closed: 1 hour, the same as the Jetty
    * adapter, so that quiet WebSockets (long-lived by nature) are not cut by the proxy.
    */
-  public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
+  public static final Duration DEFAULT_IDLE_TIMEOUT = AdapterSettings.DEFAULT_IDLE_TIMEOUT;
+
+  /** How long a new connection may take to send its request head: 10 seconds, then 408. */
+  public static final Duration DEFAULT_REQUEST_HEAD_TIMEOUT =
+      ErrorAnswer.DEFAULT_REQUEST_HEAD_TIMEOUT;
 
   /** The longest request or status line accepted: 4096 bytes. */
   public static final int DEFAULT_MAX_INITIAL_LINE_LENGTH = 4096;
@@ -54,8 +65,12 @@ public final class AffinityProxyConfig {
   private final NonWebSocketPolicy nonWebSocket;
   private final boolean forwardedHeaders;
   private final boolean decideOnly;
+  private final ForwardedHeaders forwarding;
+  private final Duration requestHeadTimeout;
 
   private AffinityProxyConfig(Builder b) {
+    this.requestHeadTimeout = b.requestHeadTimeout;
+    this.forwarding = ForwardedHeaders.trusting(b.trustedProxies);
     this.connectTimeout = b.connectTimeout;
     this.handshakeTimeout = b.handshakeTimeout;
     this.idleTimeout = b.idleTimeout;
@@ -96,6 +111,14 @@ public final class AffinityProxyConfig {
     return idleTimeout;
   }
 
+  /**
+   * How long a new connection may take to send a complete request head before it gets 408 and is
+   * closed, whether it sent nothing or trickles bytes.
+   */
+  public Duration requestHeadTimeout() {
+    return requestHeadTimeout;
+  }
+
   /** The longest request line (client) or status line (backend) accepted. */
   public int maxInitialLineLength() {
     return maxInitialLineLength;
@@ -124,6 +147,19 @@ public final class AffinityProxyConfig {
   /** Whether {@code X-Forwarded-For}, {@code X-Forwarded-Proto} and {@code Forwarded} are added. */
   public boolean forwardedHeaders() {
     return forwardedHeaders;
+  }
+
+  /**
+   * The peers whose forwarded headers ({@code X-Forwarded-*}, {@code Forwarded}) and PROXY protocol
+   * source are believed when writing the backend's forwarded headers; empty (the default) trusts
+   * nobody, so whatever a client sends in them is replaced.
+   */
+  public List<Cidr> trustedProxies() {
+    return forwarding.trustedProxies();
+  }
+
+  ForwardedHeaders forwarding() {
+    return forwarding;
   }
 
   /**
@@ -157,6 +193,8 @@ public final class AffinityProxyConfig {
         + forwardedHeaders
         + ", decideOnly="
         + decideOnly
+        + ", trustedProxies="
+        + forwarding.trustedProxies()
         + "}";
   }
 
@@ -172,8 +210,37 @@ public final class AffinityProxyConfig {
     private NonWebSocketPolicy nonWebSocket = NonWebSocketPolicy.UPGRADE_REQUIRED;
     private boolean forwardedHeaders = true;
     private boolean decideOnly;
+    private final List<Cidr> trustedProxies = new ArrayList<>();
+    private Duration requestHeadTimeout = DEFAULT_REQUEST_HEAD_TIMEOUT;
 
     private Builder() {}
+
+    /**
+     * How long a new connection may take to send a complete request head; past it the client gets
+     * 408 and the connection is closed. The same setting and default as the Jetty adapter's.
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless between 1 ms and 1 hour
+     */
+    public Builder requestHeadTimeout(Duration timeout) {
+      this.requestHeadTimeout = AdapterSettings.timeout("requestHeadTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * Adds trusted proxy ranges in CIDR notation ({@code 10.0.0.0/8}, {@code ::1}): the load
+     * balancers in front of this one. Their {@code X-Forwarded-*} and {@code Forwarded} headers are
+     * kept and appended to, and their PROXY protocol source is written as the client; from anyone
+     * else those headers are replaced. Usually the same ranges as the router's {@code
+     * ClientAddressResolver}. Default: none.
+     *
+     * @throws dev.affinity.AffinityConfigurationException if a range does not parse
+     */
+    public Builder trustedProxies(String... cidrs) {
+      for (String c : cidrs) {
+        trustedProxies.add(Cidr.parse(c));
+      }
+      return this;
+    }
 
     /**
      * Sets the backend connect timeout.
@@ -196,14 +263,13 @@ public final class AffinityProxyConfig {
     }
 
     /**
-     * Sets the tunnel idle timeout; {@link Duration#ZERO} disables it.
+     * Sets the tunnel idle timeout; {@link Duration#ZERO} disables it. The same setting, bounds and
+     * default as the Jetty adapter's.
      *
-     * @throws dev.affinity.AffinityConfigurationException if negative
+     * @throws dev.affinity.AffinityConfigurationException unless zero or between 1 ms and 7 days
      */
     public Builder idleTimeout(Duration timeout) {
-      requireNonNull(timeout, "idleTimeout");
-      check(!timeout.isNegative(), "idleTimeout", timeout, ">= 0");
-      this.idleTimeout = timeout;
+      this.idleTimeout = AdapterSettings.idleTimeout("idleTimeout", timeout);
       return this;
     }
 
@@ -248,7 +314,10 @@ public final class AffinityProxyConfig {
       return this;
     }
 
-    /** Whether to add {@code X-Forwarded-*} and {@code Forwarded}; default true. */
+    /**
+     * Whether to write {@code X-Forwarded-For}, {@code -Proto}, {@code -Host}, {@code -Port} and
+     * {@code Forwarded} (default true); false passes the client's as they are.
+     */
     public Builder forwardedHeaders(boolean add) {
       this.forwardedHeaders = add;
       return this;
@@ -266,13 +335,7 @@ public final class AffinityProxyConfig {
     }
 
     private static Duration positive(String field, Duration d) {
-      requireNonNull(d, field);
-      check(
-          d.compareTo(Duration.ofMillis(1)) >= 0 && d.compareTo(Duration.ofHours(1)) <= 0,
-          field,
-          d,
-          "1ms..1h");
-      return d;
+      return AdapterSettings.timeout(field, d);
     }
   }
 }

@@ -4,20 +4,38 @@ import static java.util.Objects.requireNonNull;
 
 import dev.affinity.Router;
 import dev.affinity.RoutingDecision;
+import dev.affinity.SetCookie;
+import dev.affinity.internal.http.ErrorAnswer;
+import dev.affinity.internal.http.ForwardedHeaders;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -41,8 +59,10 @@ import org.jspecify.annotations.Nullable;
  *   <li>connects to the backend on the client's event loop, trying the decision's failover
  *       candidates and reporting each failure with {@link Router#reportConnectFailure}; all failed
  *       → 502;
- *   <li>forwards the request head unchanged plus {@code X-Forwarded-For}, {@code X-Forwarded-Proto}
- *       and {@code Forwarded}; no response head within the handshake timeout → 504;
+ *   <li>forwards the request head unchanged except for the forwarded headers ({@code
+ *       X-Forwarded-For}, {@code -Proto}, {@code -Host}, {@code -Port}, {@code Forwarded}), which
+ *       are kept and appended to only from a {@linkplain AffinityProxyConfig#trustedProxies()
+ *       trusted proxy} and replaced otherwise; no response head within the handshake timeout → 504;
  *   <li>relays the backend's 101 adding the decision's {@code Set-Cookie}, or relays any other
  *       answer and closes;
  *   <li>after the 101 removes the HTTP codecs from both pipelines and relays bytes with
@@ -61,9 +81,9 @@ public final class AffinityProxyHandler extends ChannelInboundHandlerAdapter {
   public static final AttributeKey<RoutingDecision> DECISION =
       AttributeKey.valueOf(AffinityProxyHandler.class, "decision");
 
-  /** The proxied connection of the client channel, from backend selection until closed. */
-  public static final AttributeKey<ProxiedConnection> CONNECTION =
-      AttributeKey.valueOf(AffinityProxyHandler.class, "connection");
+  /** The {@link Tunnel} of the client channel, from backend selection until closed. */
+  public static final AttributeKey<Tunnel> TUNNEL =
+      AttributeKey.valueOf(AffinityProxyHandler.class, "tunnel");
 
   private static final System.Logger LOG = System.getLogger(AffinityProxyHandler.class.getName());
 
@@ -80,19 +100,81 @@ public final class AffinityProxyHandler extends ChannelInboundHandlerAdapter {
 
   private final Router router;
   private final AffinityProxyConfig config;
+  private final Set<Tunnel> openTunnels;
+  private final BooleanSupplier stopping;
   private State state = State.IDLE;
   private @Nullable InetSocketAddress proxySource;
   private @Nullable ProxyConnection connection;
+  private @Nullable ScheduledFuture<?> headTimer;
+  private boolean headArrived;
 
   /** A handler routing with {@code router}, configured by {@code config}. */
   public AffinityProxyHandler(Router router, AffinityProxyConfig config) {
+    this(router, config, ConcurrentHashMap.newKeySet(), () -> false);
+  }
+
+  /**
+   * A handler that adds its open tunnel to {@code openTunnels} (a server's registry) and answers
+   * 503 while {@code stopping}.
+   */
+  AffinityProxyHandler(
+      Router router,
+      AffinityProxyConfig config,
+      Set<Tunnel> openTunnels,
+      BooleanSupplier stopping) {
     this.router = requireNonNull(router, "router");
     this.config = requireNonNull(config, "config");
+    this.openTunnels = openTunnels;
+    this.stopping = stopping;
   }
 
   /** A handler routing with {@code router} under {@link AffinityProxyConfig#defaults()}. */
   public AffinityProxyHandler(Router router) {
     this(router, AffinityProxyConfig.defaults());
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    if (ctx.channel().isActive()) {
+      startHeadTimer(ctx);
+    }
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    startHeadTimer(ctx);
+    ctx.fireChannelActive();
+  }
+
+  /** Starts the request-head timeout once per connection: 408 unless a head arrives in time. */
+  private void startHeadTimer(ChannelHandlerContext ctx) {
+    if (headTimer != null || headArrived) {
+      return;
+    }
+    headTimer =
+        ctx.executor()
+            .schedule(
+                () -> {
+                  headTimer = null;
+                  if (!headArrived && state == State.IDLE && ctx.channel().isActive()) {
+                    state = State.DONE;
+                    ctx.channel().config().setAutoRead(false);
+                    LOG.log(Level.DEBUG, "no request head from {0} in time", ctx.channel());
+                    HttpErrors.send(
+                        ctx, HttpResponseStatus.REQUEST_TIMEOUT, ErrorAnswer.REQUEST_HEAD_TIMEOUT);
+                  }
+                },
+                config.requestHeadTimeout().toNanos(),
+                TimeUnit.NANOSECONDS);
+  }
+
+  private void headArrived() {
+    headArrived = true;
+    ScheduledFuture<?> t = headTimer;
+    if (t != null) {
+      t.cancel(false);
+      headTimer = null;
+    }
   }
 
   @Override
@@ -126,6 +208,7 @@ public final class AffinityProxyHandler extends ChannelInboundHandlerAdapter {
       case IDLE:
       default:
         if (msg instanceof HttpRequest) {
+          headArrived();
           request(ctx, (HttpRequest) msg);
         } else {
           ctx.fireChannelRead(msg); // not ours (no HTTP codec in front?)
@@ -134,6 +217,12 @@ public final class AffinityProxyHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void routedRead(Object msg) {
+    if (msg instanceof ByteBuf && connection != null) {
+      // Bytes pipelined behind the upgrade request (the HTTP decoder was removed): kept for the
+      // tunnel, as Jetty, HAProxy and NGINX do.
+      connection.clientEarlyBytes((ByteBuf) msg);
+      return;
+    }
     boolean empty = msg instanceof HttpContent && !((HttpContent) msg).content().isReadable();
     ReferenceCountUtil.release(msg);
     if (!empty && connection != null) {
@@ -164,6 +253,10 @@ public final class AffinityProxyHandler extends ChannelInboundHandlerAdapter {
       fail(ctx, req, requireNonNull(check.status), check.reason);
       return;
     }
+    if (stopping.getAsBoolean()) {
+      fail(ctx, req, HttpResponseStatus.SERVICE_UNAVAILABLE, ErrorAnswer.PROXY_STOPPING);
+      return;
+    }
     ctx.channel().config().setAutoRead(false); // one request per connection
     state = State.ROUTED;
     boolean secure = ctx.pipeline().get(SslHandler.class) != null;
@@ -176,20 +269,22 @@ public final class AffinityProxyHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(req);
       return;
     }
+    if (!decision.hasBackend()) {
+      // Decide-only too: a refused or unplaceable client is answered here, as on Jetty.
+      HttpResponseStatus status = HttpResponseStatus.valueOf(decision.httpStatus());
+      fail(ctx, req, status, ErrorAnswer.forDecision(decision));
+      return;
+    }
     if (config.decideOnly()) {
       state = State.IDLE;
       ctx.channel().config().setAutoRead(true);
+      SetCookie cookie = decision.cookie();
+      if (cookie != null) {
+        // The next handler's 101 gets the affinity cookie, as Jetty's decide-only mode adds it.
+        ctx.pipeline().addBefore(ctx.name(), null, new CookieOn101(cookie));
+      }
       ctx.pipeline().remove(this);
       ctx.fireChannelRead(req);
-      return;
-    }
-    if (!decision.hasBackend()) {
-      HttpResponseStatus status = HttpResponseStatus.valueOf(decision.httpStatus());
-      fail(
-          ctx,
-          req,
-          status,
-          status.code() == 401 ? "unauthorized" : "no backend available: " + decision.reason());
       return;
     }
     HttpRequest head = req;
@@ -198,12 +293,61 @@ public final class AffinityProxyHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(req);
     }
     if (config.forwardedHeaders()) {
-      ForwardedHeaders.add(head, ctx.channel().remoteAddress(), proxySource, secure);
+      writeForwardedHeaders(ctx, head, secure);
     }
-    ProxyConnection c = new ProxyConnection(ctx, router, config, decision, head);
+    ProxyConnection c = new ProxyConnection(ctx, router, config, decision, head, openTunnels);
     connection = c;
-    ctx.channel().attr(CONNECTION).set(c);
+    ctx.channel().attr(TUNNEL).set(c);
+    stopDecoding(ctx.pipeline());
     c.start();
+  }
+
+  /**
+   * Removes the HTTP request decoder now, while it is still handing us the upgrade request: bytes
+   * after the request head (a frame the client pipelined) would otherwise be parsed as the next
+   * request and lost. The decoder hands what it holds to us as raw bytes; the encoder stays for the
+   * answer.
+   */
+  private static void stopDecoding(ChannelPipeline p) {
+    for (Map.Entry<String, ChannelHandler> e : p) {
+      ChannelHandler h = e.getValue();
+      if (h instanceof HttpServerCodec) {
+        ((HttpServerCodec) h).removeInboundHandler();
+        return;
+      }
+      if (h instanceof HttpRequestDecoder) {
+        p.remove(h);
+        return;
+      }
+    }
+  }
+
+  /** The shared rules: the client's forwarded headers are replaced unless the peer is trusted. */
+  private void writeForwardedHeaders(ChannelHandlerContext ctx, HttpRequest head, boolean secure) {
+    HttpHeaders h = head.headers();
+    SocketAddress remote = ctx.channel().remoteAddress();
+    SocketAddress local = ctx.channel().localAddress();
+    List<Map.Entry<String, String>> written =
+        config
+            .forwarding()
+            .write(
+                h::getAll,
+                remote instanceof InetSocketAddress ? (InetSocketAddress) remote : null,
+                proxySource,
+                secure,
+                local instanceof InetSocketAddress ? ((InetSocketAddress) local).getPort() : 0);
+    List<String> owned = new ArrayList<>();
+    for (Map.Entry<String, String> e : h) {
+      if (ForwardedHeaders.owns(e.getKey())) {
+        owned.add(e.getKey());
+      }
+    }
+    for (String name : owned) {
+      h.remove(name);
+    }
+    for (Map.Entry<String, String> e : written) {
+      h.add(e.getKey(), e.getValue());
+    }
   }
 
   private void fail(
@@ -232,6 +376,7 @@ public final class AffinityProxyHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    headArrived();
     ProxyConnection c = connection;
     if (c != null) {
       c.clientInactive();

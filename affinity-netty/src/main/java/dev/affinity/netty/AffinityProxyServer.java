@@ -4,6 +4,7 @@ import static dev.affinity.internal.Checks.check;
 import static java.util.Objects.requireNonNull;
 
 import dev.affinity.Router;
+import dev.affinity.internal.http.ErrorAnswer;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -15,8 +16,16 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.http.HttpServerCodec;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A ready WebSocket load balancer: a Netty server whose pipeline is {@code HttpServerCodec} +
@@ -25,31 +34,64 @@ import java.util.function.Consumer;
  * the requested one could not load.
  *
  * <pre>{@code
- * try (AffinityProxyServer lb = AffinityProxyServer.builder(router).port(8080).start()) {
+ * try (AffinityProxyServer lb = AffinityProxyServer.builder(router).port(8080).build().start()) {
  *   lb.awaitClose();
  * }
  * }</pre>
  */
 public final class AffinityProxyServer implements AutoCloseable {
+  /** How long {@link #close()} lets tunnels take their 1001 close frames before cutting them. */
+  static final long SHUTDOWN_WAIT_MILLIS = 7_000;
+
   private static final System.Logger LOG = System.getLogger(AffinityProxyServer.class.getName());
 
-  private final EventLoopGroup group;
-  private final Channel channel;
-  private final NettyTransport transport;
+  private final Router router;
+  private final String host;
+  private final int requestedPort;
+  private final int ioThreads;
+  private final NettyTransport requestedTransport;
+  private final boolean proxyProtocol;
+  private final AffinityProxyConfig config;
+  private final Consumer<ChannelPipeline> customizer;
+  private final Set<Tunnel> tunnels = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean stopping = new AtomicBoolean();
+  private @Nullable EventLoopGroup group;
+  private @Nullable Channel channel;
+  private NettyTransport transport;
 
-  private AffinityProxyServer(Builder b) throws InterruptedException {
-    Transports.Selection selection = Transports.select(b.transport);
+  private AffinityProxyServer(Builder b) {
+    this.router = b.router;
+    this.host = b.host;
+    this.requestedPort = b.port;
+    this.ioThreads = b.ioThreads;
+    this.requestedTransport = b.transport;
+    this.proxyProtocol = b.proxyProtocol;
+    this.config = b.config;
+    this.customizer = b.customizer;
+    this.transport = b.transport;
+  }
+
+  /**
+   * Binds and starts the server; returns this. Call it once.
+   *
+   * @throws InterruptedException if interrupted while binding
+   * @throws io.netty.channel.ChannelException if the address cannot be bound
+   * @throws IllegalStateException if already started, or closed
+   */
+  public synchronized AffinityProxyServer start() throws InterruptedException {
+    if (group != null || stopping.get()) {
+      throw new IllegalStateException("already started or closed: " + this);
+    }
+    Transports.Selection selection = Transports.select(requestedTransport);
     this.transport = selection.transport;
-    this.group =
-        new MultiThreadIoEventLoopGroup(b.ioThreads, Transports.ioHandlerFactory(transport));
-    AffinityProxyConfig config = b.config;
-    Router router = b.router;
-    boolean proxyProtocol = b.proxyProtocol;
-    Consumer<ChannelPipeline> customizer = b.customizer;
+    EventLoopGroup g =
+        new MultiThreadIoEventLoopGroup(ioThreads, Transports.ioHandlerFactory(transport));
+    this.group = g;
+    Channel ch;
     try {
-      this.channel =
+      ch =
           new ServerBootstrap()
-              .group(group)
+              .group(g)
               .channel(Transports.serverChannel(transport))
               .option(ChannelOption.SO_BACKLOG, 1024)
               .childOption(ChannelOption.TCP_NODELAY, true)
@@ -68,22 +110,26 @@ public final class AffinityProxyServer implements AutoCloseable {
                           "http",
                           new HttpServerCodec(
                               config.maxInitialLineLength(), config.maxHeaderSize(), 8192));
-                      p.addLast("affinity", new AffinityProxyHandler(router, config));
+                      p.addLast(
+                          "affinity",
+                          new AffinityProxyHandler(router, config, tunnels, stopping::get));
                       customizer.accept(p);
                     }
                   })
-              .bind(b.host, b.port)
+              .bind(host, requestedPort)
               .sync()
               .channel();
     } catch (InterruptedException | RuntimeException e) {
-      group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+      g.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       throw e;
     }
+    this.channel = ch;
     LOG.log(
         selection.fallbackReason == null ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
         "affinity proxy listening on {0} (transport {1})",
-        channel.localAddress(),
+        ch.localAddress(),
         selection.describe());
+    return this;
   }
 
   /** Returns a builder for a server routing with {@code router}. */
@@ -91,14 +137,32 @@ public final class AffinityProxyServer implements AutoCloseable {
     return new Builder(requireNonNull(router, "router"));
   }
 
-  /** The bound address. */
+  /**
+   * The bound address.
+   *
+   * @throws IllegalStateException before {@link #start()}
+   */
   public InetSocketAddress localAddress() {
-    return (InetSocketAddress) channel.localAddress();
+    Channel ch = channel;
+    if (ch == null) {
+      throw new IllegalStateException("not started: " + this);
+    }
+    return (InetSocketAddress) ch.localAddress();
   }
 
-  /** The bound port. */
+  /** The bound port (useful with port 0); -1 before {@link #start()}. */
   public int port() {
-    return localAddress().getPort();
+    Channel ch = channel;
+    return ch == null ? -1 : ((InetSocketAddress) ch.localAddress()).getPort();
+  }
+
+  /**
+   * The tunnels open right now (the backend answered 101 and bytes are relayed): a live,
+   * unmodifiable view. Closing one closes both its legs and its lease; use it to enforce a drain
+   * deadline or to move clients off a backend.
+   */
+  public Collection<Tunnel> tunnels() {
+    return Collections.unmodifiableSet(tunnels);
   }
 
   /**
@@ -115,19 +179,52 @@ public final class AffinityProxyServer implements AutoCloseable {
    * @throws InterruptedException if interrupted while waiting
    */
   public void awaitClose() throws InterruptedException {
-    channel.closeFuture().sync();
+    Channel ch = channel;
+    if (ch != null) {
+      ch.closeFuture().sync();
+    }
   }
 
-  /** Stops accepting, closes every connection and stops the event loops; waits for all of it. */
+  /**
+   * Stops gracefully and waits for all of it: stops accepting, answers handshakes still arriving
+   * with 503 {@code proxy is stopping}, sends every open tunnel a 1001 close frame (between two
+   * backend frames, at most 5 s later), then closes every connection and stops the event loops.
+   * Does nothing before {@link #start()} and on a second call.
+   */
   @Override
-  public void close() {
-    channel.close().syncUninterruptibly();
-    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+  public synchronized void close() {
+    if (stopping.getAndSet(true)) {
+      return; // closed already (idempotent)
+    }
+    Channel ch = channel;
+    if (ch != null) {
+      ch.close().syncUninterruptibly();
+    }
+    List<Tunnel> open = new ArrayList<>(tunnels);
+    for (Tunnel t : open) {
+      t.close(ErrorAnswer.SHUTDOWN_CLOSE_CODE, ErrorAnswer.PROXY_STOPPING);
+    }
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SHUTDOWN_WAIT_MILLIS);
+    for (Tunnel t : open) {
+      long left = deadline - System.nanoTime();
+      if (left > 0) {
+        t.clientChannel().closeFuture().awaitUninterruptibly(left, TimeUnit.NANOSECONDS);
+      }
+    }
+    EventLoopGroup g = group;
+    if (g != null) {
+      g.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
   }
 
   @Override
   public String toString() {
-    return "AffinityProxyServer{" + channel.localAddress() + ", " + transport.displayName() + "}";
+    Channel ch = channel;
+    return "AffinityProxyServer{"
+        + (ch == null ? host + ":" + requestedPort + " (not started)" : ch.localAddress())
+        + ", "
+        + transport.displayName()
+        + "}";
   }
 
   /** Builds an {@link AffinityProxyServer}. */
@@ -208,13 +305,8 @@ public final class AffinityProxyServer implements AutoCloseable {
       return this;
     }
 
-    /**
-     * Binds and starts the server.
-     *
-     * @throws InterruptedException if interrupted while binding
-     * @throws io.netty.channel.ChannelException if the address cannot be bound
-     */
-    public AffinityProxyServer start() throws InterruptedException {
+    /** Returns a server that is not started yet: call {@link AffinityProxyServer#start()}. */
+    public AffinityProxyServer build() {
       return new AffinityProxyServer(this);
     }
   }

@@ -1,7 +1,8 @@
 package dev.affinity.netty;
 
+import dev.affinity.internal.http.ErrorAnswer;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -12,16 +13,19 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 
-/** Short plain-text error answers, always with {@code Connection: close} and a close after. */
+/**
+ * The adapters' one plain-text error answer ({@link ErrorAnswer}), always with {@code Connection:
+ * close} and a close after: the same bytes as the Jetty adapter's.
+ */
 final class HttpErrors {
   private HttpErrors() {}
 
   static FullHttpResponse response(
       ChannelHandlerContext ctx, HttpResponseStatus status, String reason) {
-    ByteBuf body = ByteBufUtil.writeUtf8(ctx.alloc(), status.code() + " " + reason + "\n");
+    ByteBuf body = Unpooled.wrappedBuffer(ErrorAnswer.body(status.code(), reason));
     FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
     res.headers()
-        .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
+        .set(HttpHeaderNames.CONTENT_TYPE, ErrorAnswer.CONTENT_TYPE)
         .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
         .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     if (status.equals(HttpResponseStatus.UPGRADE_REQUIRED)) {

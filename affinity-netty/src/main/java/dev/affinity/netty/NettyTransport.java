@@ -12,7 +12,7 @@ package dev.affinity.netty;
  *
  * <pre>{@code
  * AffinityProxyServer lb =
- *     AffinityProxyServer.builder(router).transport(NettyTransport.IO_URING).start();
+ *     AffinityProxyServer.builder(router).transport(NettyTransport.IO_URING).build().start();
  * System.out.println(lb.transport()); // IO_URING, or EPOLL where the kernel refuses io_uring
  * }</pre>
  */

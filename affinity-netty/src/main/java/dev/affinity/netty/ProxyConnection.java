@@ -7,7 +7,11 @@ import dev.affinity.backend.Backend;
 import dev.affinity.backend.ConnectionCloser;
 import dev.affinity.backend.ConnectionLease;
 import dev.affinity.internal.WebSocketFrameTracker;
+import dev.affinity.internal.http.AdapterSettings;
+import dev.affinity.internal.http.ErrorAnswer;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -37,15 +41,15 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.cookie.DefaultCookie;
-import io.netty.handler.codec.http.cookie.ServerCookieEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.lang.System.Logger.Level;
 import java.net.ConnectException;
+import java.net.SocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
@@ -56,7 +60,7 @@ import org.jspecify.annotations.Nullable;
  * is touched on the client channel's event loop only (the backend channel shares it); the public
  * close methods hop onto it.
  */
-final class ProxyConnection implements ProxiedConnection {
+final class ProxyConnection implements Tunnel {
   private static final System.Logger LOG = System.getLogger(ProxyConnection.class.getName());
   private static final String CODEC = "affinity-backend-codec";
   private static final String HANDSHAKE = "affinity-backend-handshake";
@@ -87,6 +91,7 @@ final class ProxyConnection implements ProxiedConnection {
   private final AffinityProxyConfig config;
   private final RoutingDecision decision;
   private final HttpRequest head;
+  private final Set<Tunnel> openTunnels;
   private int failovers;
   private State state = State.CONNECTING;
   private volatile Backend backend;
@@ -96,6 +101,11 @@ final class ProxyConnection implements ProxiedConnection {
   private boolean backendInputShut;
   private @Nullable FrameBoundaries backendFrames;
   private byte @Nullable [] closeFrame;
+  private @Nullable CompositeByteBuf early;
+
+  /** The most bytes a client may pipeline behind its upgrade request: 64 KiB. */
+  static final int MAX_EARLY_BYTES = 64 * 1024;
+
   private @Nullable ScheduledFuture<?> closeFrameTimer;
 
   ProxyConnection(
@@ -103,7 +113,9 @@ final class ProxyConnection implements ProxiedConnection {
       Router router,
       AffinityProxyConfig config,
       RoutingDecision decision,
-      HttpRequest head) {
+      HttpRequest head,
+      Set<Tunnel> openTunnels) {
+    this.openTunnels = openTunnels;
     this.clientCtx = clientCtx;
     this.client = clientCtx.channel();
     this.router = router;
@@ -111,6 +123,36 @@ final class ProxyConnection implements ProxiedConnection {
     this.decision = decision;
     this.head = head;
     this.backend = decision.backend();
+    client.closeFuture().addListener(closed -> releaseEarly());
+  }
+
+  /**
+   * Bytes the client sent behind its upgrade request, before any answer: relayed to the backend
+   * after its 101, dropped otherwise. More than {@link #MAX_EARLY_BYTES} aborts the connection.
+   */
+  void clientEarlyBytes(ByteBuf bytes) {
+    if (state == State.CLOSED || !client.isActive()) {
+      bytes.release();
+      return;
+    }
+    CompositeByteBuf e = early;
+    if (e == null) {
+      e = client.alloc().compositeBuffer();
+      early = e;
+    }
+    e.addComponent(true, bytes);
+    if (e.readableBytes() > MAX_EARLY_BYTES) {
+      LOG.log(Level.DEBUG, "client pipelined more than {0} bytes; closing", MAX_EARLY_BYTES);
+      abort();
+    }
+  }
+
+  private void releaseEarly() {
+    CompositeByteBuf e = early;
+    if (e != null) {
+      early = null;
+      e.release();
+    }
   }
 
   void start() {
@@ -187,7 +229,7 @@ final class ProxyConnection implements ProxiedConnection {
     if (failovers < next.size()) {
       connect(next.get(failovers++));
     } else {
-      failClient(HttpResponseStatus.BAD_GATEWAY, "no backend reachable");
+      failClient(HttpResponseStatus.BAD_GATEWAY, ErrorAnswer.NO_BACKEND_REACHABLE);
     }
   }
 
@@ -195,7 +237,7 @@ final class ProxyConnection implements ProxiedConnection {
     if (state == State.HANDSHAKING) {
       router.reportConnectFailure(
           backend, new TimeoutException("no response head within " + config.handshakeTimeout()));
-      failClient(HttpResponseStatus.GATEWAY_TIMEOUT, "backend did not answer in time");
+      failClient(HttpResponseStatus.GATEWAY_TIMEOUT, ErrorAnswer.BACKEND_TIMEOUT);
     }
   }
 
@@ -203,7 +245,7 @@ final class ProxyConnection implements ProxiedConnection {
     cancelTimer();
     if (res.decoderResult().isFailure()) {
       router.reportConnectFailure(backend, res.decoderResult().cause());
-      failClient(HttpResponseStatus.BAD_GATEWAY, "bad response from backend");
+      failClient(HttpResponseStatus.BAD_GATEWAY, ErrorAnswer.BAD_RESPONSE);
       return;
     }
     if (res.status().code() == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
@@ -236,8 +278,7 @@ final class ProxyConnection implements ProxiedConnection {
     state = State.TUNNEL;
     SetCookie cookie = decision.cookieFor(backend); // names where we are, after a failover too
     if (cookie != null) {
-      res.headers()
-          .add(HttpHeaderNames.SET_COOKIE, ServerCookieEncoder.STRICT.encode(netty(cookie)));
+      res.headers().add(HttpHeaderNames.SET_COOKIE, cookie.toHeaderValue());
     }
     clientCtx.write(res);
     clientCtx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
@@ -264,7 +305,14 @@ final class ProxyConnection implements ProxiedConnection {
       bp.addBefore(RELAY, IDLE, new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
     }
     client.flush();
+    CompositeByteBuf e = early;
+    if (e != null) {
+      early = null;
+      be.writeAndFlush(e);
+    }
     client.config().setAutoRead(true);
+    openTunnels.add(this);
+    client.closeFuture().addListener(closed -> openTunnels.remove(this));
   }
 
   private static void removeHttpHandlers(ChannelPipeline p) {
@@ -281,23 +329,6 @@ final class ProxyConnection implements ProxiedConnection {
         p.remove(h);
       }
     }
-  }
-
-  private static DefaultCookie netty(SetCookie c) {
-    DefaultCookie n = new DefaultCookie(c.name(), c.value());
-    n.setPath(c.path());
-    if (c.domain() != null) {
-      n.setDomain(c.domain());
-    }
-    if (c.maxAge() != null) {
-      n.setMaxAge(c.maxAge().getSeconds());
-    }
-    n.setSecure(c.secure());
-    n.setHttpOnly(c.httpOnly());
-    n.setSameSite(
-        io.netty.handler.codec.http.cookie.CookieHeaderNames.SameSite.valueOf(
-            c.sameSite().attributeValue()));
-    return n;
   }
 
   private void failClient(HttpResponseStatus status, String reason) {
@@ -415,6 +446,7 @@ final class ProxyConnection implements ProxiedConnection {
 
   @Override
   public void close(int webSocketCode, String reason) {
+    AdapterSettings.closeArguments(webSocketCode, reason);
     if (!client.eventLoop().inEventLoop()) {
       client.eventLoop().execute(() -> close(webSocketCode, reason));
       return;
@@ -519,14 +551,19 @@ final class ProxyConnection implements ProxiedConnection {
   }
 
   @Override
-  public boolean isTunnelOpen() {
+  public SocketAddress clientAddress() {
+    return client.remoteAddress();
+  }
+
+  @Override
+  public boolean isOpen() {
     Channel be = backendChannel;
     return be != null && be.isActive() && client.isActive() && be.pipeline().get(RELAY) != null;
   }
 
   @Override
   public String toString() {
-    return "ProxiedConnection{" + client.remoteAddress() + " -> " + backend.id() + "}";
+    return "Tunnel{" + client.remoteAddress() + " -> " + backend.id() + "}";
   }
 
   private static int millis(java.time.Duration d) {

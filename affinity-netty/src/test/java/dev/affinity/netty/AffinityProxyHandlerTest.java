@@ -246,7 +246,7 @@ class AffinityProxyHandlerTest {
     EmbeddedChannel ch = server(new AffinityProxyHandler(router));
     ch.writeInbound(bytes(RawConnection.upgradeRequest("/chat")));
     assertThat(ch.config().isAutoRead()).isFalse();
-    assertThat(ch.attr(AffinityProxyHandler.CONNECTION).get()).isNotNull();
+    assertThat(ch.attr(AffinityProxyHandler.TUNNEL).get()).isNotNull();
     ch.runPendingTasks();
     assertAnswer(ch, 502, "no backend reachable");
     assertThat(failed).extracting(Backend::id).containsExactlyInAnyOrder("ws-1", "ws-2");
@@ -334,25 +334,5 @@ class AffinityProxyHandlerTest {
             false);
     assertThat(ok.queryParameter("x")).isEqualTo("1");
     assertThat(ok.queryParameter("y")).isEqualTo("A");
-  }
-
-  @Test
-  void forwardedHeaders_appendToWhatTheClientSent() {
-    io.netty.handler.codec.http.DefaultHttpRequest req =
-        new io.netty.handler.codec.http.DefaultHttpRequest(
-            io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
-            io.netty.handler.codec.http.HttpMethod.GET,
-            "/");
-    req.headers()
-        .add("Host", "lb.example")
-        .add("X-Forwarded-For", "198.51.100.1")
-        .add("X-Forwarded-For", "198.51.100.2")
-        .add("X-Forwarded-Proto", "https");
-    ForwardedHeaders.add(req, new InetSocketAddress("2001:db8::7", 1234), null, false);
-    assertThat(req.headers().getAll("X-Forwarded-For"))
-        .containsExactly("198.51.100.1, 198.51.100.2, 2001:db8:0:0:0:0:0:7");
-    assertThat(req.headers().get("X-Forwarded-Proto")).as("kept").isEqualTo("https");
-    assertThat(req.headers().get("Forwarded"))
-        .isEqualTo("for=\"[2001:db8:0:0:0:0:0:7]\";proto=http;host=\"lb.example\"");
   }
 }

@@ -30,8 +30,12 @@ class NettyAdapterTest extends AdapterScenarios {
                     .connectTimeout(settings.connectTimeout())
                     .handshakeTimeout(settings.handshakeTimeout())
                     .idleTimeout(settings.idleTimeout())
+                    .trustedProxies(settings.trustedProxies().toArray(new String[0]))
+                    .requestHeadTimeout(settings.requestHeadTimeout())
                     .build())
+            .proxyProtocol(settings.proxyProtocol())
             .pipeline(p -> p.addLast("escape-catcher", new Catcher(escaped)))
+            .build()
             .start();
     return new ProxyHandle() {
       @Override

@@ -86,7 +86,7 @@ class NettyTransportTest {
     }
     Channel client = clients.poll(30, TimeUnit.SECONDS);
     assertThat(client).as("a client channel").isNotNull();
-    ProxiedConnection c = client.attr(AffinityProxyHandler.CONNECTION).get();
+    Tunnel c = client.attr(AffinityProxyHandler.TUNNEL).get();
     Channel backend = c.backendChannel();
     assertThat(backend).as("the backend channel").isNotNull();
     assertThat(backend.eventLoop())
@@ -108,7 +108,8 @@ class NettyTransportTest {
   void start_defaultOnLinuxX86_64_runsNativeEpollAndSaysSo() throws Exception {
     assumeThat(linuxX86_64()).as("the native library ships for Linux x86_64 only").isTrue();
     BlockingQueue<Channel> clients = new LinkedBlockingQueue<>();
-    try (AffinityProxyServer server = builder().pipeline(p -> clients.add(p.channel())).start()) {
+    try (AffinityProxyServer server =
+        builder().pipeline(p -> clients.add(p.channel())).build().start()) {
       assertThat(server.transport())
           .as("native epoll did not load: %s", Transports.epollUnavailability())
           .isEqualTo(NettyTransport.EPOLL);
@@ -126,6 +127,7 @@ class NettyTransportTest {
         builder()
             .transport(NettyTransport.IO_URING)
             .pipeline(p -> clients.add(p.channel()))
+            .build()
             .start()) {
       Throwable refused = Transports.ioUringUnavailability();
       String clientClass = relayOnce(server, clients);
@@ -144,7 +146,11 @@ class NettyTransportTest {
   void start_nioRequested_runsNio() throws Exception {
     BlockingQueue<Channel> clients = new LinkedBlockingQueue<>();
     try (AffinityProxyServer server =
-        builder().transport(NettyTransport.NIO).pipeline(p -> clients.add(p.channel())).start()) {
+        builder()
+            .transport(NettyTransport.NIO)
+            .pipeline(p -> clients.add(p.channel()))
+            .build()
+            .start()) {
       assertThat(server.transport()).isEqualTo(NettyTransport.NIO);
       assertThat(relayOnce(server, clients)).startsWith("io.netty.channel.socket.nio.");
       assertThat(startupLine()).endsWith("(transport nio)");

@@ -49,7 +49,9 @@ class NettyTunnelTest {
         .port(0)
         .ioThreads(1)
         .proxyProtocol(proxyProtocol)
+        .config(AffinityProxyConfig.builder().trustedProxies("127.0.0.1/32").build())
         .pipeline(p -> clients.add(p.channel()))
+        .build()
         .start();
   }
 
@@ -71,8 +73,8 @@ class NettyTunnelTest {
         WsSession s = jdk.connect(Handshake.to(server.port(), "/"))) {
       s.nextText();
       Channel client = nextClientChannel();
-      ProxiedConnection c = client.attr(AffinityProxyHandler.CONNECTION).get();
-      assertThat(c.isTunnelOpen()).isTrue();
+      Tunnel c = client.attr(AffinityProxyHandler.TUNNEL).get();
+      assertThat(c.isOpen()).isTrue();
       assertThat(c.backend().id()).isEqualTo("ws-1");
       Channel backend = c.backendChannel();
       assertThat(backend).isNotNull();
@@ -102,10 +104,8 @@ class NettyTunnelTest {
         WsSession busy = jetty.connect(Handshake.to(server.port(), "/"))) {
       idle.nextText();
       busy.nextText();
-      ProxiedConnection idleTunnel =
-          nextClientChannel().attr(AffinityProxyHandler.CONNECTION).get();
-      ProxiedConnection busyTunnel =
-          nextClientChannel().attr(AffinityProxyHandler.CONNECTION).get();
+      Tunnel idleTunnel = nextClientChannel().attr(AffinityProxyHandler.TUNNEL).get();
+      Tunnel busyTunnel = nextClientChannel().attr(AffinityProxyHandler.TUNNEL).get();
 
       idleTunnel.close(1012, "rebalancing");
       assertThat(idle.awaitClosed(Duration.ofSeconds(30))).isTrue();
@@ -195,7 +195,7 @@ class NettyTunnelTest {
       assertThat(c.readResponseHead().status()).isEqualTo(101);
       c.readFrame();
       Channel client = nextClientChannel();
-      Channel backend = client.attr(AffinityProxyHandler.CONNECTION).get().backendChannel();
+      Channel backend = client.attr(AffinityProxyHandler.TUNNEL).get().backendChannel();
       c.sendText("flood:" + (256L << 20));
       await(() -> echo.floodStalledNanos() > TimeUnit.MILLISECONDS.toNanos(500), "flood stalls");
       long pending =
@@ -222,7 +222,7 @@ class NettyTunnelTest {
       assertThat(c.readResponseHead().status()).isEqualTo(101);
       c.readFrame();
       Channel client = nextClientChannel();
-      ProxiedConnection connection = client.attr(AffinityProxyHandler.CONNECTION).get();
+      Tunnel connection = client.attr(AffinityProxyHandler.TUNNEL).get();
       c.sendText("flood:" + (256L << 20));
       await(() -> echo.floodStalledNanos() > TimeUnit.MILLISECONDS.toNanos(500), "flood stalls");
       assertThat(client.eventLoop().submit(client::isWritable).get()).isFalse();

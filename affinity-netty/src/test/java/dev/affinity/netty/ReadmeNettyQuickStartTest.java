@@ -41,6 +41,7 @@ class ReadmeNettyQuickStartTest {
         .config(AffinityProxyConfig.builder()
             .idleTimeout(Duration.ofMinutes(10))      // close silent tunnels
             .build())
+        .build()
         .start();                                     // ws://host:port/... is load balanced
     // quickstart:end
     // spotless:on

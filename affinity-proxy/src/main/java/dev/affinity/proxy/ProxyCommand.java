@@ -524,7 +524,7 @@ public final class ProxyCommand implements Callable<Integer> {
               spec.commandLine(), "--health-interval: " + e.getMessage(), e);
         }
       }
-      proxy = ProxyServers.start(server, router, listen, timeouts(), proxyProtocol);
+      proxy = ProxyServers.start(server, router, listen, timeouts(), proxyProtocol, trustedProxies);
       String proxyUrl =
           "ws://" + hostForUrl(proxy.address()) + ":" + proxy.address().getPort() + "/";
       out.println(

@@ -6,6 +6,7 @@ import dev.affinity.jetty.AffinityServer;
 import dev.affinity.netty.AffinityProxyConfig;
 import dev.affinity.netty.AffinityProxyServer;
 import java.net.InetSocketAddress;
+import java.util.List;
 
 /**
  * Starts the proxy on the adapter {@code --server} names, through each adapter's public bootstrap
@@ -18,6 +19,7 @@ final class ProxyServers {
    * Binds {@code listen} and serves {@code router}'s decisions.
    *
    * @param proxyProtocol whether connections start with a PROXY protocol (v1/v2) header
+   * @param trustedProxies the ranges whose forwarded headers and PROXY source the adapter believes
    * @throws IllegalStateException if the adapter cannot start (the port is taken, ...)
    */
   static ProxyServer start(
@@ -25,15 +27,17 @@ final class ProxyServers {
       Router router,
       InetSocketAddress listen,
       ProxyTimeouts timeouts,
-      boolean proxyProtocol) {
+      boolean proxyProtocol,
+      List<String> trustedProxies) {
+    String[] trusted = trustedProxies.toArray(new String[0]);
     String host = listen.getAddress().getHostAddress();
     try {
       switch (kind) {
         case JETTY:
-          return jetty(router, host, listen.getPort(), timeouts, proxyProtocol);
+          return jetty(router, host, listen.getPort(), timeouts, proxyProtocol, trusted);
         case NETTY:
         default:
-          return netty(router, host, listen.getPort(), timeouts, proxyProtocol);
+          return netty(router, host, listen.getPort(), timeouts, proxyProtocol, trusted);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -46,7 +50,12 @@ final class ProxyServers {
   }
 
   private static ProxyServer netty(
-      Router router, String host, int port, ProxyTimeouts t, boolean proxyProtocol)
+      Router router,
+      String host,
+      int port,
+      ProxyTimeouts t,
+      boolean proxyProtocol,
+      String[] trusted)
       throws InterruptedException {
     AffinityProxyServer server =
         AffinityProxyServer.builder(router)
@@ -58,19 +67,27 @@ final class ProxyServers {
                     .connectTimeout(t.connect())
                     .handshakeTimeout(t.handshake())
                     .idleTimeout(t.idle())
+                    .trustedProxies(trusted)
                     .build())
+            .build()
             .start();
     return running(server.localAddress(), server.transport().displayName(), server::close, server);
   }
 
   private static ProxyServer jetty(
-      Router router, String host, int port, ProxyTimeouts t, boolean proxyProtocol)
+      Router router,
+      String host,
+      int port,
+      ProxyTimeouts t,
+      boolean proxyProtocol,
+      String[] trusted)
       throws Exception {
     AffinityHandler handler =
         AffinityHandler.builder(router)
             .connectTimeout(t.connect())
             .handshakeTimeout(t.handshake())
-            .tunnelIdleTimeout(t.idle())
+            .idleTimeout(t.idle())
+            .trustedProxies(trusted)
             .build();
     AffinityServer server =
         AffinityServer.builder(handler).host(host).port(port).proxyProtocol(proxyProtocol).build();

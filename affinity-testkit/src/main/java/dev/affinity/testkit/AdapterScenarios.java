@@ -69,8 +69,9 @@ import org.junit.jupiter.api.Timeout;
  *       request line, 400), every connect candidate failed → 502, a backend that accepts TCP and
  *       never answers → 504 after {@link ProxySettings#handshakeTimeout()}; each with {@code
  *       Connection: close}, then the connection is closed;
- *   <li>the request head is forwarded unchanged with {@code X-Forwarded-For}, {@code
- *       X-Forwarded-Proto} and {@code Forwarded} added; the backend's response is relayed (101 with
+ *   <li>the request head is forwarded unchanged except for {@code X-Forwarded-For}, {@code -Proto},
+ *       {@code -Host}, {@code -Port} and {@code Forwarded}, which are kept and appended to only
+ *       from a trusted proxy and replaced otherwise; the backend's response is relayed (101 with
  *       the decision's {@code Set-Cookie} added; anything else relayed and closed);
  *   <li>the request head limits are at most 8 KiB of headers (so a 16 KiB header is oversized);
  *   <li>connect failures are reported with {@link Router#reportConnectFailure} before the next
@@ -243,11 +244,226 @@ public abstract class AdapterScenarios {
       assertThat(seen.headers().get("Sec-WebSocket-Version")).isEqualTo("13");
       assertThat(seen.headers().get("Sec-WebSocket-Protocol")).isEqualTo("echo.v1, echo.v2");
       assertThat(seen.headers().get("Sec-WebSocket-Extensions")).isEqualTo("x-made-up; p=1");
-      assertThat(String.join(",", seen.headers().getAll("X-Forwarded-For")).replace(" ", ""))
-          .isEqualTo("198.51.100.1,127.0.0.1");
+      assertThat(seen.headers().getAll("X-Forwarded-For"))
+          .as("an untrusted client's entry is replaced")
+          .containsExactly("127.0.0.1");
       assertThat(seen.headers().get("X-Forwarded-Proto")).isEqualTo("http");
       assertThat(String.join(",", seen.headers().getAll("Forwarded"))).contains("for=127.0.0.1");
     }
+  }
+
+  // ---------------------------------------------------------------- pipelining
+
+  /**
+   * A frame the client sends in the same TCP packet as its upgrade request is relayed once the
+   * tunnel is up, as Jetty, HAProxy and NGINX do: never lost, and the connection stays usable.
+   */
+  @Test
+  void framePipelinedBehindTheHandshake_reachesTheBackend() throws Exception {
+    ProxyHandle proxy = proxy(router().build());
+    try (RawConnection c = RawConnection.open(proxy.port())) {
+      byte[] head = RawConnection.upgradeRequest("/").getBytes(StandardCharsets.ISO_8859_1);
+      byte[] frame = RawConnection.maskedFrame(0x1, "early bird".getBytes(StandardCharsets.UTF_8));
+      byte[] both = new byte[head.length + frame.length];
+      System.arraycopy(head, 0, both, 0, head.length);
+      System.arraycopy(frame, 0, both, head.length, frame.length);
+      c.send(both);
+      assertThat(c.readResponseHead().status()).isEqualTo(101);
+      assertThat(c.readFrame().text()).startsWith("backend:");
+      assertThat(c.readFrame().text()).isEqualTo("early bird");
+      c.sendText("after");
+      assertThat(c.readFrame().text()).isEqualTo("after");
+    }
+  }
+
+  // ---------------------------------------------------------------- request-head timeout
+
+  /**
+   * A connection that sends no request head, or only part of one, within the request-head timeout
+   * gets 408 with the plain-text body and {@code Connection: close}, and is closed: silent and slow
+   * clients cannot hold file descriptors. The timeout is 300 ms here so the test does not wait the
+   * default 10 s.
+   */
+  @Test
+  void requestHeadTimeout_silentOrPartialHead_gets408ThenClose() throws Exception {
+    ProxyHandle proxy =
+        proxy(
+            router().build(),
+            ProxySettings.DEFAULTS.withRequestHeadTimeout(Duration.ofMillis(300)));
+    for (String sent : new String[] {"", "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr"}) {
+      try (RawConnection c = RawConnection.open(proxy.port())) {
+        c.readTimeout(WAIT);
+        if (!sent.isEmpty()) {
+          c.send(sent);
+        }
+        RawConnection.Response r = c.readResponseHead();
+        assertThat(r.status())
+            .as("after %s", sent.isEmpty() ? "nothing" : "a partial head")
+            .isEqualTo(408);
+        assertThat(r.header("Connection")).isEqualToIgnoringCase("close");
+        assertThat(r.header("Content-Type")).isEqualTo("text/plain; charset=utf-8");
+        assertThat(new String(c.readToEnd(1024), StandardCharsets.UTF_8))
+            .isEqualTo("408 request head not received in time\n");
+        assertThat(c.awaitClosed()).isTrue();
+      }
+    }
+  }
+
+  /**
+   * A complete head within the timeout is not cut: the tunnel outlives the request-head timeout.
+   */
+  @Test
+  void requestHeadTimeout_doesNotCloseAnOpenTunnel() throws Exception {
+    ProxyHandle proxy =
+        proxy(
+            router().build(),
+            ProxySettings.DEFAULTS.withRequestHeadTimeout(Duration.ofMillis(300)));
+    try (RawConnection c = RawConnection.open(proxy.port())) {
+      c.send(RawConnection.upgradeRequest("/"));
+      assertThat(c.readResponseHead().status()).isEqualTo(101);
+      assertThat(c.readFrame().text()).startsWith("backend:");
+      // The echo's answer comes back only after the timeout would have fired, had it been left on.
+      c.sendText("delay:600 still open");
+      assertThat(c.readFrame().text()).isEqualTo("still open");
+    }
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  /**
+   * Closing the proxy is a graceful stop: every open tunnel gets a 1001 close frame (not a bare TCP
+   * close, which clients report as 1006), and a handshake still arriving on a connection accepted
+   * before the stop gets 503 {@code proxy is stopping}, not "no backend". A client that stopped
+   * reading while its backend floods keeps one tunnel mid-frame, so the stop lasts the close-frame
+   * wait (at most 5 s) and the late handshake lands inside it.
+   */
+  @Test
+  void shutdown_tunnelsGet1001_andLateHandshakesGet503ProxyIsStopping() throws Exception {
+    ProxyHandle proxy = proxy(router().build());
+    WsClient jdk = client(WsClient.jdk());
+    WsSession quiet = jdk.connect(Handshake.to(proxy.port(), "/"));
+    assertThat(quiet.nextText()).startsWith("backend:");
+    try (RawConnection busy = RawConnection.open(proxy.port(), 64 * 1024);
+        RawConnection late = RawConnection.open(proxy.port())) {
+      busy.send(RawConnection.upgradeRequest("/"));
+      assertThat(busy.readResponseHead().status()).isEqualTo(101);
+      EchoBackend b = backend(busy.readFrame().text().substring("backend:".length()));
+      busy.sendText("flood:" + (512L << 20));
+      awaitTrue(() -> b.floodStalledNanos() > 0, "the flood stalls");
+      ExecutorService stopper = Executors.newSingleThreadExecutor();
+      try {
+        Future<?> stopped = stopper.submit(proxy::close);
+        assertThat(quiet.awaitClosed(WAIT)).as("the quiet tunnel closes").isTrue();
+        assertThat(quiet.closeStatus()).as("close code of the quiet tunnel").isEqualTo(1001);
+        late.readTimeout(WAIT);
+        late.send(RawConnection.upgradeRequest("/"));
+        RawConnection.Response r = late.readResponseHead();
+        assertThat(r.status()).as(r.toString()).isEqualTo(503);
+        assertThat(new String(late.readToEnd(1024), StandardCharsets.UTF_8))
+            .isEqualTo("503 proxy is stopping\n");
+        stopped.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      } finally {
+        stopper.shutdownNow();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- forwarded headers
+
+  private static final String[] SPOOFED_FORWARDED = {
+    "X-Forwarded-For: 6.6.6.6",
+    "X-Forwarded-Proto: https",
+    "X-Forwarded-Host: bank.example",
+    "X-Forwarded-Port: 443",
+    "Forwarded: for=6.6.6.6;proto=https"
+  };
+
+  /** Sends {@code head} and returns the request head the backend received. */
+  private FullHttpRequest backendSees(ProxyHandle proxy, String head) {
+    try (RawConnection c = RawConnection.open(proxy.port())) {
+      c.send(head);
+      RawConnection.Response r = c.readResponseHead();
+      assertThat(r.status()).as(r.toString()).isEqualTo(101);
+      String id = c.readFrame().text().substring("backend:".length());
+      List<FullHttpRequest> seen = backend(id).handshakes();
+      return seen.get(seen.size() - 1);
+    }
+  }
+
+  private static void assertForwarded(
+      FullHttpRequest seen, String xff, String proto, String host, String port, String forwarded) {
+    assertThat(seen.headers().getAll("X-Forwarded-For")).containsExactly(xff);
+    assertThat(seen.headers().getAll("X-Forwarded-Proto")).containsExactly(proto);
+    assertThat(seen.headers().getAll("X-Forwarded-Host")).containsExactly(host);
+    assertThat(seen.headers().getAll("X-Forwarded-Port")).containsExactly(port);
+    assertThat(seen.headers().getAll("Forwarded")).containsExactly(forwarded);
+  }
+
+  /**
+   * A client that is not a trusted proxy cannot make the backend believe anything: every forwarded
+   * header it sends ({@code X-Forwarded-For}, {@code -Proto}, {@code -Host}, {@code -Port}, {@code
+   * Forwarded}) is replaced with what this hop saw. In particular a plain-http client claiming
+   * {@code X-Forwarded-Proto: https} reaches the backend as {@code http}.
+   */
+  @Test
+  void forwardedHeaders_fromAnUntrustedClient_areAllReplaced() throws Exception {
+    ProxyHandle proxy = proxy(router().build());
+    FullHttpRequest seen = backendSees(proxy, RawConnection.upgradeRequest("/", SPOOFED_FORWARDED));
+    assertForwarded(
+        seen,
+        "127.0.0.1",
+        "http",
+        "127.0.0.1",
+        Integer.toString(proxy.port()),
+        "for=127.0.0.1;host=127.0.0.1;proto=http");
+  }
+
+  /** From a trusted proxy the forwarded headers are kept, and this hop's entries appended. */
+  @Test
+  void forwardedHeaders_fromATrustedProxy_areKeptAndAppended() throws Exception {
+    ProxyHandle proxy =
+        proxy(router().build(), ProxySettings.DEFAULTS.withTrustedProxies("127.0.0.1/32"));
+    FullHttpRequest seen = backendSees(proxy, RawConnection.upgradeRequest("/", SPOOFED_FORWARDED));
+    assertForwarded(
+        seen,
+        "6.6.6.6, 127.0.0.1",
+        "https",
+        "bank.example",
+        "443",
+        "for=6.6.6.6;proto=https, for=127.0.0.1;host=127.0.0.1;proto=http");
+  }
+
+  /**
+   * A PROXY protocol header from a peer that is not a trusted proxy is never believed: not for
+   * routing, and not for the forwarded headers the backend sees, which name the real peer.
+   */
+  @Test
+  void proxyProtocol_fromAnUntrustedPeer_isNeverWrittenAsTheClient() throws Exception {
+    ProxyHandle proxy = proxy(router().build(), ProxySettings.DEFAULTS.withProxyProtocol(true));
+    FullHttpRequest seen =
+        backendSees(
+            proxy,
+            "PROXY TCP4 6.6.6.6 127.0.0.1 5555 80\r\n"
+                + RawConnection.upgradeRequest("/", "X-Forwarded-For: 6.6.6.6"));
+    assertThat(seen.headers().getAll("X-Forwarded-For")).containsExactly("127.0.0.1");
+    assertThat(seen.headers().getAll("Forwarded"))
+        .containsExactly("for=127.0.0.1;host=127.0.0.1;proto=http");
+  }
+
+  /** A trusted peer's PROXY protocol source is the client the backend sees. */
+  @Test
+  void proxyProtocol_fromATrustedPeer_itsSourceIsTheClient() throws Exception {
+    ProxyHandle proxy =
+        proxy(
+            router().build(),
+            ProxySettings.DEFAULTS.withProxyProtocol(true).withTrustedProxies("127.0.0.1/32"));
+    FullHttpRequest seen =
+        backendSees(
+            proxy,
+            "PROXY TCP6 2001:db8:0:0:0:0:0:9 ::1 5555 80\r\n" + RawConnection.upgradeRequest("/"));
+    assertThat(seen.headers().getAll("X-Forwarded-For")).containsExactly("2001:db8::9");
+    assertThat(seen.headers().getAll("Forwarded"))
+        .containsExactly("for=\"[2001:db8::9]\";host=127.0.0.1;proto=http");
   }
 
   /** The cookie strategy with a fixed test key; the fallback rotates, so only the cookie sticks. */
@@ -292,10 +508,10 @@ public abstract class AdapterScenarios {
       assertThat(r.headers("Set-Cookie")).hasSize(2);
       assertThat(r.headers("Set-Cookie").get(0)).startsWith("backend-session=ws-");
       assertThat(r.headers("Set-Cookie").get(1))
+          .as("the same attributes, spelled the same, on both adapters")
           .startsWith(CookieAffinity.DEFAULT_NAME + "=")
-          .containsIgnoringCase("HttpOnly")
-          .containsIgnoringCase("SameSite=Lax")
-          .containsIgnoringCase("Path=/");
+          .endsWith("; Path=/; HttpOnly; SameSite=Lax");
+      assertThat(r.headers("Expires")).as("no Expires header added to the 101").isEmpty();
     }
   }
 

@@ -73,7 +73,9 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@link #hang(boolean)}: accept TCP, read, never answer;
  *   <li>the text message {@code flood:<bytes>} makes it send that many bytes in binary frames of 64
  *       KiB, honouring its own channel's writability, so tests can observe back-pressure through a
- *       proxy ({@link #floodBytesSent()}, {@link #floodStalledNanos()}).
+ *       proxy ({@link #floodBytesSent()}, {@link #floodStalledNanos()});
+ *   <li>the text message {@code delay:<ms> <text>} echoes {@code <text>} after {@code <ms>}
+ *       milliseconds, so a test can await a tunnel staying open past a timeout without sleeping.
  * </ul>
  *
  * <p>Every handshake request it sees is recorded ({@link #handshakes()}) so tests can check what a
@@ -380,6 +382,19 @@ public final class EchoBackend implements AutoCloseable {
           Flood flood = new Flood(bytes);
           ctx.channel().attr(FLOOD).set(flood);
           flood.pump(ctx);
+          return;
+        }
+        if (text.startsWith("delay:")) {
+          // "delay:<ms> <text>": echoes <text> after <ms>, to keep a tunnel busy-free for a while.
+          frame.release();
+          int space = text.indexOf(' ');
+          long millis = Long.parseLong(text.substring("delay:".length(), space));
+          String reply = text.substring(space + 1);
+          ctx.executor()
+              .schedule(
+                  () -> ctx.writeAndFlush(new TextWebSocketFrame(reply)),
+                  millis,
+                  java.util.concurrent.TimeUnit.MILLISECONDS);
           return;
         }
       }

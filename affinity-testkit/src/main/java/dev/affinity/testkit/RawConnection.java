@@ -195,6 +195,11 @@ public final class RawConnection implements AutoCloseable {
 
   /** Sends one masked frame (as a client must) with FIN set. */
   public RawConnection sendFrame(int opcode, byte[] payload) {
+    return send(maskedFrame(opcode, payload));
+  }
+
+  /** The bytes of one masked frame with FIN set, to send together with other bytes. */
+  public static byte[] maskedFrame(int opcode, byte[] payload) {
     ByteArrayOutputStream f = new ByteArrayOutputStream(payload.length + 14);
     f.write(0x80 | opcode);
     int len = payload.length;
@@ -216,7 +221,7 @@ public final class RawConnection implements AutoCloseable {
     for (int i = 0; i < len; i++) {
       f.write(payload[i] ^ mask[i & 3]);
     }
-    return send(f.toByteArray());
+    return f.toByteArray();
   }
 
   /** Sends a masked text frame. */

@@ -1,0 +1,47 @@
+package dev.affinity.internal.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.affinity.AffinityConfigurationException;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class AdapterSettingsTest {
+  @Test
+  void idleTimeout_zeroDisables_elseOneMillisecondToSevenDays() {
+    assertThat(AdapterSettings.idleTimeout("idleTimeout", Duration.ZERO)).isZero();
+    assertThat(AdapterSettings.idleTimeout("idleTimeout", Duration.ofDays(7)))
+        .isEqualTo(Duration.ofDays(7));
+    assertThatThrownBy(() -> AdapterSettings.idleTimeout("idleTimeout", Duration.ofDays(8)))
+        .isInstanceOf(AffinityConfigurationException.class)
+        .hasMessage("idleTimeout: PT192H (expected: PT0S (disabled) or 1ms..7d)");
+    assertThatThrownBy(() -> AdapterSettings.idleTimeout("idleTimeout", Duration.ofNanos(1)))
+        .hasMessage("idleTimeout: PT0.000000001S (expected: PT0S (disabled) or 1ms..7d)");
+  }
+
+  @Test
+  void timeout_oneMillisecondToOneHour() {
+    assertThat(AdapterSettings.timeout("connectTimeout", Duration.ofHours(1)))
+        .isEqualTo(Duration.ofHours(1));
+    assertThatThrownBy(() -> AdapterSettings.timeout("connectTimeout", Duration.ZERO))
+        .hasMessage("connectTimeout: PT0S (expected: 1ms..1h)");
+    assertThatThrownBy(() -> AdapterSettings.timeout("handshakeTimeout", null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("handshakeTimeout");
+  }
+
+  @Test
+  void closeArguments_refuseCodesACloseFrameMayNotCarry() {
+    AdapterSettings.closeArguments(1000, "");
+    AdapterSettings.closeArguments(4999, "bye");
+    for (int code : new int[] {999, 1005, 1006, 1015, 5000}) {
+      assertThatThrownBy(() -> AdapterSettings.closeArguments(code, "x"))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("webSocketCode: " + code + " (expected: 1000..4999, not 1005, 1006 or 1015)");
+    }
+    assertThatThrownBy(() -> AdapterSettings.closeArguments(1000, null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("reason");
+  }
+}
