@@ -11,6 +11,7 @@ import dev.affinity.SetCookie;
 import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
 import dev.affinity.client.ClientAddressResolver;
+import dev.affinity.hash.RendezvousTable;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -136,6 +137,90 @@ public interface AffinityStrategy {
         tableSize,
         "a prime from 1009 to 16777259");
     return new MaglevStrategy(key, tableSize);
+  }
+
+  /**
+   * The rendezvous table over {@code key} with the default {@value RendezvousTable#DEFAULT_BUCKETS}
+   * buckets: {@link #rendezvousTable(RoutingKey, int)}.
+   */
+  static AffinityStrategy rendezvousTable(RoutingKey key) {
+    return rendezvousTable(key, RendezvousTable.DEFAULT_BUCKETS);
+  }
+
+  /**
+   * The rendezvous table: rendezvous hashing's exactly minimal disruption at a table's constant
+   * cost. A key hashes to one of {@code buckets} fixed buckets, and each bucket belongs to its
+   * weighted rendezvous winner among UP members, so a select is one key hash and one array read
+   * whatever the number of backends, and:
+   *
+   * <ul>
+   *   <li>removing a backend, or marking it DOWN, moves exactly the keys it had;
+   *   <li>adding one moves keys only to it, about {@code 1/(n+1)} of them;
+   *   <li>shares follow weights; a key whose owner is at its cap spills, and failover candidates
+   *       run, in its bucket's rendezvous order.
+   * </ul>
+   *
+   * <pre>{@code
+   * AffinityStrategy byUser = AffinityStrategy.rendezvousTable(RoutingKey.header("X-User-Id"));
+   * }</pre>
+   *
+   * <p>The definition is in {@link RendezvousTable}; like {@link #rendezvous}'s, its output is API,
+   * and the bucket count is part of it: instances agree only with the same members, weights and
+   * {@code buckets}.
+   *
+   * <p>Use it for large pools (hundreds to thousands of backends) where both stickiness and select
+   * cost matter: it routes like {@link #rendezvous} at a cost that does not grow with n, and unlike
+   * {@link #maglev} it never reshuffles keys between backends that did not change. <b>Do not
+   * use</b> it for small pools with tight memory, or where membership is built from scratch often:
+   * the table takes {@code buckets} bytes up to 256 backends ({@code 2 × buckets} up to 65,536),
+   * the first table costs one score per bucket and backend ({@code n × buckets}: seconds for a
+   * thousand backends at the default size), and each later change costs {@code O(buckets)}
+   * (milliseconds). Balance is binomial in the buckets: with n equal backends the busiest gets
+   * about {@code 1 + 3.3 × sqrt(n / buckets)} times the mean share of buckets, so keep {@code
+   * buckets} at least a thousand times n for a few percent.
+   *
+   * @param buckets a power of two from {@value RendezvousTable#MIN_BUCKETS} to {@value
+   *     RendezvousTable#MAX_BUCKETS}
+   * @throws AffinityConfigurationException if {@code buckets} is out of range or not a power of two
+   */
+  static AffinityStrategy rendezvousTable(RoutingKey key, int buckets) {
+    requireNonNull(key, "key");
+    checkBuckets(buckets);
+    return new RendezvousTableStrategy("rendezvous-table", key, buckets);
+  }
+
+  /**
+   * The rendezvous table over the client address as resolved by {@code resolver}: {@link
+   * #sourceIp(ClientAddressResolver)}'s key with {@link #rendezvousTable(RoutingKey, int)}'s
+   * constant cost and the default bucket count. The same cautions as {@link #sourceIp} apply to
+   * clients behind a shared address.
+   */
+  static AffinityStrategy sourceIpTable(ClientAddressResolver resolver) {
+    return sourceIpTable(resolver, RendezvousTable.DEFAULT_BUCKETS);
+  }
+
+  /**
+   * The source-IP rendezvous table with {@code buckets} buckets.
+   *
+   * @throws AffinityConfigurationException if {@code buckets} is out of range or not a power of two
+   */
+  static AffinityStrategy sourceIpTable(ClientAddressResolver resolver, int buckets) {
+    RoutingKey key = RoutingKey.clientIp(requireNonNull(resolver, "resolver"));
+    checkBuckets(buckets);
+    return new RendezvousTableStrategy("source-ip-table", key, buckets);
+  }
+
+  private static void checkBuckets(int buckets) {
+    check(
+        buckets >= RendezvousTable.MIN_BUCKETS
+            && buckets <= RendezvousTable.MAX_BUCKETS
+            && Integer.bitCount(buckets) == 1,
+        "buckets",
+        buckets,
+        "a power of two from "
+            + RendezvousTable.MIN_BUCKETS
+            + " to "
+            + RendezvousTable.MAX_BUCKETS);
   }
 
   /**
