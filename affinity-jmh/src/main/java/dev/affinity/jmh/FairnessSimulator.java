@@ -56,6 +56,7 @@ public final class FairnessSimulator {
     new java.awt.Color(0xd62728),
     new java.awt.Color(0x8c564b),
     new java.awt.Color(0x7f7f7f),
+    new java.awt.Color(0x17becf),
     java.awt.Color.BLACK,
   };
 
@@ -227,6 +228,7 @@ public final class FairnessSimulator {
     RoutingKey key = RoutingKey.header(KEY_HEADER);
     return List.of(
         affinity("affinity HRW", () -> AffinityStrategy.rendezvous(key)),
+        affinity("affinity HRW table (M=2^22)", () -> AffinityStrategy.rendezvousTable(key)),
         affinity("affinity maglev (M=65537)", () -> AffinityStrategy.maglev(key)),
         affinity("affinity maglev (M=655373)", () -> AffinityStrategy.maglev(key, 655_373)),
         balanceOnly("affinity bounded 1.25", FairnessSimulator::boundedLoad),
@@ -236,9 +238,19 @@ public final class FairnessSimulator {
         balanceOnly("ideal: random (noise floor)", FairnessSimulator::uniformRandom));
   }
 
-  /** One row of the report. */
+  /**
+   * One row of the report. Besides the moved fractions, the moved keys as a multiple of the keys
+   * that had to move: the removed backend's own keys before, the added backend's keys after (1.0 is
+   * exactly minimal).
+   */
   record Row(
-      String contender, int n, double maxOverMean, double movedOnRemove, double movedOnAdd) {}
+      String contender,
+      int n,
+      double maxOverMean,
+      double movedOnRemove,
+      double movedOnAdd,
+      double removeOverOwn,
+      double addOverOwn) {}
 
   static String[] keys(int count, long seed) {
     Random r = new Random(seed);
@@ -275,16 +287,25 @@ public final class FairnessSimulator {
     double maxOverMean = max / ((double) keys.length / n);
     double removed = Double.NaN;
     double added = Double.NaN;
+    double removeOverOwn = Double.NaN;
+    double addOverOwn = Double.NaN;
     if (c.measuresDisruption()) {
       List<String> fewer = new ArrayList<>(ids);
-      fewer.remove(n / 2);
+      String gone = fewer.remove(n / 2);
       removed = moved(before, c.owners(fewer, keys));
+      removeOverOwn = removed * keys.length / load.getOrDefault(gone, 0);
       List<String> more = new ArrayList<>(ids);
       more.add("backend-new");
       java.util.Collections.sort(more);
-      added = moved(before, c.owners(more, keys));
+      IntFunction<String> after = c.owners(more, keys);
+      added = moved(before, after);
+      int newcomer = 0;
+      for (int i = 0; i < keys.length; i++) {
+        newcomer += after.apply(i).equals("backend-new") ? 1 : 0;
+      }
+      addOverOwn = added * keys.length / newcomer;
     }
-    return new Row(c.name(), n, maxOverMean, removed, added);
+    return new Row(c.name(), n, maxOverMean, removed, added, removeOverOwn, addOverOwn);
   }
 
   private static double moved(String[] before, IntFunction<String> after) {
@@ -306,8 +327,9 @@ public final class FairnessSimulator {
     PrintStream o = System.out;
     o.printf(Locale.ROOT, "Fairness and disruption over %,d keys%n%n", count);
     o.println(
-        "| contender | n | max/mean load | moved on remove (÷ 1/n) | moved on add (÷ 1/(n+1)) |");
-    o.println("|---|---:|---:|---:|---:|");
+        "| contender | n | max/mean load | moved on remove (÷ 1/n) | moved on add (÷ 1/(n+1))"
+            + " | remove: moved ÷ removed backend's keys | add: moved ÷ newcomer's keys |");
+    o.println("|---|---:|---:|---:|---:|---:|---:|");
     for (Contender c : contenders()) {
       for (int n : POOLS) {
         long t0 = System.nanoTime();
@@ -315,7 +337,7 @@ public final class FairnessSimulator {
         rows.add(r);
         o.printf(
             Locale.ROOT,
-            "| %s | %d | %.3f | %s | %s |%n",
+            "| %s | %d | %.3f | %s | %s | %s | %s |%n",
             r.contender(),
             n,
             r.maxOverMean(),
@@ -326,7 +348,13 @@ public final class FairnessSimulator {
             Double.isNaN(r.movedOnAdd())
                 ? "n/a"
                 : String.format(
-                    Locale.ROOT, "%.4f (%.2f×)", r.movedOnAdd(), r.movedOnAdd() * (n + 1)));
+                    Locale.ROOT, "%.4f (%.2f×)", r.movedOnAdd(), r.movedOnAdd() * (n + 1)),
+            Double.isNaN(r.removeOverOwn())
+                ? "n/a"
+                : String.format(Locale.ROOT, "%.4f×", r.removeOverOwn()),
+            Double.isNaN(r.addOverOwn())
+                ? "n/a"
+                : String.format(Locale.ROOT, "%.4f×", r.addOverOwn()));
         System.err.printf(
             Locale.ROOT, "%s n=%d: %.1f s%n", c.name(), n, (System.nanoTime() - t0) / 1e9);
       }
@@ -337,17 +365,20 @@ public final class FairnessSimulator {
 
   private static void writeCsv(List<Row> rows, Path file) throws IOException {
     StringBuilder sb =
-        new StringBuilder("contender,n,max_over_mean,moved_on_remove,moved_on_add\n");
+        new StringBuilder(
+            "contender,n,max_over_mean,moved_on_remove,moved_on_add,remove_over_own,add_over_own\n");
     for (Row r : rows) {
       sb.append(
           String.format(
               Locale.ROOT,
-              "%s,%d,%.5f,%.6f,%.6f%n",
+              "%s,%d,%.5f,%.6f,%.6f,%.6f,%.6f%n",
               r.contender(),
               r.n(),
               r.maxOverMean(),
               r.movedOnRemove(),
-              r.movedOnAdd()));
+              r.movedOnAdd(),
+              r.removeOverOwn(),
+              r.addOverOwn()));
     }
     Files.writeString(file, sb.toString());
   }

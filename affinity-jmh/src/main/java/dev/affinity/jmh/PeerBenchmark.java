@@ -42,6 +42,7 @@ public class PeerBenchmark {
   @Param({
     "affinity-hrw",
     "affinity-maglev",
+    "affinity-hrw-table",
     "guava-jump",
     "hash4j-jumpback",
     "ketama-treemap",
@@ -49,11 +50,15 @@ public class PeerBenchmark {
   })
   public String impl;
 
-  @Param({"3", "16", "100", "1000"})
+  @Param({"3", "16", "100", "1000", "10000"})
   public int backends;
 
   @Param({"ipv4", "ipv6"})
   public String keys;
+
+  /** The rendezvous table's bucket count (the smoke test uses a small one). */
+  @Param({"4194304"})
+  public int tableBuckets;
 
   private AffinityStrategy affinity;
   private Membership membership;
@@ -77,6 +82,9 @@ public class PeerBenchmark {
         break;
       case "affinity-maglev":
         affinity = AffinityStrategy.maglev(RoutingKey.clientIp(ClientAddressResolver.direct()));
+        break;
+      case "affinity-hrw-table":
+        affinity = AffinityStrategy.sourceIpTable(ClientAddressResolver.direct(), tableBuckets);
         break;
       case "guava-jump":
         peer = Peers.guavaJump(backends);

@@ -48,6 +48,7 @@ public class RouterBenchmark {
     "weighted",
     "bounded-load",
     "maglev",
+    "rendezvous-table",
     "round-robin",
     "least-connections",
     "p2c"
@@ -60,13 +61,17 @@ public class RouterBenchmark {
   @Param({"ipv4", "ipv6"})
   public String keys;
 
+  /** The rendezvous table's bucket count (the smoke test uses a small one). */
+  @Param({"4194304"})
+  public int tableBuckets;
+
   private Router router;
   private RoutingRequest[] requests;
   private final List<ConnectionLease> leases = new ArrayList<>();
   private int cursor;
 
-  /** Builds the router for one strategy name; shared with the smoke test. */
-  static Router router(String strategy, BackendGroup group) {
+  /** Builds the router for one strategy name, with a table of {@code tableBuckets} buckets. */
+  static Router router(String strategy, BackendGroup group, int tableBuckets) {
     switch (strategy) {
       case "source-ip":
       case "weighted":
@@ -85,6 +90,12 @@ public class RouterBenchmark {
                 AffinityStrategy.maglev(
                     RoutingKey.clientIp(dev.affinity.client.ClientAddressResolver.direct())))
             .build();
+      case "rendezvous-table":
+        return Router.builder(group)
+            .strategy(
+                AffinityStrategy.sourceIpTable(
+                    dev.affinity.client.ClientAddressResolver.direct(), tableBuckets))
+            .build();
       case "round-robin":
         return Router.builder(group).fallback(AffinityStrategy.roundRobin()).build();
       case "least-connections":
@@ -99,7 +110,7 @@ public class RouterBenchmark {
   @Setup(Level.Trial)
   public void setUp() {
     BackendGroup group = Fixtures.group(backends, strategy.equals("weighted"));
-    router = router(strategy, group);
+    router = router(strategy, group, tableBuckets);
     requests = Fixtures.requests(Fixtures.addresses(keys, 42));
     if (strategy.equals("bounded-load") || strategy.equals("least-connections")) {
       for (Member m : group.snapshot().members()) {

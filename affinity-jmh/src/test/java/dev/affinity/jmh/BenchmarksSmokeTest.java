@@ -33,14 +33,15 @@ class BenchmarksSmokeTest {
             .measurementTime(SHORT)
             .timeUnit(TimeUnit.NANOSECONDS)
             .param("backends", "3", "1000")
+            .param("tableBuckets", "4096")
             .shouldFailOnError(true)
             .verbosity(VerboseMode.SILENT)
             .build();
     Collection<RunResult> results = new Runner(options).run();
 
-    // Router: 8 strategies x 2 pools x 2 families; peers: 6 x 2 x 2; key hash: 6 methods x 3
+    // Router: 9 strategies x 2 pools x 2 families; peers: 7 x 2 x 2; key hash: 6 methods x 3
     // inputs; cookie: 2 pools x 2 visits; JWT: 3 algorithms x 2 token kinds.
-    assertThat(results).hasSize(32 + 24 + 18 + 4 + 6);
+    assertThat(results).hasSize(36 + 28 + 18 + 4 + 6);
     for (RunResult r : results) {
       double score = r.getPrimaryResult().getScore();
       assertThat(score)

@@ -29,6 +29,24 @@ class FairnessSimulatorTest {
     assertThat(r.maxOverMean()).isBetween(1.0, 1.2);
   }
 
+  /**
+   * The table moves exactly the keys that must move: on removal, the removed backend's own keys; on
+   * addition, the keys the newcomer ends up with. Both ratios are exactly 1, not about 1.
+   */
+  @Test
+  void rendezvousTable_movesExactlyTheChangedBackendsKeys() {
+    for (int n : new int[] {3, 16}) {
+      FairnessSimulator.Row r =
+          FairnessSimulator.simulate(byName().get("affinity HRW table (M=2^22)"), n, KEYS);
+      assertThat(r.removeOverOwn()).isEqualTo(1.0);
+      assertThat(r.addOverOwn()).isEqualTo(1.0);
+      assertThat(r.movedOnRemove()).isPositive();
+    }
+    FairnessSimulator.Row maglev =
+        FairnessSimulator.simulate(byName().get("affinity maglev (M=65537)"), 16, KEYS);
+    assertThat(maglev.removeOverOwn()).isGreaterThan(1.0);
+  }
+
   @Test
   void jumpHash_renumbersTheListWhenAMiddleBackendLeaves() {
     FairnessSimulator.Row r =

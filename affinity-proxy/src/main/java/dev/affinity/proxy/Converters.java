@@ -218,6 +218,20 @@ final class Converters {
     }
   }
 
+  /** {@code rendezvous}, {@code rendezvous-table} or {@code maglev}. */
+  static final class HashSpec implements ITypeConverter<ProxyCommand.HashKind> {
+    @Override
+    public ProxyCommand.HashKind convert(String value) {
+      for (ProxyCommand.HashKind k : ProxyCommand.HashKind.values()) {
+        if (k.flagValue().equalsIgnoreCase(value.trim())) {
+          return k;
+        }
+      }
+      throw new TypeConversionException(
+          "'" + value + "' (expected: rendezvous, rendezvous-table or maglev)");
+    }
+  }
+
   /** A first-pick strategy: {@code least-connections}, {@code round-robin}, {@code p2c}. */
   static final class FallbackSpec implements ITypeConverter<Fallback> {
     @Override

@@ -137,12 +137,14 @@ public final class ProxyCommand implements Callable<Integer> {
 
   @Option(
       names = "--hash",
-      paramLabel = "rendezvous|maglev",
+      paramLabel = "rendezvous|rendezvous-table|maglev",
       defaultValue = "rendezvous",
+      converter = Converters.HashSpec.class,
       description =
-          "How the hash strategies map keys to backends: rendezvous (exact minimal disruption) or"
-              + " maglev (a lookup table, for hundreds to thousands of backends). Default:"
-              + " ${DEFAULT-VALUE}.")
+          "How the hash strategies map keys to backends: rendezvous (exact minimal disruption),"
+              + " rendezvous-table (the same exact minimal disruption at one array read, for"
+              + " hundreds to thousands of backends) or maglev (a lookup table that also moves"
+              + " about 1% of other keys on each change). Default: ${DEFAULT-VALUE}.")
   HashKind hash;
 
   @Option(
@@ -373,9 +375,12 @@ public final class ProxyCommand implements Callable<Integer> {
           "--bounded-load: no hash strategy to wrap (expected: source-ip, header:, query: or path:"
               + " in --strategy)");
     }
-    if (boundedLoad != null && hash == HashKind.MAGLEV) {
+    if (boundedLoad != null && hash != HashKind.RENDEZVOUS) {
       throw new ParameterException(
-          cl, "--bounded-load with --hash maglev (expected: --hash rendezvous, which it wraps)");
+          cl,
+          "--bounded-load with --hash "
+              + hash.flagValue()
+              + " (expected: --hash rendezvous, which it wraps)");
     }
     if (strategies.stream().map(StrategySpec::toString).distinct().count() != strategies.size()) {
       throw new ParameterException(
@@ -411,10 +416,17 @@ public final class ProxyCommand implements Callable<Integer> {
           strategy = AffinityStrategy.cookie(cookie.build(cl, environment, !isDemo(), warnings));
           break;
         case SOURCE_IP:
-          strategy =
-              hash == HashKind.MAGLEV
-                  ? AffinityStrategy.maglev(RoutingKey.clientIp(resolver))
-                  : AffinityStrategy.sourceIp(resolver);
+          switch (hash) {
+            case MAGLEV:
+              strategy = AffinityStrategy.maglev(RoutingKey.clientIp(resolver));
+              break;
+            case RENDEZVOUS_TABLE:
+              strategy = AffinityStrategy.sourceIpTable(resolver);
+              break;
+            case RENDEZVOUS:
+            default:
+              strategy = AffinityStrategy.sourceIp(resolver);
+          }
           break;
         case HEADER:
           strategy = hashed(RoutingKey.header(requireNonNull(s.argument(), "argument")));
@@ -619,9 +631,15 @@ public final class ProxyCommand implements Callable<Integer> {
   }
 
   private AffinityStrategy hashed(RoutingKey key) {
-    return hash == HashKind.MAGLEV
-        ? AffinityStrategy.maglev(key)
-        : AffinityStrategy.rendezvous(key);
+    switch (hash) {
+      case MAGLEV:
+        return AffinityStrategy.maglev(key);
+      case RENDEZVOUS_TABLE:
+        return AffinityStrategy.rendezvousTable(key);
+      case RENDEZVOUS:
+      default:
+        return AffinityStrategy.rendezvous(key);
+    }
   }
 
   /** The values of {@code --log-level}, as JDK logging levels. */
@@ -650,8 +668,20 @@ public final class ProxyCommand implements Callable<Integer> {
 
   /** The values of {@code --hash}. */
   enum HashKind {
-    RENDEZVOUS,
-    MAGLEV
+    RENDEZVOUS("rendezvous"),
+    RENDEZVOUS_TABLE("rendezvous-table"),
+    MAGLEV("maglev");
+
+    private final String flagValue;
+
+    HashKind(String flagValue) {
+      this.flagValue = flagValue;
+    }
+
+    /** The value as written on the command line. */
+    String flagValue() {
+      return flagValue;
+    }
   }
 
   private static String hostForUrl(InetSocketAddress a) {

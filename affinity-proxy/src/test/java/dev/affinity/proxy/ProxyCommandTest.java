@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.affinity.Router;
 import dev.affinity.backend.BackendGroup;
+import dev.affinity.strategy.AffinityStrategy;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -555,6 +556,30 @@ class ProxyCommandTest {
                 "header:X-Token"))
         .contains("--jwt-from")
         .contains("'header:X-Token'");
+  }
+
+  @Test
+  void hashRendezvousTable_makesTheHashStrategiesRendezvousTables_andRefusesBoundedLoad() {
+    ProxyCommand c =
+        parse(
+            "--backend", "id=a,uri=ws://127.0.0.1:1",
+            "--strategy", "header:X-User,source-ip",
+            "--hash", "rendezvous-table");
+    c.validate();
+    Router router = c.buildRouter(BackendGroup.create(), new PrintWriter(err, true));
+    assertThat(router.strategies())
+        .extracting(AffinityStrategy::name)
+        .containsExactly("rendezvous-table", "source-ip-table");
+    err.getBuffer().setLength(0);
+    assertThat(
+            failure(
+                "--backend", "id=a,uri=ws://h:1",
+                "--strategy", "source-ip",
+                "--hash", "rendezvous-table",
+                "--bounded-load", "1.25"))
+        .contains("--bounded-load with --hash rendezvous-table");
+    err.getBuffer().setLength(0);
+    assertThat(failure("--hash", "ring")).contains("rendezvous, rendezvous-table or maglev");
   }
 
   @Test
