@@ -37,12 +37,13 @@ import org.jspecify.annotations.Nullable;
  * <p><b>Cost.</b> A lookup is one shift and one array read. The owner array holds a member's slot,
  * in the smallest integer type that holds every slot: {@code M} bytes up to 256 members, {@code 2M}
  * up to 65,536, {@code 4M} above. {@link #build Building} from nothing costs one score per (bucket,
- * member) pair, {@code n × M}. {@link #update Updating} from the previous table copies the owner
- * array and touches only the buckets whose owner can change: a removed member's buckets are
- * recomputed ({@code M / n} buckets of {@code n} scores each); an added member, or one whose weight
- * grew, costs one score per bucket plus an exact comparison for the few buckets it could win; a
- * member whose weight shrank has its own buckets recomputed. Tables are immutable and safe to
- * share; an update returns a new table and leaves this one as it was.
+ * member) pair, {@code n × M}, split across the common {@link java.util.concurrent.ForkJoinPool}
+ * when large. {@link #update Updating} from the previous table copies the owner array and touches
+ * only the buckets whose owner can change: a removed member's buckets are recomputed ({@code M / n}
+ * buckets of {@code n} scores each); an added member, or one whose weight grew, costs one score per
+ * bucket plus an exact comparison for the few buckets it could win; a member whose weight shrank
+ * has its own buckets recomputed. Tables are immutable and safe to share; an update returns a new
+ * table and leaves this one as it was.
  */
 public final class RendezvousTable {
   /** The default bucket count, 2<sup>22</sup> = 4,194,304. */
@@ -63,6 +64,9 @@ public final class RendezvousTable {
   private static final double MARGIN = 1 - 1e-9;
 
   private static final String[] NO_IDS = new String[0];
+
+  /** Fills of at least this many (bucket, member) pairs run in parallel. */
+  private static final long PARALLEL_PAIRS = 1L << 26;
 
   private final int buckets;
   private final int shift;
@@ -218,15 +222,7 @@ public final class RendezvousTable {
     double newFloor = floor;
     boolean newUniform = isUniform(newWeights);
     if (old == 0) {
-      newFloor = Double.POSITIVE_INFINITY;
-      for (int b = 0; b < buckets; b++) {
-        int d =
-            newUniform
-                ? scanUniform(b, newHashes, newWeights[0], n)
-                : scan(b, newHashes, newWeights, n);
-        owners.set(b, newSlotOf[d]);
-        newFloor = Math.min(newFloor, lowerBound(b, newHashes[d], newWeights[d]));
-      }
+      newFloor = fill(owners, newHashes, newWeights, newSlotOf, newUniform);
     } else {
       if (anyRecompute) {
         for (int b = 0; b < buckets; b++) {
@@ -248,6 +244,39 @@ public final class RendezvousTable {
     }
     return new RendezvousTable(
         buckets, newIds, newHashes, newWeights, newSlotOf, newDenseOf, newFloor, owners);
+  }
+
+  /**
+   * Fills every bucket from scratch, {@code n × M} scores. Large fills are split into ranges of
+   * buckets run in parallel on the common {@link java.util.concurrent.ForkJoinPool}: each bucket is
+   * computed independently, so the result does not depend on the split.
+   *
+   * @return a lower bound on every owner's weighted score
+   */
+  private double fill(
+      Owners owners, long[] hashes, double[] weights, int[] slotOf, boolean uniform) {
+    int n = hashes.length;
+    int ranges = (long) n * buckets < PARALLEL_PAIRS ? 1 : Math.min(64, buckets / MIN_BUCKETS);
+    int per = buckets / ranges;
+    double[] floors = new double[ranges];
+    java.util.stream.IntStream stream = java.util.stream.IntStream.range(0, ranges);
+    (ranges > 1 ? stream.parallel() : stream)
+        .forEach(
+            r -> {
+              double f = Double.POSITIVE_INFINITY;
+              for (int b = r * per, end = b + per; b < end; b++) {
+                int d =
+                    uniform ? scanUniform(b, hashes, weights[0], n) : scan(b, hashes, weights, n);
+                owners.set(b, slotOf[d]);
+                f = Math.min(f, lowerBound(b, hashes[d], weights[d]));
+              }
+              floors[r] = f;
+            });
+    double floor = Double.POSITIVE_INFINITY;
+    for (double f : floors) {
+      floor = Math.min(floor, f);
+    }
+    return floor;
   }
 
   private static boolean isAdded(int dense, int[] added, int count) {

@@ -275,20 +275,25 @@ public interface AffinityStrategy {
    * <p>{@code factor} trades balance for stickiness: 1.25 keeps every backend within 25% of the
    * average. Counts are per instance.
    *
-   * @param hashStrategy a strategy from {@link #rendezvous} or {@link #sourceIp}
+   * <p>Over a {@link #rendezvousTable rendezvous table} the owner is the key's bucket owner and
+   * spill-over walks the bucket's rendezvous order.
+   *
+   * @param hashStrategy a strategy from {@link #rendezvous}, {@link #sourceIp}, {@link
+   *     #rendezvousTable} or {@link #sourceIpTable}
    * @param factor at least 1.0
-   * @throws AffinityConfigurationException if {@code hashStrategy} is not a rendezvous strategy or
-   *     the factor is below 1
+   * @throws AffinityConfigurationException if {@code hashStrategy} is not one of those or the
+   *     factor is below 1
    */
   static AffinityStrategy boundedLoad(AffinityStrategy hashStrategy, double factor) {
     requireNonNull(hashStrategy, "hashStrategy");
     check(
-        hashStrategy instanceof RendezvousStrategy,
+        hashStrategy instanceof OrderedHash,
         "hashStrategy",
         hashStrategy.name(),
-        "a strategy from rendezvous(key) or sourceIp(...)");
+        "a strategy from rendezvous(key), sourceIp(...), rendezvousTable(key) or"
+            + " sourceIpTable(...)");
     check(factor >= 1.0 && factor <= 100.0, "factor", factor, "1.0..100.0");
-    return new BoundedLoadStrategy((RendezvousStrategy) hashStrategy, factor);
+    return new BoundedLoadStrategy((OrderedHash) hashStrategy, factor);
   }
 
   /**

@@ -7,7 +7,10 @@ import dev.affinity.backend.Membership;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
-/** Consistent hashing with bounded loads over a {@link RendezvousStrategy}. */
+/**
+ * Consistent hashing with bounded loads over an {@link OrderedHash}: rendezvous or the rendezvous
+ * table; spill-over walks the wrapped strategy's order for the key.
+ */
 final class BoundedLoadStrategy implements AffinityStrategy {
   private static final Selection KEY_ABSENT = Selection.abstain("no key in the request");
   private static final Selection NO_UP = Selection.abstain("no backend is UP");
@@ -17,10 +20,10 @@ final class BoundedLoadStrategy implements AffinityStrategy {
   private static final String SPILL =
       "the key's owner is at its bounded load; next in the key's order with room";
 
-  private final RendezvousStrategy inner;
+  private final OrderedHash inner;
   private final double factor;
 
-  BoundedLoadStrategy(RendezvousStrategy inner, double factor) {
+  BoundedLoadStrategy(OrderedHash inner, double factor) {
     this.inner = inner;
     this.factor = factor;
   }
@@ -36,9 +39,9 @@ final class BoundedLoadStrategy implements AffinityStrategy {
     if (k == RoutingKey.ABSENT) {
       return KEY_ABSENT;
     }
-    RendezvousStrategy.Prepared p = inner.prepare(membership);
-    Member[] up = p.up;
-    if (up.length == 0) {
+    Member[] up = membership.upMembers();
+    Member owner = inner.owner(k, membership);
+    if (up.length == 0 || owner == null) {
       return NO_UP;
     }
     long live = 0;
@@ -49,13 +52,12 @@ final class BoundedLoadStrategy implements AffinityStrategy {
     }
     // The bound after placing this connection: ceil(c * (live + 1) * w / W).
     double perWeight = factor * (live + 1) / totalWeight;
-    Member owner = up[p.best(k)];
     if (hasRoom(owner, perWeight)) {
       return Selection.chosen(owner, Outcome.AFFINITY_HIT, OWNER, inner.key());
     }
-    for (int i : p.rank(k)) {
-      if (hasRoom(up[i], perWeight)) {
-        return Selection.chosen(up[i], Outcome.SPILL_OVER, SPILL, inner.key());
+    for (Member m : inner.order(k, membership)) {
+      if (hasRoom(m, perWeight)) {
+        return Selection.chosen(m, Outcome.SPILL_OVER, SPILL, inner.key());
       }
     }
     return ALL_FULL;

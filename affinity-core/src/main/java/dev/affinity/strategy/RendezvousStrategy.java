@@ -10,7 +10,7 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /** Weighted rendezvous hashing over a {@link RoutingKey}; see {@link RendezvousHash}. */
-final class RendezvousStrategy implements AffinityStrategy {
+final class RendezvousStrategy implements OrderedHash {
   private static final Selection KEY_ABSENT = Selection.abstain("no key in the request");
   private static final Selection NO_UP = Selection.abstain("no backend is UP");
   private static final Selection ALL_FULL = Selection.abstain("every UP backend is at its cap");
@@ -26,8 +26,25 @@ final class RendezvousStrategy implements AffinityStrategy {
     this.key = key;
   }
 
-  RoutingKey key() {
+  @Override
+  public RoutingKey key() {
     return key;
+  }
+
+  @Override
+  public @Nullable Member owner(long keyHash, Membership membership) {
+    return ownerOf(keyHash, membership);
+  }
+
+  @Override
+  public Member[] order(long keyHash, Membership membership) {
+    Prepared p = prepare(membership);
+    int[] rank = p.rank(keyHash);
+    Member[] out = new Member[rank.length];
+    for (int i = 0; i < rank.length; i++) {
+      out[i] = p.up[rank[i]];
+    }
+    return out;
   }
 
   @Override

@@ -18,7 +18,7 @@ import org.jspecify.annotations.Nullable;
  * one array read and one member read. Spill-over and failover walk the key's bucket's rendezvous
  * order, computed only when needed.
  */
-final class RendezvousTableStrategy implements AffinityStrategy {
+final class RendezvousTableStrategy implements OrderedHash {
   private static final Selection KEY_ABSENT = Selection.abstain("no key in the request");
   private static final Selection NO_UP = Selection.abstain("no backend is UP");
   private static final Selection ALL_FULL = Selection.abstain("every UP backend is at its cap");
@@ -46,6 +46,30 @@ final class RendezvousTableStrategy implements AffinityStrategy {
   @Override
   public RoutingKey routingKey() {
     return key;
+  }
+
+  @Override
+  public RoutingKey key() {
+    return key;
+  }
+
+  @Override
+  public @Nullable Member owner(long keyHash, Membership membership) {
+    return ownerOf(keyHash, membership);
+  }
+
+  @Override
+  public Member[] order(long keyHash, Membership membership) {
+    Snapshot s = snapshot(membership);
+    if (s.table.size() == 0) {
+      return new Member[0];
+    }
+    int[] slots = s.table.order(RendezvousTable.bucket(keyHash, buckets));
+    Member[] out = new Member[slots.length];
+    for (int i = 0; i < slots.length; i++) {
+      out[i] = s.bySlot[slots[i]];
+    }
+    return out;
   }
 
   /** The bucket count {@code M}, part of the pinned hash. */

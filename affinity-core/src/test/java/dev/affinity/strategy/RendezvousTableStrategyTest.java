@@ -153,6 +153,33 @@ class RendezvousTableStrategyTest {
   }
 
   @Test
+  void boundedLoad_overTheTable_spillsAlongTheBucketsRendezvousOrder() {
+    BackendGroup g = BackendGroup.create();
+    for (int i = 0; i < 4; i++) {
+      g.add(Backend.of("b" + i, "10.0.0.1", 8080 + i));
+    }
+    RendezvousTableStrategy table =
+        (RendezvousTableStrategy) AffinityStrategy.rendezvousTable(KEY, M);
+    AffinityStrategy bounded = AffinityStrategy.boundedLoad(table, 1.0);
+    Selection first = bounded.select(request("alice"), g.snapshot());
+    Member owner = table.select(request("alice"), g.snapshot()).member();
+    assertThat(first.outcome()).isEqualTo(Outcome.AFFINITY_HIT);
+    assertThat(first.member()).isSameAs(owner);
+    // Two live on the owner, none elsewhere: the bound after placing is ceil(1.0 × 3 / 4) = 1.
+    List<ConnectionLease> leases =
+        List.of(g.openConnection(owner.backend()), g.openConnection(owner.backend()));
+    Membership m = g.snapshot();
+    Selection spilled = bounded.select(request("alice"), m);
+    int[] order =
+        table.snapshot(m).table.order(RendezvousTable.bucket(RendezvousHash.keyHash("alice"), M));
+    assertThat(spilled.outcome()).isEqualTo(Outcome.SPILL_OVER);
+    assertThat(spilled.member().id()).isEqualTo(table.snapshot(m).table.slotId(order[1]));
+    assertThat(bounded.name()).isEqualTo("bounded-load(rendezvous-table)");
+    assertThat(bounded.ownerOf(RendezvousHash.keyHash("alice"), m)).isSameAs(m.member(owner.id()));
+    leases.forEach(ConnectionLease::close);
+  }
+
+  @Test
   void select_everyBackendFullOrNoneUpOrNoKey_abstains() {
     BackendGroup g = group(2);
     List<ConnectionLease> leases =

@@ -137,7 +137,8 @@ class StrategiesTest {
     assertThatThrownBy(() -> AffinityStrategy.boundedLoad(AffinityStrategy.roundRobin(), 1.25))
         .isInstanceOf(AffinityConfigurationException.class)
         .hasMessage(
-            "hashStrategy: round-robin (expected: a strategy from rendezvous(key) or sourceIp(...))");
+            "hashStrategy: round-robin (expected: a strategy from rendezvous(key), sourceIp(...),"
+                + " rendezvousTable(key) or sourceIpTable(...))");
     assertThatThrownBy(() -> AffinityStrategy.boundedLoad(AffinityStrategy.sourceIp(), 0.9))
         .isInstanceOf(AffinityConfigurationException.class)
         .hasMessage("factor: 0.9 (expected: 1.0..100.0)");

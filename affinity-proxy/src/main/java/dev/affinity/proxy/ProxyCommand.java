@@ -375,12 +375,11 @@ public final class ProxyCommand implements Callable<Integer> {
           "--bounded-load: no hash strategy to wrap (expected: source-ip, header:, query: or path:"
               + " in --strategy)");
     }
-    if (boundedLoad != null && hash != HashKind.RENDEZVOUS) {
+    if (boundedLoad != null && hash == HashKind.MAGLEV) {
       throw new ParameterException(
           cl,
-          "--bounded-load with --hash "
-              + hash.flagValue()
-              + " (expected: --hash rendezvous, which it wraps)");
+          "--bounded-load with --hash maglev (expected: --hash rendezvous or rendezvous-table,"
+              + " which it wraps)");
     }
     if (strategies.stream().map(StrategySpec::toString).distinct().count() != strategies.size()) {
       throw new ParameterException(

@@ -559,7 +559,7 @@ class ProxyCommandTest {
   }
 
   @Test
-  void hashRendezvousTable_makesTheHashStrategiesRendezvousTables_andRefusesBoundedLoad() {
+  void hashRendezvousTable_makesTheHashStrategiesRendezvousTables_boundedIfAsked() {
     ProxyCommand c =
         parse(
             "--backend", "id=a,uri=ws://127.0.0.1:1",
@@ -570,14 +570,16 @@ class ProxyCommandTest {
     assertThat(router.strategies())
         .extracting(AffinityStrategy::name)
         .containsExactly("rendezvous-table", "source-ip-table");
-    err.getBuffer().setLength(0);
-    assertThat(
-            failure(
-                "--backend", "id=a,uri=ws://h:1",
-                "--strategy", "source-ip",
-                "--hash", "rendezvous-table",
-                "--bounded-load", "1.25"))
-        .contains("--bounded-load with --hash rendezvous-table");
+    ProxyCommand bounded =
+        parse(
+            "--backend", "id=a,uri=ws://127.0.0.1:1",
+            "--strategy", "source-ip",
+            "--hash", "rendezvous-table",
+            "--bounded-load", "1.25");
+    bounded.validate();
+    assertThat(bounded.buildRouter(BackendGroup.create(), new PrintWriter(err, true)).strategies())
+        .extracting(AffinityStrategy::name)
+        .containsExactly("bounded-load(source-ip-table)");
     err.getBuffer().setLength(0);
     assertThat(failure("--hash", "ring")).contains("rendezvous, rendezvous-table or maglev");
   }
