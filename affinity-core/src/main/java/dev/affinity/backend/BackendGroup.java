@@ -46,7 +46,7 @@ public final class BackendGroup {
   private static final System.Logger LOG = System.getLogger(BackendGroup.class.getName());
 
   private final InstantSource clock;
-  private final Map<String, AtomicInteger> counters = new ConcurrentHashMap<>();
+  private final Map<String, LiveCount> counters = new ConcurrentHashMap<>();
   // Leases opened with a closer, by backend id: what drain deadlines, re-homing and lifetimes
   // close.
   private final Map<String, Set<Lease>> tracked = new ConcurrentHashMap<>();
@@ -348,7 +348,7 @@ public final class BackendGroup {
   private AtomicInteger countOpened(Backend backend) {
     Member m = current.member(backend.id());
     AtomicInteger counter =
-        m != null ? m.counter() : counters.computeIfAbsent(backend.id(), k -> new AtomicInteger());
+        m != null ? m.counter() : counters.computeIfAbsent(backend.id(), k -> new LiveCount());
     counter.incrementAndGet();
     return counter;
   }
@@ -370,7 +370,7 @@ public final class BackendGroup {
 
   /** Live connections of the backend with this id, or 0 if it has none. */
   public int liveConnections(String id) {
-    AtomicInteger c = counters.get(requireNonNull(id, "id"));
+    LiveCount c = counters.get(requireNonNull(id, "id"));
     return c == null ? 0 : c.get();
   }
 
@@ -391,8 +391,26 @@ public final class BackendGroup {
     return listeners.remove(listener);
   }
 
-  private AtomicInteger counterFor(String id) {
-    return counters.computeIfAbsent(id, k -> new AtomicInteger());
+  /**
+   * Sets what the other instances of a fleet last reported as their live connections per backend
+   * id; ids not in {@code others} count zero. Connection caps, least connections, power of two
+   * choices and bounded load then use this instance's exact count plus these figures ({@link
+   * Member#fleetConnections()}); {@link #liveConnections()} stays this instance's own. Without a
+   * fleet nobody calls this and the others count zero. Ids that are not members are ignored.
+   *
+   * <p>A fleet module calls this after each heartbeat. The figures are as old as the last
+   * heartbeat, so a cap can be overshot by what the instances accept between two heartbeats.
+   */
+  public void otherInstancesConnections(Map<String, Integer> others) {
+    requireNonNull(others, "others");
+    for (Member m : current.members()) {
+      Integer n = others.get(m.id());
+      m.counter().others = n == null ? 0 : Math.max(0, n);
+    }
+  }
+
+  private LiveCount counterFor(String id) {
+    return counters.computeIfAbsent(id, k -> new LiveCount());
   }
 
   private void released(Lease lease, String id, AtomicInteger counter) {

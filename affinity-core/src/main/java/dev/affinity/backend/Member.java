@@ -1,7 +1,6 @@
 package dev.affinity.backend;
 
 import java.time.Instant;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -29,7 +28,7 @@ public final class Member {
   private final Instant stateSince;
   private final @Nullable Instant drainDeadline;
   private final double weightFactor;
-  private final AtomicInteger live;
+  private final LiveCount live;
   private final int index;
 
   Member(
@@ -39,7 +38,7 @@ public final class Member {
       Instant stateSince,
       @Nullable Instant drainDeadline,
       double weightFactor,
-      AtomicInteger live,
+      LiveCount live,
       int index) {
     this.backend = backend;
     this.adminState = adminState;
@@ -58,7 +57,7 @@ public final class Member {
             backend, adminState, healthFlags, stateSince, drainDeadline, newFactor, live, newIndex);
   }
 
-  AtomicInteger counter() {
+  LiveCount counter() {
     return live;
   }
 
@@ -129,15 +128,27 @@ public final class Member {
     return index;
   }
 
-  /** Live connections right now (leases opened and not yet closed). */
+  /** Live connections on this instance right now (leases opened and not yet closed). */
   public int liveConnections() {
     return live.get();
   }
 
-  /** Whether one more connection fits under the backend's cap (always true without a cap). */
+  /**
+   * The load routing weighs: this instance's exact {@link #liveConnections()} plus what the other
+   * instances of a fleet last reported (see {@link BackendGroup#otherInstancesConnections}). Equal
+   * to {@link #liveConnections()} without a fleet.
+   */
+  public int fleetConnections() {
+    return live.fleet();
+  }
+
+  /**
+   * Whether one more connection fits under the backend's cap (always true without a cap), counting
+   * the whole fleet's connections ({@link #fleetConnections()}).
+   */
   public boolean hasCapacity() {
     int cap = backend.maxConnectionsOrZero();
-    return cap == 0 || live.get() < cap;
+    return cap == 0 || live.fleet() < cap;
   }
 
   /** Whether a client this backend has never seen may be sent here: UP and under its cap. */

@@ -24,7 +24,9 @@ import org.jspecify.annotations.Nullable;
  * <p>The built-in strategies come from the static factories here. Hash strategies are pure
  * functions of (request, membership), so independent proxy instances with the same membership agree
  * without talking; load-aware ones ({@link #leastConnections()}, {@link #powerOfTwoChoices()},
- * {@link #boundedLoad}) use this instance's own live counts.
+ * {@link #boundedLoad}) and connection caps use this instance's own live counts, plus the other
+ * instances' last reported counts when a fleet module shares them (see {@link
+ * dev.affinity.backend.Member#fleetConnections()}).
  *
  * <p>Implementations must be thread-safe, must not block, and should not throw: a throwing strategy
  * is reported to the listener and treated as abstaining. They may only choose members of the

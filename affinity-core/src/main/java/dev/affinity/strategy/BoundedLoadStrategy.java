@@ -47,7 +47,7 @@ final class BoundedLoadStrategy implements AffinityStrategy {
     long live = 0;
     double totalWeight = 0;
     for (Member m : up) {
-      live += m.liveConnections();
+      live += m.fleetConnections();
       totalWeight += m.effectiveWeight();
     }
     // The bound after placing this connection: ceil(c * (live + 1) * w / W).
@@ -68,7 +68,7 @@ final class BoundedLoadStrategy implements AffinityStrategy {
   }
 
   private static boolean hasRoom(Member m, double perWeight) {
-    return m.hasCapacity() && m.liveConnections() < bound(perWeight, m.effectiveWeight());
+    return m.hasCapacity() && m.fleetConnections() < bound(perWeight, m.effectiveWeight());
   }
 
   @Override

@@ -23,8 +23,8 @@ final class Candidates {
 
   /** Orders by live connections per unit of weight, then id. */
   static int compareLoad(Member a, Member b) {
-    double la = a.liveConnections() * b.effectiveWeight();
-    double lb = b.liveConnections() * a.effectiveWeight();
+    double la = a.fleetConnections() * b.effectiveWeight();
+    double lb = b.fleetConnections() * a.effectiveWeight();
     int c = Double.compare(la, lb);
     return c != 0 ? c : a.id().compareTo(b.id());
   }

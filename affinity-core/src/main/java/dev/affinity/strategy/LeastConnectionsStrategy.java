@@ -39,7 +39,7 @@ final class LeastConnectionsStrategy implements AffinityStrategy {
 
   /** Whether {@code a} has strictly fewer live connections per unit of weight than {@code b}. */
   static boolean lighter(Member a, Member b) {
-    return a.liveConnections() * b.effectiveWeight() < b.liveConnections() * a.effectiveWeight();
+    return a.fleetConnections() * b.effectiveWeight() < b.fleetConnections() * a.effectiveWeight();
   }
 
   @Override
