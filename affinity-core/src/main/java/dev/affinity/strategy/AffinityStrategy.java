@@ -12,6 +12,7 @@ import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
 import dev.affinity.client.ClientAddressResolver;
 import dev.affinity.hash.RendezvousTable;
+import java.time.InstantSource;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -240,6 +241,36 @@ public interface AffinityStrategy {
   /** Source-IP hash over the TCP peer address, trusting no forwarded header. */
   static AffinityStrategy sourceIp() {
     return sourceIp(ClientAddressResolver.direct());
+  }
+
+  /**
+   * Learned affinity ("sticky learn") on the system clock: {@link #learned(LearnedStore,
+   * LearnedCarrier, InstantSource)}.
+   */
+  static LearnedAffinity learned(LearnedStore store, LearnedCarrier carrier) {
+    return learned(store, carrier, InstantSource.system());
+  }
+
+  /**
+   * Learned affinity ("sticky learn"): the backend's own session value (a cookie or header it sets
+   * on its 101 response, such as {@code JSESSIONID} or a room id) is remembered in {@code store} as
+   * value → backend id, and a later handshake carrying the value goes back to that backend if it
+   * may take a returning client (UP, or DRAINING before its deadline, and under its cap).
+   * Otherwise, or when the value is unknown or the store cannot answer within its budget, it
+   * abstains and the next strategy decides. The adapter teaches it through {@link
+   * LearnedAffinity#learn}. {@link LearnedStore#inMemory} serves one instance; {@code
+   * affinity-redis} has a store a fleet shares.
+   *
+   * <p><b>Do not use</b> it when affinity can be derived from the request alone (a cookie you
+   * issue, a token claim, the client address): those need no store and no lookup.
+   *
+   * @param clock reads time for drain deadlines
+   */
+  static LearnedAffinity learned(LearnedStore store, LearnedCarrier carrier, InstantSource clock) {
+    return new LearnedAffinity(
+        requireNonNull(store, "store"),
+        requireNonNull(carrier, "carrier"),
+        requireNonNull(clock, "clock"));
   }
 
   /**

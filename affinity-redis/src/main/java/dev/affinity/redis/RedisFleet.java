@@ -18,9 +18,6 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.DefaultClientResources;
-import io.lettuce.core.resource.Delay;
 import java.lang.System.Logger.Level;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
@@ -58,10 +55,12 @@ import org.jspecify.annotations.Nullable;
  *       backend under a key that expires after {@link Builder#countTtl} (so a dead instance's
  *       counts vanish) and reads the others'; caps, least connections, power of two choices and
  *       bounded load then weigh local exact counts plus the others' last reported ones (see {@link
- *       BackendGroup#otherInstancesConnections}). <b>Overshoot bound:</b> the others' figures are
- *       at most one heartbeat old, so a backend capped at {@code max} can reach at most {@code max
- *       + instances × a}, where {@code a} is the most connections one instance accepts for that
- *       backend within one heartbeat interval.
+ *       BackendGroup#otherInstancesConnections}). <b>Overshoot bound:</b> a report is up to one
+ *       heartbeat old when another instance reads it, and that instance uses it until its next
+ *       heartbeat, so a backend capped at {@code max} holds at most {@code max + (instances - 1) ×
+ *       b}, where {@code b} is the most connections one instance accepts for that backend within
+ *       two heartbeat intervals (about {@code 2 × (instances - 1) × a} for {@code a} accepted per
+ *       heartbeat). Shorten the heartbeat to tighten it.
  *   <li><b>Agreement.</b> Every heartbeat also carries this instance's membership fingerprint;
  *       {@link #status()} says how many live instances agree with it.
  *   <li><b>Fail static.</b> If Redis is unreachable, routing never waits for it: the instance keeps
@@ -156,7 +155,6 @@ public final class RedisFleet implements AutoCloseable {
   private final Object applyLock = new Object();
   private final Object connectLock = new Object();
   private @Nullable RedisClient client;
-  private @Nullable ClientResources resources;
   private volatile @Nullable StatefulRedisConnection<String, String> connection;
   private volatile @Nullable StatefulRedisPubSubConnection<String, String> pubSub;
   private volatile DesiredState applied = DesiredState.EMPTY;
@@ -277,14 +275,7 @@ public final class RedisFleet implements AutoCloseable {
       }
       RedisClient rc = client;
       if (rc == null) {
-        // Reconnect quickly after an outage (Lettuce's default backs off to 30 s).
-        resources =
-            DefaultClientResources.builder()
-                .reconnectDelay(
-                    Delay.exponential(
-                        Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
-                .build();
-        rc = RedisClient.create(resources, uri);
+        rc = RedisClient.create(LettuceResources.shared(), uri);
         rc.setOptions(
             ClientOptions.builder()
                 .autoReconnect(true)
@@ -706,10 +697,6 @@ public final class RedisFleet implements AutoCloseable {
       RedisClient rc = client;
       if (rc != null) {
         rc.shutdown(Duration.ZERO, Duration.ofMillis(500));
-      }
-      ClientResources res = resources;
-      if (res != null) {
-        res.shutdown(0, 500, TimeUnit.MILLISECONDS);
       }
     }
   }

@@ -60,7 +60,10 @@ class RedisFaultTest {
     fc.start();
     fa.drain("ws-1");
     Await.until(
-        "ws-1 draining on C", () -> c.snapshot().member("ws-1").state() == BackendState.DRAINING);
+        "ws-1 draining on B and C",
+        () ->
+            b.snapshot().member("ws-1").state() == BackendState.DRAINING
+                && c.snapshot().member("ws-1").state() == BackendState.DRAINING);
 
     redis.kill();
     Await.until("B degraded", () -> fb.status().degraded());

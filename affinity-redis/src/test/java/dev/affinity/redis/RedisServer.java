@@ -60,6 +60,27 @@ final class RedisServer implements AutoCloseable {
     }
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open and nothing is answered. */
+  void pause() throws IOException, InterruptedException {
+    signal("-STOP");
+  }
+
+  /** Thaws a {@link #pause paused} server (SIGCONT). */
+  void resume() throws IOException, InterruptedException {
+    signal("-CONT");
+  }
+
+  private void signal(String sig) throws IOException, InterruptedException {
+    Process p = process;
+    if (p == null) {
+      throw new IllegalStateException("redis-server is not running");
+    }
+    Process kill = new ProcessBuilder("kill", sig, Long.toString(p.pid())).inheritIO().start();
+    if (kill.waitFor() != 0) {
+      throw new IOException("kill " + sig + " " + p.pid() + " failed");
+    }
+  }
+
   /** Starts the server again on the same port, empty (no persistence). */
   void restart() throws IOException {
     startProcess();

@@ -1,0 +1,254 @@
+package dev.affinity.redis;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.affinity.Router;
+import dev.affinity.backend.Backend;
+import dev.affinity.backend.BackendGroup;
+import dev.affinity.backend.BackendState;
+import dev.affinity.jetty.AffinityHandler;
+import dev.affinity.jetty.AffinityServer;
+import dev.affinity.netty.AffinityProxyServer;
+import dev.affinity.strategy.AffinityStrategy;
+import dev.affinity.strategy.LearnedCarrier;
+import dev.affinity.testkit.EchoBackend;
+import dev.affinity.testkit.Handshake;
+import dev.affinity.testkit.WsClient;
+import dev.affinity.testkit.WsSession;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three real proxy instances (two Netty, one Jetty) sharing one real Redis, in front of real echo
+ * backends, with real WebSocket clients.
+ */
+class FleetProxiesTest {
+  private static final byte[] KEY = "fleet-proxies-learned-key-0123456".getBytes(UTF_8);
+
+  private RedisServer redis;
+  private final List<EchoBackend> backends = new ArrayList<>();
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final Instance[] instances = new Instance[3];
+
+  /** One proxy instance: its group, fleet, learned store, router and listener. */
+  private final class Instance implements AutoCloseable {
+    final BackendGroup group;
+    final RedisFleet fleet;
+    final RedisLearnedStore learned;
+    final AutoCloseable server;
+    final int port;
+
+    Instance(String id, boolean netty) throws Exception {
+      group = BackendGroup.of(flags());
+      fleet =
+          RedisFleet.builder(group)
+              .redis(redis.uri())
+              .instanceId(id)
+              .heartbeat(Duration.ofMillis(100))
+              .commandTimeout(Duration.ofMillis(500))
+              .build();
+      fleet.start(); // before accepting clients
+      learned =
+          RedisLearnedStore.builder()
+              .redis(redis.uri())
+              .hmacKey(KEY)
+              .lookupBudget(Duration.ofMillis(20))
+              .build();
+      learned.connect();
+      Router router =
+          Router.builder(group)
+              .strategy(AffinityStrategy.learned(learned, LearnedCarrier.header("X-Room")))
+              .fallback(AffinityStrategy.roundRobin())
+              .build();
+      if (netty) {
+        AffinityProxyServer s =
+            AffinityProxyServer.builder(router).host("127.0.0.1").port(0).ioThreads(1).start();
+        server = s;
+        port = s.port();
+      } else {
+        AffinityServer s =
+            AffinityServer.builder(AffinityHandler.builder(router).build())
+                .host("127.0.0.1")
+                .build()
+                .start();
+        server = s;
+        port = s.port();
+      }
+    }
+
+    @Override
+    public void close() throws Exception {
+      server.close();
+      fleet.close();
+      learned.close();
+    }
+  }
+
+  private List<Backend> flags() {
+    List<Backend> out = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      out.add(Backend.of(backends.get(i).id(), "127.0.0.1", backends.get(i).port()));
+    }
+    return out;
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    redis = RedisServer.start();
+    for (int i = 1; i <= 4; i++) {
+      backends.add(EchoBackend.start("ws-" + i));
+    }
+    instances[0] = new Instance("a", true);
+    instances[1] = new Instance("b", false);
+    instances[2] = new Instance("c", true);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (Instance i : instances) {
+      if (i != null) {
+        i.close();
+      }
+    }
+    for (AutoCloseable c : closeables) {
+      c.close();
+    }
+    backends.forEach(EchoBackend::close);
+    redis.close();
+  }
+
+  /** Connects through {@code port} and returns the backend id the echo backend announces. */
+  private String connect(int port, WsClient client, String... header) {
+    Handshake h = Handshake.to(port, "/ws");
+    if (header.length == 2) {
+      h = h.header(header[0], header[1]);
+    }
+    WsSession s = client.connect(h);
+    closeables.add(s);
+    String greeting = s.nextText();
+    assertThat(greeting).startsWith("backend:");
+    return greeting.substring("backend:".length());
+  }
+
+  private Set<String> placements(int port, int n) {
+    Set<String> ids = new HashSet<>();
+    try (WsClient client = WsClient.jdk()) {
+      for (int i = 0; i < n; i++) {
+        ids.add(connect(port, client));
+      }
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+    return ids;
+  }
+
+  @Test
+  void drainThroughA_stopsNewPlacementsAtBandC_addAppearsEverywhere_restartedCKeepsTheDrain()
+      throws Exception {
+    instances[0].fleet.drain("ws-1", Duration.ofMinutes(5));
+
+    Await.until(
+        "ws-1 draining on B and C within 1 s",
+        Duration.ofSeconds(1),
+        () ->
+            instances[1].group.snapshot().member("ws-1").state() == BackendState.DRAINING
+                && instances[2].group.snapshot().member("ws-1").state() == BackendState.DRAINING);
+    // Round robin over the UP backends: 6 new clients each at B (Jetty) and C (Netty).
+    assertThat(placements(instances[1].port, 6)).containsExactlyInAnyOrder("ws-2", "ws-3");
+    assertThat(placements(instances[2].port, 6)).containsExactlyInAnyOrder("ws-2", "ws-3");
+
+    EchoBackend ws4 = backends.get(3);
+    instances[0].fleet.add(Backend.of("ws-4", "127.0.0.1", ws4.port()));
+    for (Instance i : instances) {
+      Await.until(
+          "ws-4 on " + i.fleet.instanceId(), () -> i.group.snapshot().member("ws-4") != null);
+    }
+    assertThat(placements(instances[1].port, 6)).contains("ws-4");
+    Await.until(
+        "the fleet agrees",
+        () -> instances[0].fleet.status().agrees() && instances[0].fleet.status().instances() == 3);
+
+    // C restarts from its flags and comes back with the drained state and the added backend.
+    instances[2].close();
+    instances[2] = new Instance("c", true);
+    assertThat(instances[2].group.snapshot().member("ws-1").state())
+        .isEqualTo(BackendState.DRAINING);
+    assertThat(instances[2].group.snapshot().member("ws-4")).isNotNull();
+    assertThat(placements(instances[2].port, 6)).doesNotContain("ws-1");
+  }
+
+  @Test
+  void learnedValue_routesThroughAnyInstance() {
+    // A backend "issued" room-7 on its 101 through instance A (Netty); the adapter hook teaches it.
+    Backend ws3 = instances[0].group.snapshot().member("ws-3").backend();
+    dev.affinity.strategy.LearnedAffinity learnedOnA =
+        AffinityStrategy.learned(instances[0].learned, LearnedCarrier.header("X-Room"));
+    learnedOnA
+        .learn(
+            dev.affinity.RoutingRequest.builder().remoteAddress("127.0.0.1", 1).build(),
+            ws3,
+            name -> name.equalsIgnoreCase("X-Room") ? List.of("room-7") : List.of())
+        .close();
+
+    try (WsClient client = WsClient.jdk()) {
+      for (Instance i : instances) {
+        Await.until(
+            "room-7 known through " + i.fleet.instanceId(),
+            () -> "ws-3".equals(i.learned.lookup("room-7")));
+        for (int n = 0; n < 3; n++) {
+          assertThat(connect(i.port, client, "X-Room", "room-7")).isEqualTo("ws-3");
+        }
+      }
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void redisKilledMidRun_noHandshakeFails_andAfterRestartAChangeOnAReachesBAndC() throws Exception {
+    redis.kill();
+    try (WsClient client = WsClient.jdk()) {
+      for (int round = 0; round < 4; round++) {
+        for (Instance i : instances) {
+          // Every handshake succeeds; the learned lookup gives up at once (connection down).
+          assertThat(connect(i.port, client, "X-Room", "room-" + round)).startsWith("ws-");
+        }
+      }
+    }
+    Await.until(
+        "all degraded",
+        () -> {
+          for (Instance i : instances) {
+            if (!i.fleet.status().degraded()) {
+              return false;
+            }
+          }
+          return true;
+        });
+
+    redis.restart();
+    Await.until(
+        "a change through A is stored again",
+        () -> {
+          try {
+            instances[0].fleet.markDown("ws-2");
+            return true;
+          } catch (FleetUnavailableException e) {
+            return false; // A's connection is still coming back
+          }
+        });
+    Await.until(
+        "ws-2 down on B and C",
+        () ->
+            instances[1].group.snapshot().member("ws-2").state() == BackendState.DOWN
+                && instances[2].group.snapshot().member("ws-2").state() == BackendState.DOWN);
+    assertThat(placements(instances[1].port, 4)).doesNotContain("ws-2");
+  }
+}
