@@ -69,7 +69,12 @@ class FleetProxiesTest {
               .build();
       if (netty) {
         AffinityProxyServer s =
-            AffinityProxyServer.builder(router).host("127.0.0.1").port(0).ioThreads(1).start();
+            AffinityProxyServer.builder(router)
+                .host("127.0.0.1")
+                .port(0)
+                .ioThreads(1)
+                .build()
+                .start();
         server = s;
         port = s.port();
       } else {
