@@ -9,7 +9,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 jar="$repo/affinity-jmh/target/benchmarks.jar"
 if [[ ! -f "$jar" || "${REBUILD:-1}" == 1 ]]; then
-  (cd "$repo" && mvn -B -q -pl affinity-jmh -am package -DskipTests -Dspotless.check.skip=true)
+  (cd "$repo" && ./mvnw -B -q -pl affinity-jmh -am package -DskipTests -Dspotless.check.skip=true)
 fi
 mkdir -p "$repo/affinity-jmh/results"
 out="$repo/affinity-jmh/results/jmh-$(date -u +%Y%m%dT%H%M%SZ).json"

@@ -114,7 +114,7 @@ stop_pid() {
 loadtest_jar="$repo/affinity-loadtest/target/affinity-loadtest.jar"
 if [[ "$BUILD" == 1 || ! -f "$loadtest_jar" ]]; then
   log "building affinity-loadtest (and the adapters it launches)"
-  (cd "$repo" && mvn -B -q -pl affinity-loadtest -am package -DskipTests -Dspotless.check.skip=true)
+  (cd "$repo" && ./mvnw -B -q -pl affinity-loadtest -am package -DskipTests -Dspotless.check.skip=true)
 fi
 JAVA_PROXY_OPTS=(-Xms256m -Xmx1g -XX:+UseG1GC -XX:NativeMemoryTracking=summary)
 profile_opts() { # target round

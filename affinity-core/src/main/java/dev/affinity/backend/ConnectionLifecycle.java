@@ -435,7 +435,7 @@ public final class ConnectionLifecycle implements AutoCloseable {
      * Enables selective re-homing, closing at most {@code closesPerSecond} connections per second
      * (each at a random moment within its slot). Off by default.
      *
-     * @throws AffinityConfigurationException unless 0 < closesPerSecond <= 1,000,000
+     * @throws AffinityConfigurationException unless {@code 0 < closesPerSecond <= 1_000_000}
      */
     public Builder rehoming(double closesPerSecond) {
       check(

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
  */
 class ReadmeCommandsTest {
   static final String DEMO_COMMAND =
-      "mvn -B -q package -DskipTests && java -jar affinity-examples/target/affinity-examples.jar";
-  static final String TEST_COMMAND = "mvn -B verify";
+      "./mvnw -B -q package -DskipTests && java -jar affinity-examples/target/affinity-examples.jar";
+  static final String TEST_COMMAND = "./mvnw -B verify";
 
   @Test
   void readme_givesTheTwoTestedCommands() throws IOException {
