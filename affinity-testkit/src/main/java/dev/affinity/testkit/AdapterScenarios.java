@@ -61,7 +61,8 @@ import org.junit.jupiter.api.Timeout;
  * }
  * }</pre>
  *
- * <p>The contract the scenarios check (the behaviour of issue 4 and the design's "Adapters"):
+ * <p>The contract the scenarios check (the adapter behaviour the README and the adapter guides
+ * describe):
  *
  * <ul>
  *   <li>the proxy listens on 127.0.0.1 and routes every WebSocket upgrade with {@code router};

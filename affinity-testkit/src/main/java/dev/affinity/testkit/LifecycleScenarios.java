@@ -38,10 +38,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The backend lifecycle (issue 7) end to end through an adapter, written once: real {@link
- * EchoBackend}s that go down, come back and hang; real WebSocket clients; the adapter under test in
- * between. An adapter's test subclasses this and implements {@link #startProxy}, exactly as for
- * {@link AdapterScenarios}.
+ * The backend lifecycle (docs/operations.md) end to end through an adapter, written once: real
+ * {@link EchoBackend}s that go down, come back and hang; real WebSocket clients; the adapter under
+ * test in between. An adapter's test subclasses this and implements {@link #startProxy}, exactly as
+ * for {@link AdapterScenarios}.
  *
  * <p>What the scenarios check: active health checks detect a backend that stops or hangs at exactly
  * {@code fall} failed probes and bring it back at exactly {@code rise} passed ones, and the proxy
