@@ -115,7 +115,11 @@ public final class Router {
         case CHOSEN:
         default:
           Member m = sel.member();
-          if (m == null || !membership.contains(m) || m.state() == BackendState.DOWN) {
+          Outcome outcome = sel.outcome();
+          if (m == null
+              || outcome == null
+              || !membership.contains(m)
+              || m.state() == BackendState.DOWN) {
             // A custom strategy broke the contract: never route to a DOWN or foreign member.
             listener.strategyFailed(
                 s.name(),
@@ -123,7 +127,6 @@ public final class Router {
             abstentions = new Abstention(s.name(), "failed: chose an unusable member", abstentions);
             continue;
           }
-          Outcome outcome = sel.outcome();
           if (affinityLost && outcome == Outcome.FIRST_ASSIGNMENT) {
             outcome = Outcome.FAILOVER;
           }
@@ -273,7 +276,10 @@ public final class Router {
    */
   private static @Nullable OwnerLookup ownerLookup(RoutingDecision decision) {
     AffinityStrategy s = decision.decidingStrategy();
-    RoutingKey key = s == null ? null : s.routingKey();
+    if (s == null) {
+      return null;
+    }
+    RoutingKey key = s.routingKey();
     if (key == null) {
       return null;
     }

@@ -10,7 +10,6 @@ import dev.affinity.strategy.AffinityStrategy;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -82,7 +81,7 @@ public final class RouterBuilder {
    */
   public Router build() {
     AffinityStrategy fb = fallback == null ? AffinityStrategy.leastConnections() : fallback;
-    Map<AffinityStrategy, Boolean> seen = new IdentityHashMap<>();
+    IdentityHashMap<AffinityStrategy, Boolean> seen = new IdentityHashMap<>();
     for (AffinityStrategy s : strategies) {
       check(seen.put(s, true) == null, "strategies", s, "each strategy instance once");
     }

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableListMultimap;
 import com.google.common.collect.ImmutableMap;
+import com.google.common.net.InetAddresses;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,7 +20,8 @@ import org.jspecify.annotations.Nullable;
  * no headers, query parameters or cookies. Values are taken as given: no parsing or decoding.
  */
 public final class RoutingRequestBuilder {
-  private InetSocketAddress remoteAddress = new InetSocketAddress("127.0.0.1", 0);
+  private InetSocketAddress remoteAddress =
+      new InetSocketAddress(InetAddresses.forString("127.0.0.1"), 0);
   private @Nullable InetSocketAddress proxyProtocolSource;
   private boolean secure;
   private String method = "GET";

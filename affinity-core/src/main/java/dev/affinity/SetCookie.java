@@ -169,7 +169,7 @@ public final class SetCookie {
       sb.append("; Domain=").append(domain);
     }
     if (maxAge != null) {
-      sb.append("; Max-Age=").append(maxAge.getSeconds());
+      sb.append("; Max-Age=").append(maxAge.toSeconds());
     }
     if (secure) {
       sb.append("; Secure");

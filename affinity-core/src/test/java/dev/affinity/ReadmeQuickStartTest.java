@@ -40,7 +40,8 @@ import org.junit.jupiter.api.Test;
  * README's snippet and this method's body identical, so the README cannot rot.
  */
 class ReadmeQuickStartTest {
-  @SuppressWarnings("unused")
+  // "try": the README's lease is held for the connection's life and never read, by design.
+  @SuppressWarnings({"unused", "try"})
   static RoutingDecision quickStart() {
     // spotless:off
     // quickstart:begin

@@ -453,7 +453,7 @@ public final class BackendGroup {
     ImmutableList.Builder<Member> indexed = ImmutableList.builderWithExpectedSize(sorted.size());
     for (int i = 0; i < sorted.size(); i++) {
       Member m = sorted.get(i);
-      indexed.add(m.with(i, r == null ? 1.0 : r.factor(m, now)));
+      indexed.add(m.with(i, r == null || now == null ? 1.0 : r.factor(m, now)));
     }
     Membership previous = current;
     Membership snapshot = new Membership(indexed.build(), ++version);

@@ -3,6 +3,7 @@ package dev.affinity.backend;
 import static dev.affinity.internal.Checks.check;
 import static java.util.Objects.requireNonNull;
 
+import com.google.errorprone.annotations.CanIgnoreReturnValue;
 import dev.affinity.AffinityConfigurationException;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -347,6 +348,9 @@ public final class ConnectionLifecycle implements AutoCloseable {
     return out;
   }
 
+  // Callers may drop the future: the task is guarded (any exception is logged), so the future
+  // carries no failure to check; it is kept only where a pending close may be cancelled.
+  @CanIgnoreReturnValue
   private ScheduledFuture<?> schedule(Instant at, Runnable task) {
     long delay = Scheduling.nanosUntil(group.clock().instant(), at);
     try {

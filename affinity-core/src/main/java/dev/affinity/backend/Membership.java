@@ -47,7 +47,8 @@ public final class Membership {
       }
       fp.putString(m.id(), UTF_8).putByte((byte) 0);
       // The effective weight (slow start included) and the effective state are what routing obeys.
-      fp.putDouble(m.effectiveWeight()).putInt(m.state().ordinal());
+      // The state goes in by name, so instances agree even if the enum's order ever changes.
+      fp.putDouble(m.effectiveWeight()).putString(m.state().name(), UTF_8).putByte((byte) 0);
     }
     this.byId = map.buildOrThrow();
     this.acceptingNew = up.build().toArray(new Member[0]);

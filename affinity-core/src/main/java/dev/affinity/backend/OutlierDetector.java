@@ -156,14 +156,17 @@ public final class OutlierDetector implements RoutingListener, AutoCloseable {
           length,
           o.failures.get());
       try {
-        scheduler.schedule(
-            () -> {
-              if (!closed) {
-                giveBack(o);
-              }
-            },
-            Scheduling.saturatedNanos(length),
-            TimeUnit.NANOSECONDS);
+        // Nothing waits for the return: giveBack only resets counters and flips a health flag,
+        // whose listeners are guarded, so the future carries no failure to check.
+        var unused =
+            scheduler.schedule(
+                () -> {
+                  if (!closed) {
+                    giveBack(o);
+                  }
+                },
+                Scheduling.saturatedNanos(length),
+                TimeUnit.NANOSECONDS);
       } catch (RejectedExecutionException e) {
         giveBack(o);
       }

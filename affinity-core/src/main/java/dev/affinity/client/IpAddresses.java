@@ -104,7 +104,7 @@ final class IpAddresses {
 
   private static @Nullable InetAddress v6Literal(String s) {
     InetAddress a = literal(s);
-    return a == null || !(a instanceof Inet6Address) && s.indexOf(':') < 0 ? null : a;
+    return a == null || (!(a instanceof Inet6Address) && s.indexOf(':') < 0) ? null : a;
   }
 
   private static @Nullable InetAddress literal(String s) {

@@ -96,7 +96,7 @@ final class CookieStrategy implements AffinityStrategy {
   CookieStrategy(CookieAffinity config) {
     this.config = config;
     this.clock = config.clock();
-    this.maxAgeSeconds = config.maxAge().getSeconds();
+    this.maxAgeSeconds = config.maxAge().toSeconds();
     this.refreshAfterSeconds = maxAgeSeconds / 2;
     this.signingId = config.keys().signing().id();
     for (CookieKey k : config.keys().accepted()) {

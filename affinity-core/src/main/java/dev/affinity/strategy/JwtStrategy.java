@@ -21,9 +21,9 @@ import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.time.ZoneOffset;
-import java.util.Date;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
@@ -81,7 +81,7 @@ final class JwtStrategy implements AffinityStrategy {
     this.maxLength = config.maxTokenLength();
     this.leewayMillis = config.leeway().toMillis();
     this.cache = config.cacheSize() == 0 ? null : new TokenCache(config.cacheSize());
-    Verification v = JWT.require(algorithm(config)).acceptLeeway(config.leeway().getSeconds());
+    Verification v = JWT.require(algorithm(config)).acceptLeeway(config.leeway().toSeconds());
     if (!config.issuers().isEmpty()) {
       v = v.withIssuer(config.issuers().toArray(new String[0]));
     }
@@ -145,7 +145,8 @@ final class JwtStrategy implements AffinityStrategy {
       return NO_TOKEN;
     }
     if (v.failure != null) {
-      return reject ? v.rejection : v.abstention;
+      // Both are set together with the failure.
+      return Objects.requireNonNull(reject ? v.rejection : v.abstention, "selection");
     }
     String pinned = v.backendId;
     if (pinned == null) {
@@ -245,8 +246,8 @@ final class JwtStrategy implements AffinityStrategy {
   }
 
   private Verified verified(DecodedJWT jwt) {
-    Date exp = jwt.getExpiresAt();
-    long expiresAt = exp == null ? Long.MAX_VALUE - leewayMillis : exp.getTime();
+    Instant exp = jwt.getExpiresAtAsInstant();
+    long expiresAt = exp == null ? Long.MAX_VALUE - leewayMillis : exp.toEpochMilli();
     if (backendClaim != null) {
       String id = text(jwt.getClaim(backendClaim));
       return id == null ? BAD_CLAIM : new Verified(0, id, expiresAt);

@@ -66,7 +66,6 @@ final class RoundRobinStrategy implements AffinityStrategy {
       int n = up.length;
       int[] weights = new int[n];
       int gcd = 0;
-      long total = 0;
       for (int i = 0; i < n; i++) {
         // Slow start scales weights by a fraction; keep three decimals of it in integer slots.
         weights[i] =
@@ -74,13 +73,12 @@ final class RoundRobinStrategy implements AffinityStrategy {
                 ? up[i].backend().weight() * SLOW_START_SCALE
                 : (int) Math.max(1, Math.round(up[i].effectiveWeight() * SLOW_START_SCALE));
         gcd = IntMath.gcd(gcd, weights[i]);
-        total += weights[i];
       }
       if (n == 0) {
         slots = new int[0];
         return;
       }
-      total = 0;
+      long total = 0;
       for (int i = 0; i < n; i++) {
         weights[i] /= gcd;
         total += weights[i];

@@ -132,7 +132,7 @@ class MaglevProperties {
       counts[s]++;
     }
     for (int i = 0; i < n; i++) {
-      double share = (double) t.order.weights[i] / total;
+      double share = t.order.weights[i] / total;
       assertThat(Math.abs(counts[i] - M * share))
           .as("backend %d weight %d", i, t.order.weights[i])
           .isLessThanOrEqualTo(n * share + 2);

@@ -312,7 +312,7 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
     }
     Duration maxAge = c.maxAge();
     if (maxAge != null) {
-      b.maxAge(maxAge.getSeconds());
+      b.maxAge(maxAge.toSeconds());
     }
     return b.build();
   }

@@ -114,7 +114,7 @@ final class BackendConnection extends TunnelEnd {
 
   @Override
   public void onFillable() {
-    Result result;
+    @Nullable Result result;
     synchronized (lock) {
       result = readHandshake();
     }
@@ -174,7 +174,7 @@ final class BackendConnection extends TunnelEnd {
     }
   }
 
-  private Result finish(Kind kind, @Nullable Throwable cause) {
+  private @Nullable Result finish(Kind kind, @Nullable Throwable cause) {
     done = true;
     ResponseReader r = reader;
     ProxyExchange x = exchange;
@@ -189,7 +189,8 @@ final class BackendConnection extends TunnelEnd {
       input = null;
       in.release();
     }
-    return new Result(kind, cause, r, x);
+    // Both are set until the one finish that `done` lets through; null means there is nothing left.
+    return r == null || x == null ? null : new Result(kind, cause, r, x);
   }
 
   /** Hands the outcome to the exchange, outside the lock, with the lease it now owns. */
@@ -225,7 +226,7 @@ final class BackendConnection extends TunnelEnd {
   }
 
   private void onHandshakeTimeout() {
-    Result result;
+    @Nullable Result result;
     synchronized (lock) {
       if (done) {
         return;
@@ -241,7 +242,7 @@ final class BackendConnection extends TunnelEnd {
   }
 
   private void fail(Throwable cause) {
-    Result result;
+    @Nullable Result result;
     synchronized (lock) {
       if (done) {
         return;

@@ -49,7 +49,7 @@ final class JettyRoutingRequest implements RoutingRequest {
       this.peer = inet(proxied.unwrap().getRemoteSocketAddress());
       InetSocketAddress source = inet(proxied.getRemoteSocketAddress());
       // A PROXY "LOCAL" command (health checks) carries no source: Jetty reports the peer itself.
-      this.proxySource = source.equals(peer) || source == UNKNOWN ? null : source;
+      this.proxySource = source.equals(peer) || source.equals(UNKNOWN) ? null : source;
     } else {
       this.peer = inet(endPoint.getRemoteSocketAddress());
       this.proxySource = null;

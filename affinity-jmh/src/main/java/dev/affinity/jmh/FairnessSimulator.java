@@ -2,6 +2,7 @@ package dev.affinity.jmh;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import com.google.common.net.InetAddresses;
 import dev.affinity.RoutingRequest;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
@@ -77,7 +78,8 @@ public final class FairnessSimulator {
 
   /** A reusable request view whose header {@code X-Key} is the current key. */
   static final class KeyRequest implements RoutingRequest {
-    private static final InetSocketAddress PEER = new InetSocketAddress("127.0.0.1", 40_000);
+    private static final InetSocketAddress PEER =
+        new InetSocketAddress(InetAddresses.forString("127.0.0.1"), 40_000);
     String key = "";
 
     @Override

@@ -1,5 +1,7 @@
 package dev.affinity.jmh;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.affinity.RoutingRequest;
 import dev.affinity.backend.Membership;
 import dev.affinity.client.ClientAddressResolver;
@@ -9,6 +11,7 @@ import dev.affinity.strategy.Selection;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -60,10 +63,10 @@ public class PeerBenchmark {
   @Param({"4194304"})
   public int tableBuckets;
 
-  private AffinityStrategy affinity;
+  private @Nullable AffinityStrategy affinity;
   private Membership membership;
   private RoutingRequest[] requests;
-  private Peers.Peer peer;
+  private Peers.@Nullable Peer peer;
   private byte[][] keyBytes;
   private String[] ids;
   private int cursor;
@@ -107,11 +110,11 @@ public class PeerBenchmark {
   }
 
   @Benchmark
-  public Object owner() {
+  public @Nullable Object owner() {
     int i = cursor++ & Fixtures.MASK;
     if (affinity != null) {
       return affinity.select(requests[i], membership).member();
     }
-    return ids[peer.bucket(keyBytes[i])];
+    return ids[requireNonNull(peer).bucket(keyBytes[i])];
   }
 }

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.TreeMap;
 
 /**
@@ -45,7 +46,7 @@ final class Peers {
   }
 
   /** The ring: 160 points per backend at murmur3_32("id-i"), key at murmur3_32(key bytes). */
-  private static TreeMap<Long, Integer> ring(List<String> ids) {
+  private static NavigableMap<Long, Integer> ring(List<String> ids) {
     TreeMap<Long, Integer> ring = new TreeMap<>();
     for (int b = 0; b < ids.size(); b++) {
       for (int p = 0; p < KETAMA_POINTS; p++) {
@@ -62,7 +63,7 @@ final class Peers {
    * that only the lookup structure differs (MD5 would be slower still).
    */
   static Peer ketamaTreeMap(List<String> ids) {
-    TreeMap<Long, Integer> ring = ring(ids);
+    NavigableMap<Long, Integer> ring = ring(ids);
     return key -> {
       Map.Entry<Long, Integer> e = ring.ceilingEntry(unsigned(MURMUR3_32.hashBytes(key)));
       return (e != null ? e : ring.firstEntry()).getValue();
@@ -71,7 +72,7 @@ final class Peers {
 
   /** Ketama over a sorted array with binary search, as NGINX's and Envoy's ring hashes do. */
   static Peer ketamaArray(List<String> ids) {
-    TreeMap<Long, Integer> ring = ring(ids);
+    NavigableMap<Long, Integer> ring = ring(ids);
     long[] points = new long[ring.size()];
     int[] owners = new int[ring.size()];
     int i = 0;

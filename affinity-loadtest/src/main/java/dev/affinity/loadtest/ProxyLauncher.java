@@ -25,7 +25,7 @@ public final class ProxyLauncher {
 
   static BackendGroup backends(String spec) {
     BackendGroup group = BackendGroup.create();
-    for (String entry : spec.split(",")) {
+    for (String entry : spec.split(",", -1)) { // an empty entry is an error, not skipped
       int eq = entry.indexOf('=');
       int colon = entry.lastIndexOf(':');
       if (eq <= 0 || colon < eq) {

@@ -132,7 +132,7 @@ public final class AffinityMetrics implements MeterBinder, AutoCloseable {
       Gauge.builder("affinity.backends", group, g -> count(g.snapshot(), s))
           .description("Members of the backend group by state")
           .tags(tags)
-          .tag("state", STATE_TAGS[s.ordinal()])
+          .tag("state", s.name().toLowerCase(Locale.ROOT))
           .register(registry);
     }
     Set<String> names = new LinkedHashSet<>();
@@ -202,7 +202,10 @@ public final class AffinityMetrics implements MeterBinder, AutoCloseable {
       }
       for (String id : new ArrayList<>(perBackend.keySet())) {
         if (m.member(id) == null) {
-          perBackend.remove(id).forEach(registry::remove);
+          List<Meter> meters = perBackend.remove(id);
+          if (meters != null) {
+            meters.forEach(registry::remove);
+          }
         }
       }
       Meter old = fingerprint;

@@ -1,6 +1,7 @@
 package dev.affinity.proxy;
 
 import java.io.PrintWriter;
+import java.nio.charset.Charset;
 import picocli.CommandLine;
 
 /**
@@ -39,8 +40,9 @@ public final class AffinityProxy {
     if (System.getProperty(LOG_FORMAT) == null) {
       System.setProperty(LOG_FORMAT, "%1$tT %4$s %3$s: %5$s%6$s%n");
     }
-    PrintWriter out = new PrintWriter(System.out, true);
-    PrintWriter err = new PrintWriter(System.err, true);
+    // The platform's charset, as PrintWriter(OutputStream) picks it, but said out loud.
+    PrintWriter out = new PrintWriter(System.out, true, Charset.defaultCharset());
+    PrintWriter err = new PrintWriter(System.err, true, Charset.defaultCharset());
     int status = commandLine(command, out, err).execute(args);
     if (status != 0) {
       System.exit(status);

@@ -11,6 +11,9 @@ enum Fallback {
 
   private final String flagValue;
   private final String alias;
+
+  // Each factory is a static method reference with no state, so the enum stays immutable.
+  @SuppressWarnings("ImmutableEnumChecker")
   private final Supplier<AffinityStrategy> factory;
 
   Fallback(String flagValue, String alias, Supplier<AffinityStrategy> factory) {

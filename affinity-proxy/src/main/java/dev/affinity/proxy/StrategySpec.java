@@ -58,7 +58,7 @@ record StrategySpec(Kind kind, @Nullable String argument) {
         throw new IllegalArgumentException(
             "'" + text + "' (expected: " + k.token + " without an argument)");
       }
-      if (k == Kind.PATH && !arg.matches("\\d{1,3}")) {
+      if (k == Kind.PATH && arg != null && !arg.matches("\\d{1,3}")) {
         throw new IllegalArgumentException(
             "'" + text + "' (expected: path:N with N a segment index from 0)");
       }

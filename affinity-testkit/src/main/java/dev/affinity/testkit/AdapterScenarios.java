@@ -1,5 +1,6 @@
 package dev.affinity.testkit;
 
+import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -662,15 +663,15 @@ public abstract class AdapterScenarios {
     }
     backend("ws-1").stop();
 
-    for (String ip : ipsByBackend.get("ws-1")) {
-      assertThat(sessions.get(ip).awaitClosed(WAIT))
+    for (String ip : requireNonNull(ipsByBackend.get("ws-1"), "ws-1 clients")) {
+      assertThat(requireNonNull(sessions.get(ip), ip).awaitClosed(WAIT))
           .as("session of %s on ws-1 closed", ip)
           .isTrue();
     }
     for (int round = 0; round < 20; round++) {
       for (String owner : List.of("ws-2", "ws-3")) {
-        for (String ip : ipsByBackend.get(owner)) {
-          WsSession s = sessions.get(ip);
+        for (String ip : requireNonNull(ipsByBackend.get(owner), owner)) {
+          WsSession s = requireNonNull(sessions.get(ip), ip);
           s.sendText(ip + "#" + round);
           assertThat(s.nextText()).isEqualTo(ip + "#" + round);
         }

@@ -2,6 +2,7 @@ package dev.affinity.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
@@ -34,7 +35,7 @@ public final class DeadPort implements AutoCloseable {
       SocketChannel ch = SocketChannel.open();
       ch.setOption(StandardSocketOptions.SO_REUSEADDR, true); // past our own TIME_WAITs
       try {
-        ch.bind(new InetSocketAddress("127.0.0.1", port));
+        ch.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
       } catch (IOException e) {
         ch.close();
         return null;

@@ -1,10 +1,14 @@
 package dev.affinity.testkit;
 
+import org.jspecify.annotations.Nullable;
+
 /** A test client's WebSocket handshake did not end in 101. */
 public final class HandshakeFailedException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
   private final int status;
 
-  HandshakeFailedException(String message, int status, Throwable cause) {
+  HandshakeFailedException(String message, int status, @Nullable Throwable cause) {
     super(message + (status > 0 ? " (HTTP " + status + ")" : ""), cause);
     this.status = status;
   }

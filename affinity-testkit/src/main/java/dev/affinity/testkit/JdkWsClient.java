@@ -81,21 +81,24 @@ final class JdkWsClient implements WsClient {
     }
 
     @Override
-    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+    public @Nullable CompletionStage<?> onText(
+        WebSocket webSocket, CharSequence data, boolean last) {
       inbox.textPart(data, last);
       webSocket.request(1);
       return null;
     }
 
     @Override
-    public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+    public @Nullable CompletionStage<?> onBinary(
+        WebSocket webSocket, ByteBuffer data, boolean last) {
       inbox.binaryPart(data, last);
       webSocket.request(1);
       return null;
     }
 
     @Override
-    public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+    public @Nullable CompletionStage<?> onClose(
+        WebSocket webSocket, int statusCode, String reason) {
       inbox.closed(statusCode, "closed by peer: " + statusCode + " " + reason);
       return null;
     }

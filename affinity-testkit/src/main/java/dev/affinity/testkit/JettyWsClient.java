@@ -107,8 +107,9 @@ public final class JettyWsClient implements WsClient {
     }
 
     @Override
-    public void onWebSocketClose(int statusCode, String reason) {
+    public void onWebSocketClose(int statusCode, String reason, Callback callback) {
       inbox.closed(statusCode, "closed: " + statusCode + " " + reason);
+      callback.succeed();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.affinity.testkit;
 
+import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.affinity.Router;
@@ -143,7 +144,7 @@ public abstract class LifecycleScenarios {
   }
 
   private BackendState state(String id) {
-    return group.snapshot().member(id).state();
+    return requireNonNull(group.snapshot().member(id), id).state();
   }
 
   /** Opens a session and returns the backend it reached (the echo backend announces itself). */
@@ -313,7 +314,7 @@ public abstract class LifecycleScenarios {
     }
     // Listeners (and so the stats) hear a change just after it is published: wait for them.
     await("ws-1 is ejected", () -> stats.transitions(BackendState.UP, BackendState.DOWN) == 1);
-    assertThat(group.snapshot().member("ws-1").isEjected()).isTrue();
+    assertThat(requireNonNull(group.snapshot().member("ws-1"), "ws-1").isEjected()).isTrue();
     assertThat(reported.get()).isGreaterThanOrEqualTo(2);
 
     backend("ws-1").start();
@@ -407,7 +408,7 @@ public abstract class LifecycleScenarios {
       assertThat(s.nextText()).isEqualTo("still here");
     }
     // A returning sticky client comes back to the drained backend...
-    WsClient returning = clientsOf.get(drained).get(0);
+    WsClient returning = requireNonNull(clientsOf.get(drained), drained).get(0);
     List<WsSession> returned = new ArrayList<>();
     assertThat(connect(returning, Handshake.to(proxy.port(), "/"), returned)).isEqualTo(drained);
     onDrained.addAll(returned);
@@ -447,7 +448,7 @@ public abstract class LifecycleScenarios {
   @Test
   void rehoming_closesExactlyTheConnectionsWhoseKeyMoved_andTheyReconnectToTheNewOwner()
       throws Exception {
-    Backend third = group.snapshot().member("ws-3").backend();
+    Backend third = requireNonNull(group.snapshot().member("ws-3"), "ws-3").backend();
     group.remove("ws-3");
     closeLater(ConnectionLifecycle.builder(group).rehoming(100).build());
     Router router =
@@ -471,18 +472,22 @@ public abstract class LifecycleScenarios {
     group.add(third);
     List<String> moved = new ArrayList<>();
     for (String key : byKey.keySet()) {
-      if (RendezvousHash.owner(key, List.of("ws-1", "ws-2", "ws-3")).equals("ws-3")) {
+      if ("ws-3".equals(RendezvousHash.owner(key, List.of("ws-1", "ws-2", "ws-3")))) {
         moved.add(key);
       }
     }
     assertThat(moved).as("some of 24 keys move to the new backend").isNotEmpty();
-    await("moved sessions are closed", () -> moved.stream().noneMatch(k -> byKey.get(k).isOpen()));
+    await(
+        "moved sessions are closed",
+        () -> moved.stream().noneMatch(k -> requireNonNull(byKey.get(k), k).isOpen()));
     Thread.sleep(500); // room for a wrong extra close to show
     byKey.forEach(
         (key, s) ->
             assertThat(s.isOpen()).as("session of %s", key).isEqualTo(!moved.contains(key)));
     for (String key : moved) {
-      assertThat(byKey.get(key).closeStatus()).as("%s closed with 1012", key).isEqualTo(1012);
+      assertThat(requireNonNull(byKey.get(key), key).closeStatus())
+          .as("%s closed with 1012", key)
+          .isEqualTo(1012);
     }
     for (String key : moved) {
       assertThat(

@@ -6,6 +6,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -60,7 +61,7 @@ public final class RawConnection implements AutoCloseable {
       }
       s.setSoTimeout(30_000);
       s.setTcpNoDelay(true);
-      s.connect(new InetSocketAddress("127.0.0.1", port), 30_000);
+      s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 30_000);
       return new RawConnection(s);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot connect to 127.0.0.1:" + port, e);
@@ -314,7 +315,7 @@ public final class RawConnection implements AutoCloseable {
     }
 
     static Response parse(String head) {
-      String[] lines = head.split("\r\n");
+      String[] lines = head.split("\r\n", -1); // empty lines have no colon: skipped below
       String statusLine = lines[0];
       String[] parts = statusLine.split(" ", 3);
       int status =

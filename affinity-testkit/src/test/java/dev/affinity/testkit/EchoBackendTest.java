@@ -107,6 +107,7 @@ class EchoBackendTest {
   }
 
   @Test
+  @SuppressWarnings("try") // c: a connection made before the hang, held open and never read
   void hang_acceptsButNeverAnswers() {
     try (EchoBackend b = EchoBackend.start("ws-1");
         RawConnection c = RawConnection.open(b.port())) {
