@@ -25,6 +25,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A WebSocket load generator over loopback, cheap enough not to be the bottleneck on the machine it
@@ -314,7 +315,7 @@ public final class LoadGenerator {
             Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
           break;
         }
-        Conn conn = new Conn(run, i);
+        Conn conn = new Conn(run);
         conns.add(conn);
         InetSocketAddress local =
             new InetSocketAddress("127.0.0." + (2 + i % o.sourceAddresses), 0);
@@ -407,9 +408,8 @@ public final class LoadGenerator {
   /** One client connection: upgrade, announcement, then echoes or a stream, then done. */
   private static final class Conn extends ByteToMessageDecoder {
     private final Run run;
-    private final int index;
     volatile long started;
-    private ChannelHandlerContext ctx;
+    private @Nullable ChannelHandlerContext ctx; // set in handlerAdded
     private boolean permitReleased;
     private boolean handshakeCounted;
     private boolean finishedOnce;
@@ -422,9 +422,8 @@ public final class LoadGenerator {
     private long messageBytes;
     private long sentAt;
 
-    Conn(Run run, int index) {
+    Conn(Run run) {
       this.run = run;
-      this.index = index;
     }
 
     private synchronized void release() {

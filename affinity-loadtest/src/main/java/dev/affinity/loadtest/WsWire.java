@@ -19,6 +19,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The few pieces of RFC 6455 the benchmark tools need, written straight onto Netty buffers: the
@@ -82,7 +83,7 @@ final class WsWire {
    * The parsed header of the frame at {@code in}'s reader index, or null when the header is not all
    * there yet. Does not move the reader index.
    */
-  static Header peekHeader(ByteBuf in) {
+  static @Nullable Header peekHeader(ByteBuf in) {
     int r = in.readerIndex();
     int avail = in.readableBytes();
     if (avail < 2) {
@@ -168,7 +169,7 @@ final class WsWire {
   }
 
   /** The value of header {@code name} (case-insensitive) in an HTTP head, or null. */
-  static String header(String head, String name) {
+  static @Nullable String header(String head, String name) {
     String lower = head.toLowerCase(Locale.ROOT);
     int at = lower.indexOf("\r\n" + name.toLowerCase(Locale.ROOT) + ":");
     if (at < 0) {
