@@ -154,8 +154,11 @@ final class CookieOptions {
     } catch (AffinityConfigurationException e) {
       throw new ParameterException(cl, flag + ": " + e.getMessage(), e);
     } catch (UncheckedIOException e) {
+      Throwable cause = e.getCause(); // never null for an UncheckedIOException
       throw new ParameterException(
-          cl, flag + ": " + e.getMessage() + ": " + FileErrors.reason(e.getCause()), e);
+          cl,
+          flag + ": " + e.getMessage() + ": " + FileErrors.reason(cause != null ? cause : e),
+          e);
     }
   }
 }

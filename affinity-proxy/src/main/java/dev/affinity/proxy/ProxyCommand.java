@@ -649,6 +649,8 @@ public final class ProxyCommand implements Callable<Integer> {
     DEBUG(java.util.logging.Level.FINE),
     TRACE(java.util.logging.Level.FINEST);
 
+    // Only the JDK's shared Level constants are held here, and nothing changes them.
+    @SuppressWarnings("ImmutableEnumChecker")
     private final java.util.logging.Level level;
 
     LogLevel(java.util.logging.Level level) {
