@@ -2,6 +2,7 @@ package dev.affinity.client;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Splits forwarded headers into per-hop node strings, <em>from the right</em>: the last entry of
@@ -59,7 +60,7 @@ final class ForwardedParser {
           out.add("");
           return out;
         }
-        String forValue = forParameter(v, start, end);
+        @Nullable String forValue = forParameter(v, start, end);
         if (forValue == null) {
           out.add("");
           return out;
@@ -120,7 +121,7 @@ final class ForwardedParser {
    * The {@code for=} value of the element {@code v[start, end)}: "" if it has none, null if the
    * element is malformed.
    */
-  private static String forParameter(String v, int start, int end) {
+  private static @Nullable String forParameter(String v, int start, int end) {
     String result = "";
     int i = start;
     while (i < end) {

@@ -1,5 +1,6 @@
 package dev.affinity.jetty;
 
+import java.util.Locale;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -20,7 +21,8 @@ class CloseOnErrorHandler extends ErrorHandler {
     }
     int status = response.getStatus();
     String reason = HttpStatus.getMessage(status);
-    Errors.write(response, callback, status, reason == null ? "error" : reason.toLowerCase());
+    Errors.write(
+        response, callback, status, reason == null ? "error" : reason.toLowerCase(Locale.ROOT));
     return true;
   }
 }

@@ -42,7 +42,6 @@ final class ProxyExchange {
   private final AtomicBoolean completed = new AtomicBoolean();
   private volatile @Nullable BackendConnection current;
   private int nextCandidate; // only touched by the one attempt in flight
-  private int attempts;
 
   ProxyExchange(
       AffinityHandler handler,
@@ -74,7 +73,6 @@ final class ProxyExchange {
   }
 
   private void attempt(Backend backend) {
-    attempts++;
     connector.connect(backend, this);
   }
 
