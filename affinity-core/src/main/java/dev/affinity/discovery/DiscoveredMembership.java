@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
@@ -61,6 +62,7 @@ public final class DiscoveredMembership implements AutoCloseable {
   private final InstantSource clock;
   private final @Nullable ScheduledExecutorService givenScheduler;
   private @Nullable ScheduledExecutorService ownScheduler;
+  private @Nullable ScheduledFuture<?> refreshing;
   private final Set<String> managed = new HashSet<>();
   private final Map<String, Instant> leaving = new HashMap<>();
   private boolean failing;
@@ -99,7 +101,7 @@ public final class DiscoveredMembership implements AutoCloseable {
       ownScheduler = s;
     }
     long ms = interval.toMillis();
-    s.scheduleWithFixedDelay(this::refresh, ms, ms, TimeUnit.MILLISECONDS);
+    refreshing = s.scheduleWithFixedDelay(this::refresh, ms, ms, TimeUnit.MILLISECONDS);
     return ok;
   }
 
@@ -174,6 +176,10 @@ public final class DiscoveredMembership implements AutoCloseable {
   /** Stops refreshing. The group keeps its members. */
   @Override
   public void close() {
+    ScheduledFuture<?> r = refreshing;
+    if (r != null) { // a given scheduler keeps running: stop our task on it
+      r.cancel(false);
+    }
     ScheduledExecutorService s = ownScheduler;
     if (s != null) {
       s.shutdownNow();

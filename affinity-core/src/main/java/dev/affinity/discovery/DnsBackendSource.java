@@ -36,6 +36,10 @@ final class DnsBackendSource implements BackendSource {
   }
 
   @Override
+  // JdkObsolete: InitialDirContext takes a Hashtable. BanJNDI: the context factory is fixed to the
+  // JDK's DNS provider, which returns record text only; it never loads or deserializes objects (the
+  // risk the check is about is LDAP/RMI lookups of attacker-named URLs).
+  @SuppressWarnings({"JdkObsolete", "BanJNDI"})
   public List<Backend> backends() throws IOException {
     Hashtable<String, String> env = new Hashtable<>();
     env.put(Context.INITIAL_CONTEXT_FACTORY, "com.sun.jndi.dns.DnsContextFactory");
@@ -95,7 +99,7 @@ final class DnsBackendSource implements BackendSource {
     NamingEnumeration<?> values = attr.getAll();
     while (values.hasMore()) {
       // priority weight port target
-      String[] f = String.valueOf(values.next()).trim().split("\\s+");
+      String[] f = String.valueOf(values.next()).trim().split("\\s+", -1);
       if (f.length != 4) {
         continue;
       }

@@ -58,7 +58,7 @@ final class FileBackendSource implements BackendSource {
   }
 
   private static Backend parseLine(String line) {
-    String[] f = line.split("\\s+");
+    String[] f = line.split("\\s+", -1);
     int i = 0;
     String id = null;
     if (f.length > 1 && !f[1].contains("=")) {

@@ -105,7 +105,7 @@ final class DnsServer implements AutoCloseable {
       try (DatagramSocket udp = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
         int port = udp.getLocalPort();
         try (ServerSocket tcp = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
-          return port;
+          return tcp.getLocalPort(); // the same port is free for TCP too
         } catch (IOException taken) {
           // try another
         }
@@ -137,8 +137,12 @@ final class DnsServer implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     process.destroyForcibly();
-    process.waitFor(10, TimeUnit.SECONDS);
+    try {
+      process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -33,7 +33,9 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.TimeoutException;
 import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
@@ -99,41 +101,47 @@ public final class RedisFleet implements AutoCloseable {
 
   // Compare-and-set of the desired state: bumps the version, stores the state and publishes both.
   private static final String CAS_SCRIPT =
-      "local v = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
-          + "if v ~= tonumber(ARGV[1]) then return -1 end\n"
-          + "v = v + 1\n"
-          + "redis.call('SET', KEYS[1], v)\n"
-          + "redis.call('SET', KEYS[2], ARGV[2])\n"
-          + "redis.call('PUBLISH', ARGV[3], v .. '\\n' .. ARGV[2])\n"
-          + "return v\n";
+      """
+      local v = tonumber(redis.call('GET', KEYS[1]) or '0')
+      if v ~= tonumber(ARGV[1]) then return -1 end
+      v = v + 1
+      redis.call('SET', KEYS[1], v)
+      redis.call('SET', KEYS[2], ARGV[2])
+      redis.call('PUBLISH', ARGV[3], v .. '\\n' .. ARGV[2])
+      return v
+      """;
 
   // Writes this instance's report with a TTL, registers it, forgets expired instances and returns
   // the others' reports as id, report pairs.
   private static final String HEARTBEAT_SCRIPT =
-      "local t = redis.call('TIME')\n"
-          + "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
-          + "redis.call('SET', ARGV[4] .. ARGV[1], ARGV[2], 'PX', ARGV[3])\n"
-          + "redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])\n"
-          + "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)\n"
-          + "local ids = redis.call('ZRANGE', KEYS[1], 0, -1)\n"
-          + "local out = {}\n"
-          + "for _, id in ipairs(ids) do\n"
-          + "  if id ~= ARGV[1] then\n"
-          + "    local p = redis.call('GET', ARGV[4] .. id)\n"
-          + "    if p then table.insert(out, id); table.insert(out, p) end\n"
-          + "  end\n"
-          + "end\n"
-          + "return out\n";
+      """
+      local t = redis.call('TIME')
+      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      redis.call('SET', ARGV[4] .. ARGV[1], ARGV[2], 'PX', ARGV[3])
+      redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+      redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+      local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+      local out = {}
+      for _, id in ipairs(ids) do
+        if id ~= ARGV[1] then
+          local p = redis.call('GET', ARGV[4] .. id)
+          if p then table.insert(out, id); table.insert(out, p) end
+        end
+      end
+      return out
+      """;
 
   // After Redis lost its data (restarted empty, failed over to a stale replica), the instance that
   // has applied the newest state writes it back; a lower or missing version is replaced.
   private static final String SEED_SCRIPT =
-      "local v = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
-          + "if v >= tonumber(ARGV[1]) then return 0 end\n"
-          + "redis.call('SET', KEYS[1], ARGV[1])\n"
-          + "redis.call('SET', KEYS[2], ARGV[2])\n"
-          + "redis.call('PUBLISH', ARGV[3], ARGV[1] .. '\\n' .. ARGV[2])\n"
-          + "return 1\n";
+      """
+      local v = tonumber(redis.call('GET', KEYS[1]) or '0')
+      if v >= tonumber(ARGV[1]) then return 0 end
+      redis.call('SET', KEYS[1], ARGV[1])
+      redis.call('SET', KEYS[2], ARGV[2])
+      redis.call('PUBLISH', ARGV[3], ARGV[1] .. '\\n' .. ARGV[2])
+      return 1
+      """;
 
   private static final int CAS_ATTEMPTS = 16;
 
@@ -159,12 +167,13 @@ public final class RedisFleet implements AutoCloseable {
   private volatile @Nullable StatefulRedisPubSubConnection<String, String> pubSub;
   private volatile DesiredState applied = DesiredState.EMPTY;
   private volatile boolean degraded;
-  private volatile long degradedEpisodes;
+  private final AtomicLong degradedEpisodes = new AtomicLong();
   private volatile int instances = 1;
   private volatile int agreeing = 1;
   private volatile long lastHeartbeatNanos = System.nanoTime();
   private volatile boolean othersCleared = true;
   private volatile boolean closed;
+  private volatile @Nullable ScheduledFuture<?> heartbeating;
 
   private RedisFleet(Builder b) {
     this.group = b.group;
@@ -208,7 +217,7 @@ public final class RedisFleet implements AutoCloseable {
     boolean loaded = tick();
     if (!heartbeat.isZero()) {
       long ms = heartbeat.toMillis();
-      scheduler.scheduleWithFixedDelay(this::tick, ms, ms, TimeUnit.MILLISECONDS);
+      heartbeating = scheduler.scheduleWithFixedDelay(this::tick, ms, ms, TimeUnit.MILLISECONDS);
     }
     return loaded;
   }
@@ -246,7 +255,7 @@ public final class RedisFleet implements AutoCloseable {
   private void failed(Exception e) {
     if (!degraded) {
       degraded = true;
-      degradedEpisodes++;
+      degradedEpisodes.incrementAndGet();
       LOG.log(
           Level.WARNING,
           "fleet "
@@ -658,7 +667,7 @@ public final class RedisFleet implements AutoCloseable {
     return new FleetStatus(
         instanceId,
         degraded,
-        degradedEpisodes,
+        degradedEpisodes.get(),
         applied.version,
         instances,
         agreeing,
@@ -682,6 +691,10 @@ public final class RedisFleet implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    ScheduledFuture<?> h = heartbeating;
+    if (h != null) { // a given scheduler keeps running: stop our task on it
+      h.cancel(false);
+    }
     if (ownScheduler) {
       scheduler.shutdownNow();
     }

@@ -16,6 +16,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -91,7 +92,9 @@ public final class RedisLearnedStore implements LearnedStore, AutoCloseable {
               return t;
             });
     long every = Math.max(1, ttl.toMillis() / 3);
-    refresher.scheduleWithFixedDelay(this::refreshHeld, every, every, TimeUnit.MILLISECONDS);
+    // The store's own executor: close() shuts it down, so the task needs no handle.
+    var unused =
+        refresher.scheduleWithFixedDelay(this::refreshHeld, every, every, TimeUnit.MILLISECONDS);
   }
 
   /** Returns a builder. */
@@ -190,7 +193,18 @@ public final class RedisLearnedStore implements LearnedStore, AutoCloseable {
     if (c == null || !c.isOpen()) {
       return; // the refresher writes it when Redis is back, while it is held
     }
-    c.async().set(prefix + digest, backendId, SetArgs.Builder.px(ttl.toMillis()));
+    logFailure(c.async().set(prefix + digest, backendId, SetArgs.Builder.px(ttl.toMillis())));
+  }
+
+  /** A failed write is logged; the refresher writes the value again while it is held. */
+  private static void logFailure(CompletionStage<?> write) {
+    var unused =
+        write.whenComplete(
+            (ok, e) -> {
+              if (e != null) {
+                LOG.log(Level.DEBUG, "learned store: write failed: " + e);
+              }
+            });
   }
 
   /** Re-writes every held value with a fresh TTL (also after Redis restarted empty). */
@@ -205,8 +219,12 @@ public final class RedisLearnedStore implements LearnedStore, AutoCloseable {
     }
     try {
       for (Map.Entry<String, Held> e : held.entrySet()) {
-        c.async()
-            .set(prefix + e.getKey(), e.getValue().backendId, SetArgs.Builder.px(ttl.toMillis()));
+        logFailure(
+            c.async()
+                .set(
+                    prefix + e.getKey(),
+                    e.getValue().backendId,
+                    SetArgs.Builder.px(ttl.toMillis())));
       }
     } catch (RuntimeException e) {
       LOG.log(Level.DEBUG, "learned store: refresh failed", e);

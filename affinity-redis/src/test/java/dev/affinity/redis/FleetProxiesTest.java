@@ -38,6 +38,7 @@ class FleetProxiesTest {
   private final Instance[] instances = new Instance[3];
 
   /** One proxy instance: its group, fleet, learned store, router and listener. */
+  @SuppressWarnings("try") // close() closes servers that may be interrupted; the test reports it
   private final class Instance implements AutoCloseable {
     final BackendGroup group;
     final RedisFleet fleet;
