@@ -69,6 +69,10 @@ final class Inbox {
     }
   }
 
+  String closeReason() {
+    return closeReason;
+  }
+
   int closeStatus() {
     return closeStatus;
   }

@@ -137,6 +137,11 @@ final class JdkWsClient implements WsClient {
     }
 
     @Override
+    public String toString() {
+      return "session " + inbox.closeReason();
+    }
+
+    @Override
     public int closeStatus() {
       return inbox.closeStatus();
     }
