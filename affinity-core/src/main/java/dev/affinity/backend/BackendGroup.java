@@ -213,6 +213,19 @@ public final class BackendGroup {
     setState(id, BackendState.DRAINING, deadline);
   }
 
+  /**
+   * Marks a backend {@link BackendState#DRAINING DRAINING} until the absolute time {@code deadline}
+   * (a time already past ends the drain at once). For an agreed deadline that several instances
+   * share, so that they hold the same instant rather than each adding a duration to its own clock.
+   *
+   * @throws UnknownBackendException if no member has that id
+   */
+  public void drainUntil(String id, Instant deadline) {
+    requireNonNull(id, "id");
+    requireNonNull(deadline, "deadline");
+    setAdminState(id, BackendState.DRAINING, deadline);
+  }
+
   private void setState(String id, BackendState state, @Nullable Duration drainDeadline) {
     requireNonNull(id, "id");
     synchronized (lock) {

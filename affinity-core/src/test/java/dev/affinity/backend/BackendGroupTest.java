@@ -71,6 +71,20 @@ class BackendGroupTest {
   }
 
   @Test
+  void drainUntil_keepsTheGivenInstant_whateverTheClockSays() {
+    AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z"));
+    BackendGroup g = BackendGroup.create(now::get);
+    g.add(A);
+    now.set(Instant.parse("2026-01-01T00:00:00.7Z"));
+    g.drainUntil("a", Instant.parse("2026-01-01T00:05:00.123Z"));
+    Member m = g.snapshot().member("a");
+    assertThat(m.state()).isEqualTo(BackendState.DRAINING);
+    assertThat(m.drainDeadline()).isEqualTo(Instant.parse("2026-01-01T00:05:00.123Z"));
+    assertThatThrownBy(() -> g.drainUntil("nope", Instant.EPOCH))
+        .isInstanceOf(UnknownBackendException.class);
+  }
+
+  @Test
   void drain_recordsDeadlineFromTheInjectedClock() {
     AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z"));
     InstantSource clock = now::get;

@@ -423,14 +423,13 @@ public final class RedisFleet implements AutoCloseable {
       if (next.version <= applied.version) {
         return;
       }
-      Instant now = clock.instant();
       for (DesiredState.Entry e : next.entries.values()) {
         DesiredState.Entry before = applied.entries.get(e.backend.id());
         if (e.equals(before) && matches(group.snapshot().member(e.backend.id()), e)) {
           continue;
         }
         try {
-          applyEntry(e, now);
+          applyEntry(e);
         } catch (RuntimeException ex) {
           LOG.log(Level.WARNING, "fleet " + instanceId + ": could not apply " + e, ex);
         }
@@ -455,7 +454,7 @@ public final class RedisFleet implements AutoCloseable {
     return d == null ? -1 : d.toEpochMilli();
   }
 
-  private void applyEntry(DesiredState.Entry e, Instant now) {
+  private void applyEntry(DesiredState.Entry e) {
     String id = e.backend.id();
     Member m = group.snapshot().member(id);
     if (e.removed()) {
@@ -488,8 +487,7 @@ public final class RedisFleet implements AutoCloseable {
         if (e.drainDeadlineMillis < 0) {
           group.drain(id);
         } else {
-          group.drain(
-              id, Duration.ofMillis(Math.max(0, e.drainDeadlineMillis - now.toEpochMilli())));
+          group.drainUntil(id, Instant.ofEpochMilli(e.drainDeadlineMillis));
         }
         break;
     }
