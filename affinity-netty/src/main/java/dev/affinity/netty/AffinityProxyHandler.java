@@ -7,6 +7,7 @@ import dev.affinity.RoutingDecision;
 import dev.affinity.SetCookie;
 import dev.affinity.internal.http.ErrorAnswer;
 import dev.affinity.internal.http.ForwardedHeaders;
+import dev.affinity.internal.http.RequestTarget;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -259,6 +260,10 @@ public final class AffinityProxyHandler extends ChannelInboundHandlerAdapter {
     }
     ctx.channel().config().setAutoRead(false); // one request per connection
     state = State.ROUTED;
+    String originForm = RequestTarget.originForm(req.uri());
+    if (originForm != null && !originForm.equals(req.uri())) {
+      req.setUri(originForm); // absolute-form: routed and forwarded as origin-form, as on Jetty
+    }
     boolean secure = ctx.pipeline().get(SslHandler.class) != null;
     RoutingDecision decision =
         router.select(

@@ -1,5 +1,6 @@
 package dev.affinity.netty;
 
+import dev.affinity.internal.http.RequestTarget;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -83,7 +84,7 @@ final class HandshakeCheck {
     if (h.getAll(HttpHeaderNames.HOST).size() != 1 || h.get(HttpHeaderNames.HOST).isEmpty()) {
       return "exactly one Host header required";
     }
-    if (!validTarget(req.uri())) {
+    if (RequestTarget.originForm(req.uri()) == null) {
       return "bad request target";
     }
     List<String> keys = h.getAll(HttpHeaderNames.SEC_WEBSOCKET_KEY);
@@ -99,20 +100,6 @@ final class HandshakeCheck {
       }
     }
     return null;
-  }
-
-  /** An origin-form target: visible ASCII starting with {@code /}. */
-  private static boolean validTarget(String uri) {
-    if (uri.isEmpty() || uri.charAt(0) != '/') {
-      return false;
-    }
-    for (int i = 0; i < uri.length(); i++) {
-      char c = uri.charAt(i);
-      if (c <= 0x20 || c >= 0x7f) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static boolean validKey(String key) {

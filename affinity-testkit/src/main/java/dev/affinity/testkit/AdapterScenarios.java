@@ -278,6 +278,22 @@ public abstract class AdapterScenarios {
     }
   }
 
+  // ---------------------------------------------------------------- request target
+
+  /**
+   * An absolute-form request target (RFC 9112 section 3.2.2: servers must accept it) is routed by
+   * its path and forwarded to the backend in origin-form, as Jetty, HAProxy and NGINX do.
+   */
+  @Test
+  void absoluteFormTarget_isAccepted_andForwardedInOriginForm() throws Exception {
+    ProxyHandle proxy = proxy(router().build());
+    String head =
+        RawConnection.upgradeRequest("/")
+            .replace("GET / HTTP/1.1", "GET http://127.0.0.1/chat/room-7?x=1 HTTP/1.1");
+    FullHttpRequest seen = backendSees(proxy, head);
+    assertThat(seen.uri()).isEqualTo("/chat/room-7?x=1");
+  }
+
   // ---------------------------------------------------------------- request-head timeout
 
   /**

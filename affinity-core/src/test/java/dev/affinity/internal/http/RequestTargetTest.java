@@ -1,0 +1,33 @@
+package dev.affinity.internal.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class RequestTargetTest {
+  @Test
+  void originForm_isKept() {
+    assertThat(RequestTarget.originForm("/chat?room=1")).isEqualTo("/chat?room=1");
+    assertThat(RequestTarget.originForm("/")).isEqualTo("/");
+  }
+
+  @Test
+  void absoluteForm_becomesOriginForm() {
+    assertThat(RequestTarget.originForm("http://lb.example/chat?room=1")).isEqualTo("/chat?room=1");
+    assertThat(RequestTarget.originForm("WSS://lb.example:8443/a/b")).isEqualTo("/a/b");
+    assertThat(RequestTarget.originForm("http://lb.example")).isEqualTo("/");
+    assertThat(RequestTarget.originForm("http://lb.example?x=1")).isEqualTo("/?x=1");
+  }
+
+  @Test
+  void anythingElse_isRefused() {
+    assertThat(RequestTarget.originForm("")).isNull();
+    assertThat(RequestTarget.originForm("*")).isNull();
+    assertThat(RequestTarget.originForm("chat")).isNull();
+    assertThat(RequestTarget.originForm("ftp://lb.example/")).isNull();
+    assertThat(RequestTarget.originForm("http:///path")).isNull();
+    assertThat(RequestTarget.originForm("http://user@lb.example/")).isNull();
+    assertThat(RequestTarget.originForm("/a b")).isNull();
+    assertThat(RequestTarget.originForm("/\u00e9")).isNull();
+  }
+}
