@@ -2,6 +2,7 @@ package dev.affinity.jetty;
 
 import com.google.common.io.BaseEncoding;
 import dev.affinity.internal.http.ForwardedHeaders;
+import dev.affinity.internal.http.WebSocketAttempt;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -30,10 +31,7 @@ final class UpgradeRequests {
    * Upgrade}) is answered 400 here rather than passed on as if it were a plain request.
    */
   static boolean isWebSocketAttempt(Request request) {
-    HttpFields headers = request.getHeaders();
-    return headers.contains(HttpHeader.SEC_WEBSOCKET_KEY)
-        || headers.contains(HttpHeader.SEC_WEBSOCKET_VERSION)
-        || hasToken(headers, HttpHeader.UPGRADE, "websocket");
+    return WebSocketAttempt.is(request.getHeaders()::getValuesList);
   }
 
   /**

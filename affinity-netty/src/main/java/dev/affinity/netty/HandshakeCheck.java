@@ -1,6 +1,7 @@
 package dev.affinity.netty;
 
 import dev.affinity.internal.http.RequestTarget;
+import dev.affinity.internal.http.WebSocketAttempt;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -53,13 +54,11 @@ final class HandshakeCheck {
       return bad(HttpResponseStatus.BAD_REQUEST, "malformed request");
     }
     HttpHeaders h = req.headers();
-    boolean upgradeWebSocket =
-        h.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true);
-    boolean connectionUpgrade =
-        h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
-    if (!upgradeWebSocket) {
+    if (!WebSocketAttempt.is(h::getAll)) {
       return NOT_WEBSOCKET;
     }
+    boolean connectionUpgrade =
+        h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
     String problem = problem(req, connectionUpgrade);
     if (problem != null) {
       return bad(HttpResponseStatus.BAD_REQUEST, problem);
@@ -78,8 +77,11 @@ final class HandshakeCheck {
     if (!HttpVersion.HTTP_1_1.equals(req.protocolVersion())) {
       return "a WebSocket upgrade must be HTTP/1.1";
     }
+    if (!WebSocketAttempt.hasToken(h.getAll(HttpHeaderNames.UPGRADE), "websocket")) {
+      return "missing Upgrade: websocket";
+    }
     if (!connectionUpgrade) {
-      return "Connection: upgrade missing";
+      return "missing Connection: upgrade";
     }
     if (h.getAll(HttpHeaderNames.HOST).size() != 1 || h.get(HttpHeaderNames.HOST).isEmpty()) {
       return "exactly one Host header required";

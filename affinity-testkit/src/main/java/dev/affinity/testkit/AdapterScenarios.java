@@ -278,6 +278,26 @@ public abstract class AdapterScenarios {
     }
   }
 
+  // ---------------------------------------------------------------- what a WebSocket attempt is
+
+  /**
+   * A request with WebSocket fields but no {@code Upgrade: websocket} is a broken WebSocket
+   * attempt, not a plain request: both adapters answer it 400 with the same plain-text body.
+   */
+  @Test
+  void webSocketFieldsWithoutUpgrade_isABrokenAttempt_answered400() throws Exception {
+    ProxyHandle proxy = proxy(router().build());
+    try (RawConnection c = RawConnection.open(proxy.port())) {
+      c.readTimeout(WAIT);
+      c.send(RawConnection.upgradeRequest("/").replace("Upgrade: websocket\r\n", ""));
+      RawConnection.Response r = c.readResponseHead();
+      assertThat(r.status()).as(r.toString()).isEqualTo(400);
+      assertThat(r.header("Content-Type")).isEqualTo("text/plain; charset=utf-8");
+      assertThat(new String(c.readToEnd(1024), StandardCharsets.UTF_8))
+          .isEqualTo("400 missing Upgrade: websocket\n");
+    }
+  }
+
   // ---------------------------------------------------------------- request target
 
   /**
