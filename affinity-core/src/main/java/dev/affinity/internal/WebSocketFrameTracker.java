@@ -29,6 +29,43 @@ public final class WebSocketFrameTracker {
   private int headerLength;
   private long payloadLeft;
 
+  /** Random access to the relayed bytes in the adapter's own buffer type, without copying. */
+  @FunctionalInterface
+  public interface Bytes {
+    /** The byte at absolute index {@code index}. */
+    byte get(int index);
+  }
+
+  /**
+   * Passes over the bytes {@code [from, end)} of {@code bytes} (the buffer is not changed): the
+   * loop both adapters run on the backend leg of a tunnel. With {@code stopAtBoundary}, stops at
+   * the first frame boundary and returns its index ({@code from} if already at one); otherwise, or
+   * when no frame ends in the bytes, passes them all and returns -1.
+   *
+   * <pre>{@code
+   * tracker.advance(byteBuf::getByte, byteBuf.readerIndex(), byteBuf.writerIndex(), true);  // Netty
+   * tracker.advance(byteBuffer::get, byteBuffer.position(), byteBuffer.limit(), true);      // Jetty
+   * }</pre>
+   */
+  public int advance(Bytes bytes, int from, int end, boolean stopAtBoundary) {
+    int i = from;
+    if (stopAtBoundary && atBoundary()) {
+      return i;
+    }
+    while (i < end) {
+      int n = passPayload(end - i);
+      if (n > 0) {
+        i += n;
+      } else {
+        headerByte(bytes.get(i++));
+      }
+      if (stopAtBoundary && atBoundary()) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
   /** Whether the bytes seen so far end exactly where a frame ends (or nothing was seen yet). */
   public boolean atBoundary() {
     return headerLength == 0 && payloadLeft == 0;

@@ -3,6 +3,7 @@ package dev.affinity.jetty;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.CloseReason;
 import dev.affinity.backend.ConnectionLease;
+import dev.affinity.internal.WebSocketFrameTracker;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -59,7 +60,7 @@ final class BackendConnection extends TunnelEnd {
       int maxBody,
       ProxyExchange exchange,
       Backend backend) {
-    super(endPoint, executor, pool, bufferSize, new FrameTracker());
+    super(endPoint, executor, pool, bufferSize, new WebSocketFrameTracker());
     this.pool = pool;
     this.scheduler = scheduler;
     this.exchange = exchange;

@@ -1,5 +1,6 @@
 package dev.affinity.jetty;
 
+import dev.affinity.internal.WebSocketFrameTracker;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Executor;
@@ -19,8 +20,9 @@ import org.jspecify.annotations.Nullable;
  * with exactly one buffer in flight. It reads again only after the write has completed, so a slow
  * reader on the far side stops us reading here and TCP flow control pushes back on the sender.
  *
- * <p>A leg given a {@link FrameTracker} (the backend leg) also follows frame boundaries, so that
- * {@link #closeWithFrame} can put a WebSocket close frame between two frames toward the client.
+ * <p>A leg given a {@link WebSocketFrameTracker} (the backend leg) also follows frame boundaries,
+ * so that {@link #closeWithFrame} can put a WebSocket close frame between two frames toward the
+ * client.
  */
 abstract class TunnelEnd extends AbstractConnection {
   // The pump's phase, so that a close frame from another thread never overlaps a pump write.
@@ -31,7 +33,7 @@ abstract class TunnelEnd extends AbstractConnection {
 
   private final ByteBufferPool pool;
   private final int bufferSize;
-  private final @Nullable FrameTracker frames;
+  private final @Nullable WebSocketFrameTracker frames;
   private final Pump pump = new Pump();
   private final AtomicInteger phase = new AtomicInteger(RUNNING);
   private volatile @Nullable LiveTunnel tunnel;
@@ -43,7 +45,7 @@ abstract class TunnelEnd extends AbstractConnection {
       Executor executor,
       ByteBufferPool pool,
       int bufferSize,
-      @Nullable FrameTracker frames) {
+      @Nullable WebSocketFrameTracker frames) {
     super(endPoint, executor);
     this.pool = pool;
     this.bufferSize = bufferSize;
@@ -164,7 +166,8 @@ abstract class TunnelEnd extends AbstractConnection {
         }
         if (frames != null) {
           // Closing: send up to the end of the current frame only; what follows is dropped.
-          int boundary = frames.advance(bytes, closeFrame != null);
+          int boundary =
+              frames.advance(bytes::get, bytes.position(), bytes.limit(), closeFrame != null);
           if (boundary >= 0) {
             bytes.limit(boundary);
           }

@@ -2,6 +2,7 @@ package dev.affinity.jetty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.affinity.internal.WebSocketFrameTracker;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -25,14 +26,14 @@ class FrameTrackerTest {
     }
     byte[] all = stream.toByteArray();
     for (int trial = 0; trial < 50; trial++) {
-      FrameTracker tracker = new FrameTracker();
+      WebSocketFrameTracker tracker = new WebSocketFrameTracker();
       List<Integer> found = new ArrayList<>();
       int at = 0;
       while (at < all.length) {
         int chunk = 1 + random.nextInt(trial % 2 == 0 ? 7 : 20_000);
         ByteBuffer bytes = ByteBuffer.wrap(all, at, Math.min(chunk, all.length - at));
         while (bytes.hasRemaining()) {
-          int boundary = tracker.advance(bytes, true);
+          int boundary = advance(tracker, bytes, true);
           if (boundary < 0) {
             break;
           }
@@ -40,7 +41,7 @@ class FrameTrackerTest {
             // already at a boundary: step over one byte of the next frame without stopping
             ByteBuffer one = bytes.duplicate();
             one.limit(bytes.position() + 1);
-            assertThat(tracker.advance(one, false)).isEqualTo(-1);
+            assertThat(advance(tracker, one, false)).isEqualTo(-1);
             bytes.position(bytes.position() + 1);
             continue;
           }
@@ -57,15 +58,15 @@ class FrameTrackerTest {
 
   @Test
   void advance_withoutStopping_passesEverything() {
-    FrameTracker tracker = new FrameTracker();
+    WebSocketFrameTracker tracker = new WebSocketFrameTracker();
     ByteBuffer two =
         ByteBuffer.wrap(concat(frame(5, false, new Random(1)), frame(3, true, new Random(2))));
     two.limit(two.capacity() - 1);
-    assertThat(tracker.advance(two, false)).isEqualTo(-1);
+    assertThat(advance(tracker, two, false)).isEqualTo(-1);
     assertThat(two.position()).as("the buffer is not moved").isZero();
     assertThat(tracker.atBoundary()).as("one payload byte missing").isFalse();
     ByteBuffer last = ByteBuffer.wrap(new byte[] {9});
-    assertThat(tracker.advance(last, true)).isEqualTo(1);
+    assertThat(advance(tracker, last, true)).isEqualTo(1);
     assertThat(tracker.atBoundary()).isTrue();
   }
 
@@ -99,5 +100,9 @@ class FrameTrackerTest {
     System.arraycopy(a, 0, out, 0, a.length);
     System.arraycopy(b, 0, out, a.length, b.length);
     return out;
+  }
+
+  private static int advance(WebSocketFrameTracker tracker, ByteBuffer bytes, boolean stop) {
+    return tracker.advance(bytes::get, bytes.position(), bytes.limit(), stop);
   }
 }

@@ -99,7 +99,7 @@ final class ProxyConnection implements Tunnel {
   private @Nullable ScheduledFuture<?> handshakeTimer;
   private boolean clientInputShut;
   private boolean backendInputShut;
-  private @Nullable FrameBoundaries backendFrames;
+  private @Nullable WebSocketFrameTracker backendFrames;
   private byte @Nullable [] closeFrame;
   private @Nullable CompositeByteBuf early;
 
@@ -296,7 +296,7 @@ final class ProxyConnection implements Tunnel {
     // Backend leg: bytes that came in the same read as the 101 are forwarded by the codec's
     // removal (or already came to us raw), and are written after the 101.
     ChannelPipeline bp = be.pipeline();
-    backendFrames = new FrameBoundaries();
+    backendFrames = new WebSocketFrameTracker();
     bp.replace(HANDSHAKE, RELAY, new RelayHandler(this, client, backendFrames));
     bp.remove(CODEC);
     long idle = config.idleTimeout().toMillis();
@@ -451,7 +451,7 @@ final class ProxyConnection implements Tunnel {
       client.eventLoop().execute(() -> close(webSocketCode, reason));
       return;
     }
-    FrameBoundaries frames = backendFrames;
+    WebSocketFrameTracker frames = backendFrames;
     if (state != State.TUNNEL || frames == null) {
       close();
       return;

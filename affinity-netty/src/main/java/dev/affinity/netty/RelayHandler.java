@@ -1,5 +1,6 @@
 package dev.affinity.netty;
 
+import dev.affinity.internal.WebSocketFrameTracker;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -16,13 +17,13 @@ import org.jspecify.annotations.Nullable;
 final class RelayHandler extends ChannelInboundHandlerAdapter {
   private final ProxyConnection connection;
   private final Channel peer;
-  private final @Nullable FrameBoundaries frames;
+  private final @Nullable WebSocketFrameTracker frames;
 
   /**
    * A relay from this leg to {@code peer}; {@code frames} follows the frames of this direction
    * (backend to client only), so a close frame can be put between two of them.
    */
-  RelayHandler(ProxyConnection connection, Channel peer, @Nullable FrameBoundaries frames) {
+  RelayHandler(ProxyConnection connection, Channel peer, @Nullable WebSocketFrameTracker frames) {
     this.connection = connection;
     this.peer = peer;
     this.frames = frames;
@@ -41,7 +42,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     ByteBuf buf = (ByteBuf) msg;
     if (frames != null) {
       if (connection.closeFramePending()) {
-        int boundary = frames.advance(buf, true);
+        int boundary = frames.advance(buf::getByte, buf.readerIndex(), buf.writerIndex(), true);
         if (boundary >= 0) {
           int n = boundary - buf.readerIndex();
           if (n > 0) {
@@ -52,7 +53,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
           return;
         }
       } else {
-        frames.advance(buf, false);
+        frames.advance(buf::getByte, buf.readerIndex(), buf.writerIndex(), false);
       }
     }
     peer.write(buf, peer.voidPromise());

@@ -2,6 +2,7 @@ package dev.affinity.netty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.affinity.internal.WebSocketFrameTracker;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.io.ByteArrayOutputStream;
@@ -11,7 +12,10 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** {@link FrameBoundaries} finds every frame end of a stream, however the stream is cut. */
+/**
+ * {@link WebSocketFrameTracker#advance} over a {@link io.netty.buffer.ByteBuf} finds every frame
+ * end of a stream, however the stream is cut.
+ */
 @ExtendWith(LeakCheck.class)
 class FrameBoundariesTest {
   private static final int[] SIZES = {0, 1, 125, 126, 127, 65535, 65536, 70000};
@@ -29,19 +33,19 @@ class FrameBoundariesTest {
     }
     byte[] all = stream.toByteArray();
     for (int trial = 0; trial < 50; trial++) {
-      FrameBoundaries frames = new FrameBoundaries();
+      WebSocketFrameTracker frames = new WebSocketFrameTracker();
       List<Integer> found = new ArrayList<>();
       int pos = 0;
       while (pos < all.length) {
         int cut = Math.min(all.length - pos, 1 + random.nextInt(trial % 2 == 0 ? 7 : 100_000));
         ByteBuf chunk = Unpooled.wrappedBuffer(all, pos, cut);
         while (chunk.isReadable()) {
-          int at = frames.advance(chunk, true);
+          int at = advance(frames, chunk, true);
           if (at < 0) {
             break;
           }
           if (at == chunk.readerIndex()) { // at a boundary already: pass one header byte
-            frames.advance(chunk.slice(chunk.readerIndex(), 1), false);
+            advance(frames, chunk.slice(chunk.readerIndex(), 1), false);
             chunk.skipBytes(1);
             continue;
           }
@@ -57,14 +61,14 @@ class FrameBoundariesTest {
 
   @Test
   void notAtBoundary_inTheMiddleOfAHeaderOrAPayload() {
-    FrameBoundaries frames = new FrameBoundaries();
+    WebSocketFrameTracker frames = new WebSocketFrameTracker();
     assertThat(frames.atBoundary()).isTrue();
     byte[] f = frame(300, false, new Random(1));
-    frames.advance(Unpooled.wrappedBuffer(f, 0, 3), false); // inside the extended length
+    advance(frames, Unpooled.wrappedBuffer(f, 0, 3), false); // inside the extended length
     assertThat(frames.atBoundary()).isFalse();
-    frames.advance(Unpooled.wrappedBuffer(f, 3, 100), false);
+    advance(frames, Unpooled.wrappedBuffer(f, 3, 100), false);
     assertThat(frames.atBoundary()).isFalse();
-    frames.advance(Unpooled.wrappedBuffer(f, 103, f.length - 103), false);
+    advance(frames, Unpooled.wrappedBuffer(f, 103, f.length - 103), false);
     assertThat(frames.atBoundary()).isTrue();
   }
 
@@ -93,5 +97,9 @@ class FrameBoundariesTest {
     random.nextBytes(payload);
     f.writeBytes(payload);
     return f.toByteArray();
+  }
+
+  private static int advance(WebSocketFrameTracker frames, ByteBuf buf, boolean stop) {
+    return frames.advance(buf::getByte, buf.readerIndex(), buf.writerIndex(), stop);
   }
 }
