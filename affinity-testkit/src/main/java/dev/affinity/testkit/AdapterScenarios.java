@@ -925,6 +925,36 @@ public abstract class AdapterScenarios {
         () -> group.liveConnections().values().stream().allMatch(n -> n == 0), "leases closed");
   }
 
+  /**
+   * {@code Duration.ZERO} disables the idle timeout on both adapters (the one way to disable it): a
+   * tunnel that stays quiet for longer than a short timeout would allow (the backend answers only
+   * after 1.5 s) is still open and relays. The same wait with a 300 ms timeout closes the tunnel,
+   * so the check can fail.
+   */
+  @Test
+  void idleTimeoutZero_disablesIt() throws Exception {
+    ProxyHandle off =
+        proxy(router().build(), ProxySettings.DEFAULTS.withIdleTimeout(Duration.ZERO));
+    try (RawConnection c = RawConnection.open(off.port())) {
+      c.readTimeout(WAIT);
+      c.send(RawConnection.upgradeRequest("/"));
+      assertThat(c.readResponseHead().status()).isEqualTo(101);
+      c.readFrame();
+      c.sendText("delay:1500 still here");
+      assertThat(c.readFrame().text()).isEqualTo("still here");
+    }
+    ProxyHandle shortIdle =
+        proxy(router().build(), ProxySettings.DEFAULTS.withIdleTimeout(Duration.ofMillis(300)));
+    try (RawConnection c = RawConnection.open(shortIdle.port())) {
+      c.readTimeout(WAIT);
+      c.send(RawConnection.upgradeRequest("/"));
+      assertThat(c.readResponseHead().status()).isEqualTo(101);
+      c.readFrame();
+      c.sendText("delay:1500 too late");
+      assertThat(c.awaitClosed()).as("closed by the 300 ms idle timeout").isTrue();
+    }
+  }
+
   @Test
   void leases_countOpenTunnels_andAreReleasedWhenEitherSideCloses() throws Exception {
     ProxyHandle proxy = proxy(router().build());
