@@ -10,6 +10,7 @@ import dev.affinity.client.Cidr;
 import dev.affinity.internal.http.AdapterSettings;
 import dev.affinity.internal.http.ErrorAnswer;
 import dev.affinity.internal.http.ForwardedHeaders;
+import dev.affinity.internal.http.HandshakeRules;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -41,13 +42,17 @@ import org.jspecify.annotations.Nullable;
  * server.setHandler(affinity);
  * }</pre>
  *
- * <p>For each WebSocket upgrade request it works the way NGINX and HAProxy do, <em>handshake first,
- * then tunnel</em>:
+ * <p>A request that is not a WebSocket attempt goes to the wrapped handler; without one it is
+ * answered {@code 426 Upgrade Required} with {@code Upgrade: websocket}, as the Netty adapter does
+ * by default. For each WebSocket upgrade request it works the way NGINX and HAProxy do,
+ * <em>handshake first, then tunnel</em>:
  *
  * <ol>
  *   <li>validates the request (GET over HTTP/1.1, {@code Upgrade: websocket}, {@code Connection:
- *       upgrade}, a 16-byte {@code Sec-WebSocket-Key}, {@code Sec-WebSocket-Version: 13}, no body,
- *       bounded head size): 400 when malformed, 426 for another version, 431 when too large;
+ *       upgrade}, one {@code Host}, the request target, a 16-byte {@code Sec-WebSocket-Key}, {@code
+ *       Sec-WebSocket-Version: 13}, no body, no control characters, bounded head size and field
+ *       count, by the rules both adapters share): 400 when malformed, 426 for another version, 431
+ *       when too large;
  *   <li>asks the router; {@link dev.affinity.Outcome#REJECTED} is answered 401 and {@link
  *       dev.affinity.Outcome#NO_BACKEND} 503;
  *   <li>connects to the backend without blocking, trying {@link
@@ -98,11 +103,15 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
   /** Default {@link Builder#maxRequestHeadBytes}: 8 KiB, Jetty's own request header limit. */
   public static final int DEFAULT_MAX_HEAD_BYTES = 8 * 1024;
 
-  /** Default {@link Builder#maxHeaderCount}: 100 header fields. */
-  public static final int DEFAULT_MAX_HEADER_COUNT = 100;
+  /** Default {@link Builder#maxHeaderCount}: 100 header fields (both adapters). */
+  public static final int DEFAULT_MAX_HEADER_COUNT = HandshakeRules.DEFAULT_MAX_HEADER_COUNT;
 
-  /** Default {@link Builder#maxErrorBodyBytes}: 64 KiB of a backend's non-101 response body. */
-  public static final int DEFAULT_MAX_ERROR_BODY_BYTES = 64 * 1024;
+  /**
+   * Default {@link Builder#maxErrorBodyBytes}: 64 KiB of a backend's non-101 response body (both
+   * adapters).
+   */
+  public static final int DEFAULT_MAX_ERROR_BODY_BYTES =
+      HandshakeRules.DEFAULT_MAX_ERROR_BODY_BYTES;
 
   /** What the handler does with a routed WebSocket handshake. */
   public enum Mode {
@@ -239,9 +248,20 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
       t.arrived(request.getConnectionMetaData().getConnection().getEndPoint());
     }
     if (!UpgradeRequests.isWebSocketAttempt(request)) {
+      if (getHandler() == null) {
+        // As the Netty adapter's default, and as a WebSocket server behind HAProxy or NGINX
+        // answers a plain GET: 426 with Upgrade: websocket, rather than a bare 404.
+        Errors.respond(
+            request,
+            response,
+            callback,
+            HttpStatus.UPGRADE_REQUIRED_426,
+            HandshakeRules.UPGRADE_REQUIRED);
+        return true;
+      }
       return super.handle(request, response, callback);
     }
-    UpgradeRequests.Problem problem =
+    HandshakeRules.Problem problem =
         UpgradeRequests.validate(request, maxRequestHeadBytes, maxHeaderCount);
     if (problem != null) {
       Errors.respond(request, response, callback, problem.status(), problem.message());
@@ -514,13 +534,13 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
     }
 
     /**
-     * The most header fields a handshake may carry; more get 431.
+     * The most header fields a handshake may carry; more get 431. The same setting, bounds and
+     * default as the Netty adapter's.
      *
      * @throws dev.affinity.AffinityConfigurationException unless 8 to 10000
      */
     public Builder maxHeaderCount(int count) {
-      check(count >= 8 && count <= 10_000, "maxHeaderCount", count, "8..10000");
-      this.maxHeaderCount = count;
+      this.maxHeaderCount = AdapterSettings.maxHeaderCount(count);
       return this;
     }
 
@@ -537,12 +557,12 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
 
     /**
      * How much of a backend's non-101 response body is relayed to the client; the rest is dropped.
+     * The same setting, bounds and default as the Netty adapter's.
      *
      * @throws dev.affinity.AffinityConfigurationException unless 0 to 16 MiB
      */
     public Builder maxErrorBodyBytes(int bytes) {
-      check(bytes >= 0 && bytes <= 16 << 20, "maxErrorBodyBytes", bytes, "0..16777216");
-      this.maxErrorBodyBytes = bytes;
+      this.maxErrorBodyBytes = AdapterSettings.maxErrorBodyBytes(bytes);
       return this;
     }
 

@@ -7,6 +7,7 @@ import dev.affinity.client.Cidr;
 import dev.affinity.internal.http.AdapterSettings;
 import dev.affinity.internal.http.ErrorAnswer;
 import dev.affinity.internal.http.ForwardedHeaders;
+import dev.affinity.internal.http.HandshakeRules;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,6 +50,13 @@ public final class AffinityProxyConfig {
   /** The most header bytes accepted in a request or a backend's response head: 8192. */
   public static final int DEFAULT_MAX_HEADER_SIZE = 8192;
 
+  /** The most header fields a handshake may carry: 100, as on the Jetty adapter. */
+  public static final int DEFAULT_MAX_HEADER_COUNT = HandshakeRules.DEFAULT_MAX_HEADER_COUNT;
+
+  /** How much of a backend's non-101 body is relayed: 64 KiB, as on the Jetty adapter. */
+  public static final int DEFAULT_MAX_ERROR_BODY_BYTES =
+      HandshakeRules.DEFAULT_MAX_ERROR_BODY_BYTES;
+
   /** Write-buffer low water mark of each leg: 32 KiB. */
   public static final int DEFAULT_LOW_WATER_MARK = 32 * 1024;
 
@@ -60,6 +68,8 @@ public final class AffinityProxyConfig {
   private final Duration idleTimeout;
   private final int maxInitialLineLength;
   private final int maxHeaderSize;
+  private final int maxHeaderCount;
+  private final int maxErrorBodyBytes;
   private final int lowWaterMark;
   private final int highWaterMark;
   private final NonWebSocketPolicy nonWebSocket;
@@ -76,6 +86,8 @@ public final class AffinityProxyConfig {
     this.idleTimeout = b.idleTimeout;
     this.maxInitialLineLength = b.maxInitialLineLength;
     this.maxHeaderSize = b.maxHeaderSize;
+    this.maxHeaderCount = b.maxHeaderCount;
+    this.maxErrorBodyBytes = b.maxErrorBodyBytes;
     this.lowWaterMark = b.lowWaterMark;
     this.highWaterMark = b.highWaterMark;
     this.nonWebSocket = b.nonWebSocket;
@@ -127,6 +139,18 @@ public final class AffinityProxyConfig {
   /** The most header bytes accepted in a request head (client) or response head (backend). */
   public int maxHeaderSize() {
     return maxHeaderSize;
+  }
+
+  /** The most header fields a handshake may carry; more get 431. */
+  public int maxHeaderCount() {
+    return maxHeaderCount;
+  }
+
+  /**
+   * How much of a backend's non-101 response body is relayed to the client; the rest is dropped.
+   */
+  public int maxErrorBodyBytes() {
+    return maxErrorBodyBytes;
   }
 
   /** The write-buffer low water mark of both legs: reading resumes below it. */
@@ -205,6 +229,8 @@ public final class AffinityProxyConfig {
     private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
     private int maxInitialLineLength = DEFAULT_MAX_INITIAL_LINE_LENGTH;
     private int maxHeaderSize = DEFAULT_MAX_HEADER_SIZE;
+    private int maxHeaderCount = DEFAULT_MAX_HEADER_COUNT;
+    private int maxErrorBodyBytes = DEFAULT_MAX_ERROR_BODY_BYTES;
     private int lowWaterMark = DEFAULT_LOW_WATER_MARK;
     private int highWaterMark = DEFAULT_HIGH_WATER_MARK;
     private NonWebSocketPolicy nonWebSocket = NonWebSocketPolicy.UPGRADE_REQUIRED;
@@ -292,6 +318,30 @@ public final class AffinityProxyConfig {
     public Builder maxHeaderSize(int bytes) {
       check(bytes >= 1024 && bytes <= 1 << 20, "maxHeaderSize", bytes, "1024..1048576");
       this.maxHeaderSize = bytes;
+      return this;
+    }
+
+    /**
+     * The most header fields a handshake may carry; more get 431. The same setting, bounds and
+     * default as the Jetty adapter's.
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless 8 to 10000
+     */
+    public Builder maxHeaderCount(int count) {
+      this.maxHeaderCount = AdapterSettings.maxHeaderCount(count);
+      return this;
+    }
+
+    /**
+     * How much of a backend's non-101 response body (an error page, say) is relayed to the client;
+     * the rest is dropped, and the client gets a {@code Content-Length} for what is relayed. The
+     * body is read within the handshake timeout. The same setting, bounds and default as the Jetty
+     * adapter's.
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless 0 to 16 MiB
+     */
+    public Builder maxErrorBodyBytes(int bytes) {
+      this.maxErrorBodyBytes = AdapterSettings.maxErrorBodyBytes(bytes);
       return this;
     }
 

@@ -7,6 +7,7 @@ import dev.affinity.RoutingDecision;
 import dev.affinity.SetCookie;
 import dev.affinity.internal.http.ErrorAnswer;
 import dev.affinity.internal.http.ForwardedHeaders;
+import dev.affinity.internal.http.HandshakeRules;
 import dev.affinity.internal.http.RequestTarget;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
@@ -52,9 +53,10 @@ import org.jspecify.annotations.Nullable;
  * <p>For each WebSocket upgrade request it:
  *
  * <ol>
- *   <li>validates the request (GET, HTTP/1.1, {@code Upgrade: websocket}, {@code Connection:
- *       upgrade}, one {@code Host}, a 16-byte {@code Sec-WebSocket-Key}, version 13) and stops
- *       reading from the client;
+ *   <li>validates the request by the rules both adapters share (GET, HTTP/1.1, {@code Upgrade:
+ *       websocket}, {@code Connection: upgrade}, one {@code Host}, the request target, a 16-byte
+ *       {@code Sec-WebSocket-Key}, version 13, no body, no control characters, at most {@link
+ *       AffinityProxyConfig#maxHeaderCount()} fields) and stops reading from the client;
  *   <li>asks {@link Router#select}, stores the decision in {@link #DECISION} and fires a {@link
  *       RoutingDecisionEvent}; REJECTED → 401, NO_BACKEND → 503;
  *   <li>connects to the backend on the client's event loop, trying the decision's failover
@@ -234,7 +236,7 @@ public final class AffinityProxyHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void request(ChannelHandlerContext ctx, HttpRequest req) {
-    HandshakeCheck check = HandshakeCheck.of(req);
+    HandshakeCheck check = HandshakeCheck.of(req, config);
     if (check.kind == HandshakeCheck.Kind.NOT_WEBSOCKET) {
       switch (config.nonWebSocket()) {
         case PASS:
@@ -246,7 +248,7 @@ public final class AffinityProxyHandler extends ChannelInboundHandlerAdapter {
           return;
         case UPGRADE_REQUIRED:
         default:
-          fail(ctx, req, HttpResponseStatus.UPGRADE_REQUIRED, "WebSocket upgrade required");
+          fail(ctx, req, HttpResponseStatus.UPGRADE_REQUIRED, HandshakeRules.UPGRADE_REQUIRED);
           return;
       }
     }

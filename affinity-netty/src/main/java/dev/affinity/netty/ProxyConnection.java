@@ -25,12 +25,15 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpContentCompressor;
 import io.netty.handler.codec.http.HttpContentDecompressor;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpObjectDecoder;
 import io.netty.handler.codec.http.HttpObjectEncoder;
@@ -40,6 +43,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
@@ -49,6 +53,8 @@ import java.net.ConnectException;
 import java.net.SocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -102,6 +108,8 @@ final class ProxyConnection implements Tunnel {
   private @Nullable WebSocketFrameTracker backendFrames;
   private byte @Nullable [] closeFrame;
   private @Nullable CompositeByteBuf early;
+  private @Nullable HttpResponse errorHead;
+  private @Nullable CompositeByteBuf errorBody;
 
   /** The most bytes a client may pipeline behind its upgrade request: 64 KiB. */
   static final int MAX_EARLY_BYTES = 64 * 1024;
@@ -152,6 +160,12 @@ final class ProxyConnection implements Tunnel {
     if (e != null) {
       early = null;
       e.release();
+    }
+    CompositeByteBuf body = errorBody;
+    if (body != null) {
+      errorBody = null;
+      errorHead = null;
+      body.release();
     }
   }
 
@@ -234,6 +248,12 @@ final class ProxyConnection implements Tunnel {
   }
 
   private void handshakeTimedOut() {
+    handshakeTimer = null;
+    if (state == State.RELAYING_RESPONSE) {
+      // A backend that answered with an error but stalls on its body: relay what we have.
+      finishRelay();
+      return;
+    }
     if (state == State.HANDSHAKING) {
       router.reportConnectFailure(
           backend, new TimeoutException("no response head within " + config.handshakeTimeout()));
@@ -252,23 +272,83 @@ final class ProxyConnection implements Tunnel {
       openTunnel(res);
       return;
     }
+    // Any other answer is relayed with at most maxErrorBodyBytes of its body, read within the
+    // handshake timeout (which keeps running), as on the Jetty adapter.
     state = State.RELAYING_RESPONSE;
-    res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-    clientCtx.write(res);
+    errorHead = res;
+    errorBody = client.alloc().compositeBuffer();
+    handshakeTimer =
+        client
+            .eventLoop()
+            .schedule(
+                this::handshakeTimedOut, millis(config.handshakeTimeout()), TimeUnit.MILLISECONDS);
   }
 
   private void relayResponseContent(HttpContent content) {
-    boolean last = content instanceof LastHttpContent;
-    clientCtx.write(content);
-    if (last) {
-      state = State.CLOSED;
-      clientCtx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-      Channel ch = backendChannel;
-      if (ch != null) {
-        ch.close();
+    CompositeByteBuf body = errorBody;
+    try {
+      if (body == null) {
+        return;
       }
+      int room = config.maxErrorBodyBytes() - body.readableBytes();
+      ByteBuf bytes = content.content();
+      int n = Math.min(room, bytes.readableBytes());
+      if (n > 0) {
+        body.addComponent(true, bytes.readRetainedSlice(n));
+      }
+      if (content instanceof LastHttpContent
+          || body.readableBytes() >= config.maxErrorBodyBytes()) {
+        finishRelay();
+      }
+    } finally {
+      content.release();
     }
   }
+
+  /**
+   * Sends the backend's non-101 answer: its status and end-to-end fields, the body read so far
+   * (capped), {@code Content-Length} for it and {@code Connection: close}; then closes both legs.
+   */
+  private void finishRelay() {
+    HttpResponse res = errorHead;
+    CompositeByteBuf body = errorBody;
+    errorHead = null;
+    errorBody = null;
+    state = State.CLOSED;
+    cancelTimer();
+    Channel be = backendChannel;
+    if (be != null) {
+      be.close();
+    }
+    if (res == null || body == null) {
+      return;
+    }
+    if (!client.isActive()) {
+      body.release();
+      return;
+    }
+    FullHttpResponse full = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, res.status(), body);
+    HttpHeaders h = full.headers();
+    for (Map.Entry<String, String> e : res.headers()) {
+      if (!FRAMING.contains(e.getKey().toLowerCase(Locale.ROOT))) {
+        h.add(e.getKey(), e.getValue());
+      }
+    }
+    h.set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
+        .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    clientCtx.writeAndFlush(full).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /** Hop-by-hop and framing fields of a relayed error answer: this hop writes its own. */
+  private static final Set<String> FRAMING =
+      Set.of(
+          "content-length",
+          "transfer-encoding",
+          "connection",
+          "keep-alive",
+          "upgrade",
+          "te",
+          "trailer");
 
   private void openTunnel(HttpResponse res) {
     Channel be = backendChannel;
@@ -355,9 +435,8 @@ final class ProxyConnection implements Tunnel {
         state = State.CONNECTING;
         connectFailed(backend, new ClosedChannelException());
         return;
-      case RELAYING_RESPONSE: // a response delimited by the close
-        state = State.CLOSED;
-        clientCtx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      case RELAYING_RESPONSE: // a body delimited by the close, or cut short: relay what we have
+        finishRelay();
         return;
       case TUNNEL:
         close();

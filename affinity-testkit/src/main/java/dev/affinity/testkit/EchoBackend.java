@@ -67,7 +67,9 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@link #stop()} and {@link #start()} again on the same port, closing every open connection;
  *   <li>subprotocol negotiation ({@link Builder#subprotocols}, {@code *} accepts the first offer)
  *       and {@code permessage-deflate} negotiation when the client offers it;
- *   <li>{@code GET /status/<code>} answers that HTTP status (for example 401) instead of 101;
+ *   <li>{@code GET /status/<code>} answers that HTTP status (for example 401) instead of 101, with
+ *       a short text body, or {@code /status/<code>?bytes=<n>} with a body of {@code n} bytes
+ *       {@code x};
  *   <li>{@code GET /burst} writes its 101 and the {@code backend:<id>} frame in one TCP write, so a
  *       proxy reads the first frame in the same read as the 101;
  *   <li>{@link #hang(boolean)}: accept TCP, read, never answer;
@@ -286,7 +288,13 @@ public final class EchoBackend implements AutoCloseable {
       if (path.startsWith("/status/")) {
         req.release();
         int code = Integer.parseInt(path.substring("/status/".length()).replaceAll("\\D.*", ""));
-        byte[] body = ("backend " + id + " says " + code).getBytes(StandardCharsets.UTF_8);
+        int q = path.indexOf("?bytes=");
+        byte[] body =
+            q >= 0
+                ? "x"
+                    .repeat(Integer.parseInt(path.substring(q + "?bytes=".length())))
+                    .getBytes(StandardCharsets.UTF_8)
+                : ("backend " + id + " says " + code).getBytes(StandardCharsets.UTF_8);
         FullHttpResponse res =
             new DefaultFullHttpResponse(
                 HttpVersion.HTTP_1_1,

@@ -60,6 +60,26 @@ public final class AdapterSettings {
   }
 
   /**
+   * The most header fields a handshake may carry ({@link HandshakeRules}).
+   *
+   * @throws dev.affinity.AffinityConfigurationException unless 8 to 10000
+   */
+  public static int maxHeaderCount(int count) {
+    check(count >= 8 && count <= 10_000, "maxHeaderCount", count, "8..10000");
+    return count;
+  }
+
+  /**
+   * How much of a backend's non-101 response body is relayed to the client.
+   *
+   * @throws dev.affinity.AffinityConfigurationException unless 0 to 16 MiB
+   */
+  public static int maxErrorBodyBytes(int bytes) {
+    check(bytes >= 0 && bytes <= 16 << 20, "maxErrorBodyBytes", bytes, "0..16777216");
+    return bytes;
+  }
+
+  /**
    * Checks the arguments of a tunnel's {@code close(webSocketCode, reason)}: a code a close frame
    * may carry (RFC 6455 section 7.4: 1000..4999 except 1005, 1006 and 1015, which only report what
    * happened locally), and a non-null reason.
