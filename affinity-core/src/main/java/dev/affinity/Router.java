@@ -319,7 +319,7 @@ public final class Router {
 
   /**
    * Tells the router that connecting or handshaking with {@code backend} failed: listeners (and
-   * passive health checking, when configured: see {@link dev.affinity.backend.OutlierDetector})
+   * passive health checking, when configured: see {@link dev.affinity.lifecycle.OutlierDetector})
    * hear it. Adapters call this before trying the next candidate.
    */
   public void reportConnectFailure(Backend backend, Throwable cause) {

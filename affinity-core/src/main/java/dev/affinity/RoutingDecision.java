@@ -210,7 +210,7 @@ public final class RoutingDecision {
   /**
    * Counts a connection to {@link #backend()} that the caller has just opened, and registers how to
    * close it: drain deadlines, selective re-homing and maximum lifetimes (see {@link
-   * dev.affinity.backend.ConnectionLifecycle}) call {@code closer} when this connection must end.
+   * dev.affinity.lifecycle.ConnectionLifecycle}) call {@code closer} when this connection must end.
    * The lease remembers this decision's routing key hash, so re-homing can tell whether a
    * membership change moved the key to another backend. Close the lease when the connection ends,
    * whoever ended it.

@@ -54,7 +54,7 @@ public final class BackendGroup {
   private final Object lock = new Object();
   private volatile Membership current = Membership.empty();
   private long version;
-  private @Nullable WeightRamp ramp;
+  private LifecycleHooks.@Nullable WeightRamp ramp;
 
   private BackendGroup(InstantSource clock) {
     this.clock = clock;
@@ -288,7 +288,7 @@ public final class BackendGroup {
   }
 
   /** Installs (or removes) the slow-start ramp and republishes. */
-  void weightRamp(@Nullable WeightRamp newRamp) {
+  void weightRamp(LifecycleHooks.@Nullable WeightRamp newRamp) {
     synchronized (lock) {
       this.ramp = newRamp;
       publish(mutable());
@@ -302,7 +302,7 @@ public final class BackendGroup {
    */
   boolean refreshWeights() {
     synchronized (lock) {
-      WeightRamp r = ramp;
+      LifecycleHooks.WeightRamp r = ramp;
       if (r == null) {
         return false;
       }
@@ -317,8 +317,11 @@ public final class BackendGroup {
     }
   }
 
-  /** The group's clock. */
-  InstantSource clock() {
+  /**
+   * The group's clock: the one time source for everything decided about this group (drain
+   * deadlines, cookie and token ages, lifecycle schedules).
+   */
+  public InstantSource clock() {
     return clock;
   }
 
@@ -367,14 +370,14 @@ public final class BackendGroup {
   }
 
   /** The open leases of {@code id} that have a closer: a point-in-time copy. */
-  List<Lease> trackedLeases(String id) {
+  List<LifecycleHooks.TrackedLease> trackedLeases(String id) {
     Set<Lease> set = tracked.get(id);
     return set == null ? List.of() : new ArrayList<>(set);
   }
 
   /** Every open lease that has a closer: a point-in-time copy. */
-  List<Lease> trackedLeases() {
-    List<Lease> out = new ArrayList<>();
+  List<LifecycleHooks.TrackedLease> trackedLeases() {
+    List<LifecycleHooks.TrackedLease> out = new ArrayList<>();
     for (Set<Lease> set : tracked.values()) {
       out.addAll(set);
     }
@@ -461,7 +464,7 @@ public final class BackendGroup {
   private void publish(Map<String, Member> next) {
     List<Member> sorted = new ArrayList<>(next.values());
     sorted.sort(Comparator.comparing(Member::id));
-    WeightRamp r = ramp;
+    LifecycleHooks.WeightRamp r = ramp;
     Instant now = r == null ? null : clock.instant();
     ImmutableList.Builder<Member> indexed = ImmutableList.builderWithExpectedSize(sorted.size());
     for (int i = 0; i < sorted.size(); i++) {
@@ -485,14 +488,7 @@ public final class BackendGroup {
     return "BackendGroup" + current.members();
   }
 
-  /** Computes a member's slow-start weight factor; pure and fast, called under the group lock. */
-  @FunctionalInterface
-  interface WeightRamp {
-    /** A factor in (0, 1] for {@code member} at {@code now}. */
-    double factor(Member member, Instant now);
-  }
-
-  static final class Lease implements ConnectionLease {
+  static final class Lease implements LifecycleHooks.TrackedLease {
     private static final AtomicIntegerFieldUpdater<Lease> CLOSED =
         AtomicIntegerFieldUpdater.newUpdater(Lease.class, "closed");
     private static final AtomicIntegerFieldUpdater<Lease> CLOSE_REQUESTED =
@@ -538,13 +534,13 @@ public final class BackendGroup {
       return closed != 0;
     }
 
-    /** Whether the lifecycle machinery has asked the adapter to close this connection. */
-    boolean isCloseRequested() {
+    @Override
+    public boolean isCloseRequested() {
       return closeRequested != 0;
     }
 
-    /** Asks the adapter to close the connection, once. Returns whether this call did ask. */
-    boolean requestClose(CloseReason reason) {
+    @Override
+    public boolean requestClose(CloseReason reason) {
       ConnectionCloser c = closer;
       if (c == null || isClosed() || !CLOSE_REQUESTED.compareAndSet(this, 0, 1)) {
         return false;
@@ -555,6 +551,31 @@ public final class BackendGroup {
         LOG.log(Level.WARNING, "connection closer " + c + " threw for " + reason + "; ignored", e);
       }
       return true;
+    }
+
+    @Override
+    public @Nullable OwnerLookup owner() {
+      return owner;
+    }
+
+    @Override
+    public @Nullable Instant openedAt() {
+      return openedAt;
+    }
+
+    @Override
+    public long openedVersion() {
+      return openedVersion;
+    }
+
+    @Override
+    public @Nullable Instant lifetimeDeadline() {
+      return lifetimeDeadline;
+    }
+
+    @Override
+    public void lifetimeDeadline(Instant deadline) {
+      lifetimeDeadline = deadline;
     }
 
     @Override

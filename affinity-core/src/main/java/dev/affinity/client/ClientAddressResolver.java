@@ -6,7 +6,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.common.collect.ImmutableList;
 import com.google.common.net.InetAddresses;
 import dev.affinity.RoutingRequest;
-import dev.affinity.strategy.RendezvousHash;
+import dev.affinity.hash.RendezvousHash;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;

@@ -12,6 +12,7 @@ import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
 import dev.affinity.client.ClientAddressResolver;
 import dev.affinity.hash.RendezvousTable;
+import dev.affinity.hash.RendezvousHash;
 import java.time.InstantSource;
 import java.util.List;
 import org.jspecify.annotations.Nullable;

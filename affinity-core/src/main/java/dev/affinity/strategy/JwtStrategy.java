@@ -19,6 +19,7 @@ import dev.affinity.RoutingRequest;
 import dev.affinity.backend.BackendState;
 import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
+import dev.affinity.hash.RendezvousHash;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.time.Instant;

@@ -4,6 +4,7 @@ import com.google.common.net.InetAddresses;
 import dev.affinity.RoutingRequest;
 import dev.affinity.client.ClientAddress;
 import dev.affinity.client.ClientAddressResolver;
+import dev.affinity.hash.RendezvousHash;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 

@@ -4,6 +4,7 @@ import dev.affinity.Outcome;
 import dev.affinity.RoutingRequest;
 import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
+import dev.affinity.hash.Maglev;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -82,9 +83,9 @@ final class MaglevStrategy implements AffinityStrategy {
     return order.failoverCandidates(request, membership, chosen, limit);
   }
 
-  /** The slot of a key hash (an unsigned 32-bit number): {@code floor(keyHash × size / 2^32)}. */
+  /** The slot of a key hash: see {@link Maglev#slot}. */
   static int slot(long keyHash, int size) {
-    return (int) ((keyHash * size) >>> 32);
+    return Maglev.slot(keyHash, size);
   }
 
   Table table(Membership membership) {
@@ -111,51 +112,7 @@ final class MaglevStrategy implements AffinityStrategy {
 
     Table(RendezvousStrategy.Prepared order, int size) {
       this.order = order;
-      this.slots = populate(order.idHashes, order.integerWeights(), size);
-    }
-
-    /**
-     * Maglev's population: each backend walks its own permutation of the slots ({@code offset},
-     * {@code offset + skip}, ... mod size) and claims the next empty slot when its turn comes. In
-     * round {@code t} (from 1) backend {@code i} takes a turn while {@code placed_i × maxWeight < t
-     * × weight_i}, so with equal weights every backend takes one turn per round (the paper's
-     * algorithm) and otherwise turns, hence slots, follow weights. Backends go in id order.
-     */
-    static int[] populate(long[] idHashes, int[] weights, int size) {
-      int n = idHashes.length;
-      if (n == 0) {
-        return new int[0];
-      }
-      int[] slots = new int[size];
-      java.util.Arrays.fill(slots, -1);
-      long[] next = new long[n];
-      long[] skip = new long[n];
-      long[] placed = new long[n];
-      long maxWeight = 0;
-      for (int i = 0; i < n; i++) {
-        // Two numbers per backend from the pinned primitives: fmix64 of its id hash, split.
-        long h = RendezvousHash.fmix64(idHashes[i]);
-        next[i] = Long.remainderUnsigned(h >>> 32, size);
-        skip[i] = Long.remainderUnsigned(h & 0xffff_ffffL, size - 1) + 1;
-        maxWeight = Math.max(maxWeight, weights[i]);
-      }
-      int filled = 0;
-      for (long round = 1; filled < size; round++) {
-        for (int i = 0; i < n && filled < size; i++) {
-          if (placed[i] * maxWeight >= round * weights[i]) {
-            continue;
-          }
-          int s = (int) next[i];
-          while (slots[s] >= 0) {
-            s = (int) ((s + skip[i]) % size);
-          }
-          slots[s] = i;
-          next[i] = (s + skip[i]) % size;
-          placed[i]++;
-          filled++;
-        }
-      }
-      return slots;
+      this.slots = Maglev.populate(order.idHashes, order.integerWeights(), size);
     }
   }
 }

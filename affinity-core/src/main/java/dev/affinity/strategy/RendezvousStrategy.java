@@ -4,6 +4,7 @@ import dev.affinity.Outcome;
 import dev.affinity.RoutingRequest;
 import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
+import dev.affinity.hash.RendezvousHash;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.affinity.RoutingRequest;
 import dev.affinity.client.ClientAddressResolver;
+import dev.affinity.hash.RendezvousHash;
 import java.util.Locale;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;

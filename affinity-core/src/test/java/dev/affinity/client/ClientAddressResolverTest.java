@@ -215,7 +215,7 @@ class ClientAddressResolverTest {
         InetAddress resolved = resolver.resolve(r).address();
         assertThat(resolver.keyHash(r))
             .as("%s via %s", peer, resolver)
-            .isEqualTo(dev.affinity.strategy.RendezvousHash.keyHash(resolved.getAddress()));
+            .isEqualTo(dev.affinity.hash.RendezvousHash.keyHash(resolved.getAddress()));
       }
     }
   }

@@ -10,6 +10,7 @@ import dev.affinity.RoutingDecision;
 import dev.affinity.RoutingRequest;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
+import dev.affinity.hash.RendezvousHash;
 import dev.affinity.strategy.JwtAffinity.InvalidTokenPolicy;
 import java.time.Duration;
 import java.time.Instant;

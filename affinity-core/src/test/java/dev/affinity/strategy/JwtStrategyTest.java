@@ -13,6 +13,7 @@ import dev.affinity.RoutingDecision;
 import dev.affinity.RoutingRequest;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
+import dev.affinity.hash.RendezvousHash;
 import dev.affinity.strategy.JwtAffinity.InvalidTokenPolicy;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;

@@ -7,6 +7,7 @@ import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
 import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
+import dev.affinity.hash.RendezvousHash;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;

@@ -3,6 +3,7 @@ package dev.affinity.strategy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.affinity.hash.RendezvousHash;
 import dev.affinity.AffinityConfigurationException;
 import dev.affinity.Outcome;
 import dev.affinity.RoutingRequest;

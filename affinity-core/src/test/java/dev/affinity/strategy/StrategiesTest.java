@@ -12,6 +12,7 @@ import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
 import dev.affinity.backend.ConnectionLease;
 import dev.affinity.backend.Member;
+import dev.affinity.hash.RendezvousHash;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;

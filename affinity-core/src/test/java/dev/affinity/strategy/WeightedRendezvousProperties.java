@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
+import dev.affinity.hash.RendezvousHash;
 import java.util.List;
 import java.util.Random;
 import net.jqwik.api.ForAll;

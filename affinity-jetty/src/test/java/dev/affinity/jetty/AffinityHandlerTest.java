@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.affinity.Router;
 import dev.affinity.RoutingRequest;
-import dev.affinity.backend.ConnectionLifecycle;
 import dev.affinity.client.ClientAddressResolver;
 import dev.affinity.client.ForwardedHeader;
+import dev.affinity.lifecycle.ConnectionLifecycle;
 import dev.affinity.strategy.AffinityStrategy;
 import dev.affinity.testkit.AdapterScenarios;
 import dev.affinity.testkit.EchoBackend;

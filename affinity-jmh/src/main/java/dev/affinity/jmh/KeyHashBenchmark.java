@@ -6,7 +6,7 @@ import com.dynatrace.hash4j.hashing.Hasher32;
 import com.dynatrace.hash4j.hashing.Hasher64;
 import com.google.common.hash.HashFunction;
 import com.google.common.hash.Hashing;
-import dev.affinity.strategy.RendezvousHash;
+import dev.affinity.hash.RendezvousHash;
 import java.net.InetAddress;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -3,7 +3,7 @@ package dev.affinity.jmh;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.dynatrace.hash4j.hashing.Hashing;
-import dev.affinity.strategy.RendezvousHash;
+import dev.affinity.hash.RendezvousHash;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;

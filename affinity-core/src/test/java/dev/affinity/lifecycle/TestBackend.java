@@ -1,7 +1,8 @@
-package dev.affinity.backend;
+package dev.affinity.lifecycle;
 
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 
+import dev.affinity.backend.Backend;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

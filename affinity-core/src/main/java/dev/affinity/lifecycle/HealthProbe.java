@@ -1,8 +1,9 @@
-package dev.affinity.backend;
+package dev.affinity.lifecycle;
 
 import static dev.affinity.internal.Checks.check;
 import static java.util.Objects.requireNonNull;
 
+import dev.affinity.backend.Backend;
 import java.time.Duration;
 
 /**

@@ -1,4 +1,4 @@
-package dev.affinity.backend;
+package dev.affinity.lifecycle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.affinity.Router;
 import dev.affinity.RoutingDecision;
 import dev.affinity.RoutingRequest;
+import dev.affinity.backend.Backend;
+import dev.affinity.backend.BackendGroup;
+import dev.affinity.backend.BackendState;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;

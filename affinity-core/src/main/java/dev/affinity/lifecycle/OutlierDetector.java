@@ -1,9 +1,15 @@
-package dev.affinity.backend;
+package dev.affinity.lifecycle;
 
 import static dev.affinity.internal.Checks.check;
 import static java.util.Objects.requireNonNull;
 
 import dev.affinity.AffinityConfigurationException;
+import dev.affinity.backend.Backend;
+import dev.affinity.backend.BackendGroup;
+import dev.affinity.backend.BackendState;
+import dev.affinity.backend.LifecycleHooks;
+import dev.affinity.backend.Member;
+import dev.affinity.backend.Membership;
 import dev.affinity.metrics.RoutingListener;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -148,7 +154,7 @@ public final class OutlierDetector implements RoutingListener, AutoCloseable {
     }
     Duration length = ejectionLength(o.ejections);
     o.ejections++;
-    if (group.setHealthFlag(o.id, Member.EJECTED, true)) {
+    if (LifecycleHooks.setHealthFlag(group, o.id, LifecycleHooks.EJECTED, true)) {
       LOG.log(
           Level.WARNING,
           "backend {0} ejected for {1} after {2} consecutive connect failures",
@@ -185,7 +191,7 @@ public final class OutlierDetector implements RoutingListener, AutoCloseable {
   private void giveBack(Outlier o) {
     o.failures.set(0);
     o.returnedAt = group.clock().instant();
-    if (group.setHealthFlag(o.id, Member.EJECTED, false)) {
+    if (LifecycleHooks.setHealthFlag(group, o.id, LifecycleHooks.EJECTED, false)) {
       LOG.log(Level.INFO, "backend {0} returned from ejection", o.id);
     }
   }
@@ -216,7 +222,7 @@ public final class OutlierDetector implements RoutingListener, AutoCloseable {
     }
     closed = true;
     for (Outlier o : outliers.values()) {
-      group.setHealthFlag(o.id, Member.EJECTED, false);
+      LifecycleHooks.setHealthFlag(group, o.id, LifecycleHooks.EJECTED, false);
     }
     if (ownScheduler) {
       scheduler.shutdownNow();

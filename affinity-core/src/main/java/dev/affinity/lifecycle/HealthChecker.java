@@ -1,9 +1,16 @@
-package dev.affinity.backend;
+package dev.affinity.lifecycle;
 
 import static dev.affinity.internal.Checks.check;
 import static java.util.Objects.requireNonNull;
 
 import dev.affinity.AffinityConfigurationException;
+import dev.affinity.backend.Backend;
+import dev.affinity.backend.BackendGroup;
+import dev.affinity.backend.BackendState;
+import dev.affinity.backend.LifecycleHooks;
+import dev.affinity.backend.Member;
+import dev.affinity.backend.Membership;
+import dev.affinity.backend.MembershipListener;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.HashMap;
@@ -141,7 +148,7 @@ public final class HealthChecker implements AutoCloseable {
    */
   public boolean isHealthy(String id) {
     Member m = group.snapshot().member(requireNonNull(id, "id"));
-    return m == null || (m.healthFlags() & Member.UNHEALTHY) == 0;
+    return m == null || (LifecycleHooks.healthFlags(m) & LifecycleHooks.UNHEALTHY) == 0;
   }
 
   /** Stops probing. Health flags already set stay until the group changes them. */
@@ -269,7 +276,7 @@ public final class HealthChecker implements AutoCloseable {
         failures = 0;
         successes++;
         if (successes >= rise && !isHealthy(id)) {
-          if (group.setHealthFlag(id, Member.UNHEALTHY, false)) {
+          if (LifecycleHooks.setHealthFlag(group, id, LifecycleHooks.UNHEALTHY, false)) {
             LOG.log(Level.INFO, "backend {0} passed {1} health checks: healthy", id, rise);
           }
         }
@@ -277,7 +284,7 @@ public final class HealthChecker implements AutoCloseable {
         successes = 0;
         failures++;
         if (failures >= fall && isHealthy(id)) {
-          if (group.setHealthFlag(id, Member.UNHEALTHY, true)) {
+          if (LifecycleHooks.setHealthFlag(group, id, LifecycleHooks.UNHEALTHY, true)) {
             LOG.log(
                 Level.WARNING,
                 "backend {0} ({1}:{2}) failed {3} health checks, last: {4}",

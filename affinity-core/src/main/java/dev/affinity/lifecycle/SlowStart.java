@@ -1,9 +1,14 @@
-package dev.affinity.backend;
+package dev.affinity.lifecycle;
 
 import static dev.affinity.internal.Checks.check;
 import static java.util.Objects.requireNonNull;
 
 import dev.affinity.AffinityConfigurationException;
+import dev.affinity.backend.BackendGroup;
+import dev.affinity.backend.BackendState;
+import dev.affinity.backend.LifecycleHooks;
+import dev.affinity.backend.Member;
+import dev.affinity.backend.Membership;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -58,21 +63,21 @@ public final class SlowStart implements AutoCloseable {
         b.scheduler == null ? Scheduling.ownScheduler("affinity-slow-start") : b.scheduler;
     Duration step = b.step == null ? window.dividedBy(20) : b.step;
     long stepNanos = Math.max(1, Scheduling.saturatedNanos(step));
-    group.weightRamp(this::factor);
+    LifecycleHooks.weightRamp(group, this::factor);
     ScheduledFuture<?> f;
     try {
       f =
           scheduler.scheduleAtFixedRate(
               () -> {
                 if (!closed) {
-                  group.refreshWeights();
+                  LifecycleHooks.refreshWeights(group);
                 }
               },
               stepNanos,
               stepNanos,
               TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
-      group.weightRamp(null);
+      LifecycleHooks.weightRamp(group, null);
       throw e;
     }
     this.ticks = f;
@@ -106,7 +111,7 @@ public final class SlowStart implements AutoCloseable {
     if (ticks != null) {
       ticks.cancel(false);
     }
-    group.weightRamp(null);
+    LifecycleHooks.weightRamp(group, null);
     if (ownScheduler) {
       scheduler.shutdownNow();
     }

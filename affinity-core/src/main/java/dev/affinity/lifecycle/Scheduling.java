@@ -1,4 +1,4 @@
-package dev.affinity.backend;
+package dev.affinity.lifecycle;
 
 import static dev.affinity.internal.Checks.check;
 import static java.util.Objects.requireNonNull;

@@ -1,4 +1,4 @@
-package dev.affinity.strategy;
+package dev.affinity.hash;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

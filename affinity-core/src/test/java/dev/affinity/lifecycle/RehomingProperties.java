@@ -1,12 +1,19 @@
-package dev.affinity.backend;
+package dev.affinity.lifecycle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.affinity.Router;
 import dev.affinity.RoutingDecision;
 import dev.affinity.RoutingRequest;
+import dev.affinity.backend.Backend;
+import dev.affinity.backend.BackendGroup;
+import dev.affinity.backend.CloseReason;
+import dev.affinity.backend.ConnectionCloser;
+import dev.affinity.backend.ConnectionLease;
+import dev.affinity.backend.Member;
+import dev.affinity.backend.Membership;
+import dev.affinity.hash.RendezvousHash;
 import dev.affinity.strategy.AffinityStrategy;
-import dev.affinity.strategy.RendezvousHash;
 import dev.affinity.strategy.RoutingKey;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,5 +1,6 @@
-package dev.affinity.backend;
+package dev.affinity.lifecycle;
 
+import dev.affinity.backend.Backend;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;

@@ -1,10 +1,19 @@
-package dev.affinity.backend;
+package dev.affinity.lifecycle;
 
 import static dev.affinity.internal.Checks.check;
 import static java.util.Objects.requireNonNull;
 
 import com.google.errorprone.annotations.CanIgnoreReturnValue;
 import dev.affinity.AffinityConfigurationException;
+import dev.affinity.backend.BackendGroup;
+import dev.affinity.backend.BackendState;
+import dev.affinity.backend.CloseReason;
+import dev.affinity.backend.ConnectionCloser;
+import dev.affinity.backend.LifecycleHooks;
+import dev.affinity.backend.Member;
+import dev.affinity.backend.Membership;
+import dev.affinity.backend.MembershipListener;
+import dev.affinity.backend.OwnerLookup;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.time.Instant;
@@ -79,10 +88,10 @@ public final class ConnectionLifecycle implements AutoCloseable {
 
   // Scheduler-thread state.
   private final Map<String, PendingDrain> drains = new HashMap<>();
-  private final Set<BackendGroup.Lease> queuedRehomes =
+  private final Set<LifecycleHooks.TrackedLease> queuedRehomes =
       Collections.newSetFromMap(new ConcurrentHashMap<>());
   private @Nullable Instant nextRehomeSlot;
-  private final Set<BackendGroup.Lease> lifetimeScheduled =
+  private final Set<LifecycleHooks.TrackedLease> lifetimeScheduled =
       Collections.newSetFromMap(new ConcurrentHashMap<>());
   private @Nullable ScheduledFuture<?> scan;
   private volatile boolean closed;
@@ -196,11 +205,11 @@ public final class ConnectionLifecycle implements AutoCloseable {
     if (!stillDraining(id, deadline)) {
       return;
     }
-    List<BackendGroup.Lease> leases = openLeases(group.trackedLeases(id));
+    List<LifecycleHooks.TrackedLease> leases = openLeases(LifecycleHooks.trackedLeases(group, id));
     Collections.shuffle(leases, random);
     List<Instant> times = spread(deadline, drainCloseWindow, leases.size());
     for (int i = 0; i < leases.size(); i++) {
-      BackendGroup.Lease lease = leases.get(i);
+      LifecycleHooks.TrackedLease lease = leases.get(i);
       schedule(
           times.get(i),
           () -> {
@@ -214,7 +223,7 @@ public final class ConnectionLifecycle implements AutoCloseable {
         deadline.plus(drainCloseWindow),
         () -> {
           if (stillDraining(id, deadline)) {
-            for (BackendGroup.Lease lease : group.trackedLeases(id)) {
+            for (LifecycleHooks.TrackedLease lease : LifecycleHooks.trackedLeases(group, id)) {
               lease.requestClose(CloseReason.DRAIN_DEADLINE);
             }
           }
@@ -251,10 +260,10 @@ public final class ConnectionLifecycle implements AutoCloseable {
   // ---- Selective re-homing ----
 
   private void findRehomes(Membership previous, Membership current) {
-    List<BackendGroup.Lease> moved = new ArrayList<>();
-    for (BackendGroup.Lease lease : openLeases(group.trackedLeases())) {
-      if (lease.owner != null
-          && lease.openedVersion < current.version()
+    List<LifecycleHooks.TrackedLease> moved = new ArrayList<>();
+    for (LifecycleHooks.TrackedLease lease : openLeases(LifecycleHooks.trackedLeases(group))) {
+      if (lease.owner() != null
+          && lease.openedVersion() < current.version()
           && ownerChanged(lease, previous, current)) {
         moved.add(lease);
       }
@@ -267,7 +276,7 @@ public final class ConnectionLifecycle implements AutoCloseable {
     long slotNanos = (long) (1e9 / rehomesPerSecond);
     Instant slot = nextRehomeSlot == null || nextRehomeSlot.isBefore(now) ? now : nextRehomeSlot;
     int queued = 0;
-    for (BackendGroup.Lease lease : moved) {
+    for (LifecycleHooks.TrackedLease lease : moved) {
       if (!queuedRehomes.add(lease)) {
         continue;
       }
@@ -288,17 +297,18 @@ public final class ConnectionLifecycle implements AutoCloseable {
    * Whether {@code lease}'s key changed owner between the snapshots and it is not on the new owner.
    * A key with no owner now (nothing UP) is left where it is.
    */
-  static boolean ownerChanged(BackendGroup.Lease lease, Membership previous, Membership current) {
-    OwnerLookup owner = requireNonNull(lease.owner);
+  static boolean ownerChanged(
+      LifecycleHooks.TrackedLease lease, Membership previous, Membership current) {
+    OwnerLookup owner = requireNonNull(lease.owner());
     String now = owner.ownerId(current);
     return now != null
         && !now.equals(lease.backend().id())
         && !Objects.equals(owner.ownerId(previous), now);
   }
 
-  private void rehome(BackendGroup.Lease lease) {
+  private void rehome(LifecycleHooks.TrackedLease lease) {
     queuedRehomes.remove(lease);
-    OwnerLookup owner = lease.owner;
+    OwnerLookup owner = lease.owner();
     if (owner == null || lease.isClosed()) {
       return;
     }
@@ -316,14 +326,14 @@ public final class ConnectionLifecycle implements AutoCloseable {
     Instant now = group.clock().instant();
     Instant horizon = now.plus(scanInterval);
     long jitterNanos = Scheduling.saturatedNanos(lifetimeJitter);
-    for (BackendGroup.Lease lease : openLeases(group.trackedLeases())) {
-      Instant deadline = lease.lifetimeDeadline;
+    for (LifecycleHooks.TrackedLease lease : openLeases(LifecycleHooks.trackedLeases(group))) {
+      Instant deadline = lease.lifetimeDeadline();
       if (deadline == null) {
         deadline =
-            requireNonNull(lease.openedAt)
+            requireNonNull(lease.openedAt())
                 .plus(max)
                 .minusNanos((long) (random.nextDouble() * jitterNanos));
-        lease.lifetimeDeadline = deadline;
+        lease.lifetimeDeadline(deadline);
       }
       if (deadline.isBefore(horizon) && lifetimeScheduled.add(lease)) {
         schedule(
@@ -338,9 +348,10 @@ public final class ConnectionLifecycle implements AutoCloseable {
 
   // ---- Plumbing ----
 
-  private static List<BackendGroup.Lease> openLeases(List<BackendGroup.Lease> leases) {
-    List<BackendGroup.Lease> out = new ArrayList<>(leases.size());
-    for (BackendGroup.Lease l : leases) {
+  private static List<LifecycleHooks.TrackedLease> openLeases(
+      List<LifecycleHooks.TrackedLease> leases) {
+    List<LifecycleHooks.TrackedLease> out = new ArrayList<>(leases.size());
+    for (LifecycleHooks.TrackedLease l : leases) {
       if (!l.isClosed() && !l.isCloseRequested()) {
         out.add(l);
       }

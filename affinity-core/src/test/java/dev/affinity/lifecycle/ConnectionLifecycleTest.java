@@ -1,5 +1,6 @@
-package dev.affinity.backend;
+package dev.affinity.lifecycle;
 
+import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,8 +9,14 @@ import dev.affinity.Outcome;
 import dev.affinity.Router;
 import dev.affinity.RoutingDecision;
 import dev.affinity.RoutingRequest;
+import dev.affinity.backend.Backend;
+import dev.affinity.backend.BackendGroup;
+import dev.affinity.backend.CloseReason;
+import dev.affinity.backend.ConnectionCloser;
+import dev.affinity.backend.ConnectionLease;
+import dev.affinity.backend.LifecycleHooks;
+import dev.affinity.hash.RendezvousHash;
 import dev.affinity.strategy.AffinityStrategy;
-import dev.affinity.strategy.RendezvousHash;
 import dev.affinity.strategy.RoutingKey;
 import java.time.Duration;
 import java.time.Instant;
@@ -376,9 +383,9 @@ class ConnectionLifecycleTest {
     Backend other = d.failoverCandidates().get(0);
     FakeConnection c = new FakeConnection("k1");
     c.lease = d.openLease(other, c);
-    BackendGroup.Lease lease = group.trackedLeases(other.id()).get(0);
-    assertThat(lease.owner.ownerId(group.snapshot())).isEqualTo(d.backend().id());
+    LifecycleHooks.TrackedLease lease = LifecycleHooks.trackedLeases(group, other.id()).get(0);
+    assertThat(requireNonNull(lease.owner()).ownerId(group.snapshot())).isEqualTo(d.backend().id());
     c.lease.close();
-    assertThat(group.trackedLeases(other.id())).isEmpty();
+    assertThat(LifecycleHooks.trackedLeases(group, other.id())).isEmpty();
   }
 }

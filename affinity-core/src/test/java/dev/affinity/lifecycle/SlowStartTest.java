@@ -1,4 +1,4 @@
-package dev.affinity.backend;
+package dev.affinity.lifecycle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.affinity.Router;
 import dev.affinity.RoutingRequest;
+import dev.affinity.backend.Backend;
+import dev.affinity.backend.BackendGroup;
 import dev.affinity.strategy.AffinityStrategy;
 import dev.affinity.strategy.RoutingKey;
 import java.time.Duration;

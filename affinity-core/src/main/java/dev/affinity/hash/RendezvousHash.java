@@ -1,4 +1,4 @@
-package dev.affinity.strategy;
+package dev.affinity.hash;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
@@ -75,8 +75,11 @@ public final class RendezvousHash {
     return weight / -Math.log(uniform(score));
   }
 
-  /** {@code u = ((score >>> 11) + 0.5) / 2^53}, strictly between 0 and 1. */
-  static double uniform(long score) {
+  /**
+   * {@code u = ((score >>> 11) + 0.5) / 2^53}, strictly between 0 and 1: the uniform variate the
+   * weighted rule takes the logarithm of.
+   */
+  public static double uniform(long score) {
     return ((score >>> 11) + 0.5) * TWO_POW_MINUS_53;
   }
 
@@ -127,7 +130,7 @@ public final class RendezvousHash {
   }
 
   /** MurmurHash3's 64-bit finalizer: a bijective avalanche mix. */
-  static long fmix64(long k) {
+  public static long fmix64(long k) {
     k ^= k >>> 33;
     k *= 0xff51afd7ed558ccdL;
     k ^= k >>> 33;

@@ -1,9 +1,12 @@
-package dev.affinity.backend;
+package dev.affinity.lifecycle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.affinity.AffinityConfigurationException;
+import dev.affinity.backend.BackendGroup;
+import dev.affinity.backend.BackendState;
+import dev.affinity.backend.Member;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package dev.affinity.backend;
+package dev.affinity.lifecycle;
 
 import java.time.Duration;
 import java.time.Instant;
