@@ -10,14 +10,12 @@ import dev.affinity.backend.ConnectionCloser;
 import dev.affinity.backend.ConnectionLease;
 import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
-import dev.affinity.backend.MembershipListener;
-import dev.affinity.backend.OwnerLookup;
 import dev.affinity.metrics.RoutingListener;
 import dev.affinity.strategy.AffinityStrategy;
 import dev.affinity.strategy.RoutingKey;
 import dev.affinity.strategy.Selection;
+import dev.affinity.strategy.Selector;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -34,7 +32,8 @@ import org.jspecify.annotations.Nullable;
  *
  * RoutingDecision decision = router.select(request);
  * if (decision.hasBackend()) {
- *   ConnectionLease lease = decision.openLease();      // once connected; close when done
+ *   // once connected; close the lease when the connection ends
+ *   ConnectionLease lease = decision.openLease(decision.backend(), closer);
  * }
  * }</pre>
  *
@@ -42,19 +41,24 @@ import org.jspecify.annotations.Nullable;
  * snapshot without locks, never returns null, and never throws for "no backend" or bad client
  * input: those are {@linkplain Outcome outcomes}. A router is immutable and thread-safe; membership
  * changes go through its {@link BackendGroup}.
+ *
+ * <p>Each strategy turns every snapshot the group publishes into a {@link Selector}, once, on the
+ * publishing thread ({@link AffinityStrategy#selector}); a select only reads the selectors of the
+ * newest snapshot. A router follows its group from {@link RouterBuilder#build()} until {@link
+ * #close()}, which detaches it (a router rebuilt for a key rotation must close the old one). It
+ * starts no thread.
  */
-public final class Router {
+public final class Router implements AutoCloseable {
   /** The strategy used when a builder names no fallback. */
   public static final String DEFAULT_FALLBACK = "least-connections";
 
   private static final String NONE_DECIDED = "no strategy chose a backend";
+  private static final String NONE_UP = "no backend is UP";
 
-  private final BackendGroup group;
-  private final AffinityStrategy[] chain;
+  private final RouterCore core;
   private final ImmutableList<AffinityStrategy> strategies;
   private final AffinityStrategy fallback;
-  private final RoutingListener listener;
-  private final int maxFailoverCandidates;
+  private final RouterCore.@Nullable StateReporter reporter;
 
   Router(
       BackendGroup group,
@@ -62,19 +66,22 @@ public final class Router {
       AffinityStrategy fallback,
       RoutingListener listener,
       int maxFailoverCandidates) {
-    this.group = group;
     this.strategies = ImmutableList.copyOf(strategies);
     this.fallback = fallback;
-    this.chain =
-        ImmutableList.<AffinityStrategy>builder()
-            .addAll(strategies)
-            .add(fallback)
-            .build()
-            .toArray(new AffinityStrategy[0]);
-    this.listener = listener;
-    this.maxFailoverCandidates = maxFailoverCandidates;
+    this.core =
+        new RouterCore(
+            group,
+            ImmutableList.<AffinityStrategy>builder().addAll(strategies).add(fallback).build(),
+            listener,
+            maxFailoverCandidates);
+    // Listen first, then build: a snapshot published in between is built by the listener.
+    group.addListener(core);
+    core.publish(group.snapshot());
     if (listener != RoutingListener.NOOP) {
-      group.addListener(new StateReporter(listener));
+      reporter = new RouterCore.StateReporter(listener);
+      group.addListener(reporter);
+    } else {
+      reporter = null;
     }
   }
 
@@ -85,108 +92,127 @@ public final class Router {
 
   /**
    * Decides where {@code request} goes. Lock-free; never null; never throws for "no backend", a bad
-   * header, a forged cookie or a bad token.
+   * header, a forged cookie or a bad token. Builds nothing per snapshot: it reads the selectors
+   * built when the snapshot was published.
    */
   public RoutingDecision select(RoutingRequest request) {
     requireNonNull(request, "request");
-    Membership membership = group.snapshot();
+    RouterCore.State state = core.state();
+    Selector[] selectors = state.selectors;
     Abstention abstentions = null;
     boolean affinityLost = false;
-    for (AffinityStrategy s : chain) {
+    for (int i = 0; i < selectors.length; i++) {
       Selection sel;
       try {
-        sel = s.select(request, membership);
+        sel = selectors[i].select(request);
         requireNonNull(sel, "selection");
       } catch (RuntimeException e) {
-        listener.strategyFailed(s.name(), e);
+        core.listener.strategyFailed(core.chain[i].name(), e);
         abstentions =
-            new Abstention(s.name(), "failed: " + e.getClass().getSimpleName(), abstentions);
+            new Abstention(
+                core.chain[i].name(), "failed: " + e.getClass().getSimpleName(), abstentions);
         continue;
       }
       switch (sel.kind()) {
         case ABSTAIN:
-          abstentions = new Abstention(s.name(), sel.reason(), abstentions);
+          abstentions = new Abstention(core.chain[i].name(), sel.reason(), abstentions);
           affinityLost |= sel.isAffinityLost();
           continue;
         case REJECT:
-          return finish(request, membership, Outcome.REJECTED, null, s, sel, abstentions);
+          return decided(state, request, Outcome.REJECTED, null, i, sel.reason(), abstentions);
         case NO_BACKEND:
-          return finish(request, membership, Outcome.NO_BACKEND, null, s, sel, abstentions);
+          return decided(state, request, Outcome.NO_BACKEND, null, i, sel.reason(), abstentions);
         case CHOSEN:
         default:
           Member m = sel.member();
-          Outcome outcome = sel.outcome();
-          if (m == null
-              || outcome == null
-              || !membership.contains(m)
-              || m.state() == BackendState.DOWN) {
+          if (m == null || !state.membership.contains(m) || m.state() == BackendState.DOWN) {
             // A custom strategy broke the contract: never route to a DOWN or foreign member.
-            listener.strategyFailed(
-                s.name(),
+            core.listener.strategyFailed(
+                core.chain[i].name(),
                 new IllegalStateException("chose a member that is DOWN or not in the snapshot"));
-            abstentions = new Abstention(s.name(), "failed: chose an unusable member", abstentions);
+            abstentions =
+                new Abstention(
+                    core.chain[i].name(), "failed: chose an unusable member", abstentions);
             continue;
           }
+          RoutingDecision veto = veto(state, request, i);
+          if (veto != null) {
+            return veto;
+          }
+          Outcome outcome = requireNonNull(sel.outcome());
           if (affinityLost && outcome == Outcome.FIRST_ASSIGNMENT) {
             outcome = Outcome.FAILOVER;
           }
-          return finish(request, membership, outcome, m, s, sel, abstentions);
+          SetCookie cookie = sel.cookie();
+          if (cookie == null) {
+            cookie = cookieFrom(state, i, request, m, outcome);
+          }
+          RoutingDecision d =
+              new RoutingDecision(
+                  state, request, m, outcome, i, sel.reason(), sel.keyHash(), cookie, abstentions);
+          core.listener.decisionMade(d);
+          return d;
       }
     }
-    RoutingDecision d =
-        new RoutingDecision(
-            this,
-            request,
-            membership,
-            Outcome.NO_BACKEND,
-            null,
-            null,
-            membership.upMembers().length == 0 ? "no backend is UP" : NONE_DECIDED,
-            null,
-            abstentions,
-            null);
-    listener.decisionMade(d);
-    return d;
+    return decided(
+        state,
+        request,
+        Outcome.NO_BACKEND,
+        null,
+        -1,
+        state.membership.upMembers().length == 0 ? NONE_UP : NONE_DECIDED,
+        abstentions);
   }
 
-  private RoutingDecision finish(
+  private RoutingDecision decided(
+      RouterCore.State state,
       RoutingRequest request,
-      Membership membership,
       Outcome outcome,
       @Nullable Member member,
-      AffinityStrategy strategy,
-      Selection sel,
+      int index,
+      String reason,
       @Nullable Abstention abstentions) {
     RoutingDecision d =
         new RoutingDecision(
-            this,
-            request,
-            membership,
-            outcome,
-            member,
-            strategy,
-            sel.reason(),
-            sel.key(),
-            abstentions,
-            null);
-    if (member != null) {
-      SetCookie cookie = cookieFor(request, d);
-      if (cookie != null) {
-        d = d.withCookie(cookie);
-      }
-    }
-    listener.decisionMade(d);
+            state, request, member, outcome, index, reason, RoutingKey.ABSENT, null, abstentions);
+    core.listener.decisionMade(d);
     return d;
   }
 
-  /** The first cookie a strategy of the chain wants set for {@code d}, or null. */
-  private @Nullable SetCookie cookieFor(RoutingRequest request, RoutingDecision d) {
-    for (AffinityStrategy s : chain) {
+  /** A later strategy's veto of a choice (an invalid token under a reject policy), or null. */
+  private @Nullable RoutingDecision veto(
+      RouterCore.State state, RoutingRequest request, int chose) {
+    for (int j : state.vetoers) {
+      if (j <= chose) {
+        continue;
+      }
+      Selection v;
+      try {
+        v = state.selectors[j].veto(request);
+      } catch (RuntimeException e) {
+        core.listener.strategyFailed(core.chain[j].name(), e);
+        continue;
+      }
+      if (v != null && v.kind() == Selection.Kind.REJECT) {
+        return decided(state, request, Outcome.REJECTED, null, j, v.reason(), null);
+      }
+    }
+    return null;
+  }
+
+  /** The first cookie a strategy other than the decider wants set, or null. */
+  static @Nullable SetCookie cookieFrom(
+      RouterCore.State state, int decider, RoutingRequest request, Member m, Outcome outcome) {
+    Selector[] selectors = state.selectors;
+    for (int j = 0; j < selectors.length; j++) {
+      if (j == decider) {
+        continue;
+      }
       SetCookie cookie;
       try {
-        cookie = s.cookieFor(request, d);
+        cookie = selectors[j].cookieFor(request, m, outcome);
       } catch (RuntimeException e) {
-        listener.strategyFailed(s.name(), e);
+        state.core.listener.strategyFailed(state.core.chain[j].name(), e);
         continue;
       }
       if (cookie != null) {
@@ -197,124 +223,30 @@ public final class Router {
   }
 
   /**
-   * The cookie for a connection that went to {@code connected} after connecting to the decision's
-   * backend failed: the strategies see a router-made {@link Outcome#FAILOVER} to it.
+   * Counts a connection the caller opened to {@code backend}; close the lease when it ends.
+   *
+   * @deprecated use {@link RoutingDecision#openLease(Backend, ConnectionCloser)}, which also lets
+   *     the lifecycle machinery close the connection and re-home it
    */
-  @Nullable SetCookie cookieAfterConnectFailover(RoutingDecision decision, Member connected) {
-    RoutingDecision moved =
-        new RoutingDecision(
-            this,
-            decision.request(),
-            decision.membership(),
-            Outcome.FAILOVER,
-            connected,
-            null,
-            "connect failover",
-            null,
-            null,
-            null);
-    return cookieFor(decision.request(), moved);
-  }
-
-  List<Backend> failoverCandidates(
-      RoutingDecision decision, @Nullable AffinityStrategy strategy, Member chosen) {
-    AffinityStrategy s = strategy == null ? fallback : strategy;
-    List<Member> members;
-    try {
-      members =
-          s.failoverCandidates(
-              decision.request(), decision.membership(), chosen, maxFailoverCandidates);
-    } catch (RuntimeException e) {
-      listener.strategyFailed(s.name(), e);
-      members =
-          fallback.failoverCandidates(
-              decision.request(), decision.membership(), chosen, maxFailoverCandidates);
-    }
-    ImmutableList.Builder<Backend> out = ImmutableList.builder();
-    int n = 0;
-    for (Member m : members) {
-      if (n++ == maxFailoverCandidates) {
-        break;
-      }
-      if (m.state() != BackendState.DOWN && !m.id().equals(chosen.id())) {
-        out.add(m.backend());
-      }
-    }
-    return out.build();
-  }
-
-  /**
-   * Counts a connection the caller opened to {@code backend}; close the lease when it ends. Prefer
-   * {@link RoutingDecision#openLease()}.
-   */
+  @Deprecated
+  @SuppressWarnings("deprecation")
   public ConnectionLease openConnection(Backend backend) {
-    return observed(group.openConnection(backend));
+    return core.observed(core.group.openConnection(requireNonNull(backend, "backend")));
   }
 
   /**
    * Counts a connection the caller opened to {@code backend} that the lifecycle machinery may close
-   * through {@code closer}. Prefer {@link RoutingDecision#openLease(ConnectionCloser)}, which also
-   * enables selective re-homing.
+   * through {@code closer}.
+   *
+   * @deprecated use {@link RoutingDecision#openLease(Backend, ConnectionCloser)}, which also
+   *     enables selective re-homing
    */
+  @Deprecated
+  @SuppressWarnings("deprecation")
   public ConnectionLease openConnection(Backend backend, ConnectionCloser closer) {
-    return observed(group.openConnection(backend, closer));
-  }
-
-  ConnectionLease openConnection(
-      Backend backend, ConnectionCloser closer, RoutingDecision decision) {
-    return observed(group.openConnection(backend, closer, ownerLookup(decision)));
-  }
-
-  private ConnectionLease observed(ConnectionLease lease) {
-    listener.connectionOpened(lease.backend());
-    return listener == RoutingListener.NOOP ? lease : new ObservedLease(lease, listener);
-  }
-
-  /**
-   * How re-homing recomputes a connection's owner: the deciding strategy's owner of the request's
-   * key hash, computed now, while the request is still readable.
-   */
-  private static @Nullable OwnerLookup ownerLookup(RoutingDecision decision) {
-    AffinityStrategy s = decision.decidingStrategy();
-    if (s == null) {
-      return null;
-    }
-    RoutingKey key = s.routingKey();
-    if (key == null) {
-      return null;
-    }
-    long hash;
-    try {
-      hash = key.hash(decision.request());
-    } catch (RuntimeException e) {
-      return null;
-    }
-    if (hash == RoutingKey.ABSENT) {
-      return null;
-    }
-    return new KeyOwner(s, hash);
-  }
-
-  /** The owner of one key hash under a strategy; a value so leases stay small and readable. */
-  private static final class KeyOwner implements OwnerLookup {
-    private final AffinityStrategy strategy;
-    private final long keyHash;
-
-    KeyOwner(AffinityStrategy strategy, long keyHash) {
-      this.strategy = strategy;
-      this.keyHash = keyHash;
-    }
-
-    @Override
-    public @Nullable String ownerId(Membership membership) {
-      Member m = strategy.ownerOf(keyHash, membership);
-      return m == null ? null : m.id();
-    }
-
-    @Override
-    public String toString() {
-      return "owner of key hash " + keyHash + " under " + strategy.name();
-    }
+    return core.observed(
+        core.group.openConnection(
+            requireNonNull(backend, "backend"), requireNonNull(closer, "closer")));
   }
 
   /**
@@ -323,12 +255,12 @@ public final class Router {
    * hear it. Adapters call this before trying the next candidate.
    */
   public void reportConnectFailure(Backend backend, Throwable cause) {
-    listener.connectFailed(requireNonNull(backend, "backend"), requireNonNull(cause, "cause"));
+    core.listener.connectFailed(requireNonNull(backend, "backend"), requireNonNull(cause, "cause"));
   }
 
   /** The group this router reads. */
   public BackendGroup group() {
-    return group;
+    return core.group;
   }
 
   /** The strategies asked in order, without the fallback. */
@@ -346,7 +278,20 @@ public final class Router {
    * weights and states. See {@link Membership#fingerprint()}.
    */
   public String membershipFingerprint() {
-    return group.snapshot().fingerprint();
+    return core.group.snapshot().fingerprint();
+  }
+
+  /**
+   * Detaches this router from its group: it stops following membership changes and stops reporting
+   * them to its listener. Decisions already made, and their leases, keep working; later selects see
+   * the last snapshot it followed. Idempotent.
+   */
+  @Override
+  public void close() {
+    core.group.removeListener(core);
+    if (reporter != null) {
+      core.group.removeListener(reporter);
+    }
   }
 
   @Override
@@ -364,71 +309,6 @@ public final class Router {
       this.strategy = strategy;
       this.reason = reason;
       this.previous = previous;
-    }
-  }
-
-  private static final class ObservedLease implements ConnectionLease {
-    private static final AtomicIntegerFieldUpdater<ObservedLease> CLOSED =
-        AtomicIntegerFieldUpdater.newUpdater(ObservedLease.class, "closed");
-
-    private final ConnectionLease delegate;
-    private final RoutingListener listener;
-    private volatile int closed;
-
-    ObservedLease(ConnectionLease delegate, RoutingListener listener) {
-      this.delegate = delegate;
-      this.listener = listener;
-    }
-
-    @Override
-    public Backend backend() {
-      return delegate.backend();
-    }
-
-    @Override
-    public boolean isClosed() {
-      return closed != 0;
-    }
-
-    @Override
-    public void close() {
-      if (CLOSED.compareAndSet(this, 0, 1)) {
-        delegate.close();
-        listener.connectionClosed(delegate.backend());
-      }
-    }
-
-    @Override
-    public String toString() {
-      return delegate.toString();
-    }
-  }
-
-  /** Turns membership changes into per-backend state events. */
-  private static final class StateReporter implements MembershipListener {
-    private final RoutingListener listener;
-
-    StateReporter(RoutingListener listener) {
-      this.listener = listener;
-    }
-
-    @Override
-    public void membershipChanged(Membership previous, Membership current) {
-      String fp = current.fingerprint();
-      for (Member before : previous.members()) {
-        Member after = current.member(before.id());
-        if (after == null) {
-          listener.backendStateChanged(before.backend(), before.state(), null, fp);
-        } else if (after.state() != before.state()) {
-          listener.backendStateChanged(after.backend(), before.state(), after.state(), fp);
-        }
-      }
-      for (Member after : current.members()) {
-        if (previous.member(after.id()) == null) {
-          listener.backendStateChanged(after.backend(), null, after.state(), fp);
-        }
-      }
-      listener.membershipChanged(current);
     }
   }
 }

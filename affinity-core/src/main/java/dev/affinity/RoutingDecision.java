@@ -6,8 +6,10 @@ import com.google.common.collect.ImmutableList;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.ConnectionCloser;
 import dev.affinity.backend.ConnectionLease;
+import dev.affinity.backend.LifecycleHooks;
 import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
+import dev.affinity.backend.OwnerLookup;
 import dev.affinity.strategy.AffinityStrategy;
 import dev.affinity.strategy.RoutingKey;
 import java.util.ArrayList;
@@ -25,66 +27,63 @@ import org.jspecify.annotations.Nullable;
  *   return;
  * }
  * Backend backend = decision.backend();
- * SetCookie cookie = decision.cookie();           // add to the 101 response if not null
  * List<Backend> next = decision.failoverCandidates(); // try these if the connect fails
+ * // once connected to `backend` (or to a candidate after a failover):
+ * SetCookie cookie = decision.cookieFor(backend);     // add to the 101 response if not null
+ * ConnectionLease lease = decision.openLease(backend, reason -> closeTunnel(reason));
  * }</pre>
  *
- * <p>The explanation and the failover candidates are computed only when asked for, so a decision is
- * cheap to make and to drop.
+ * <p>A decision is a value: it holds what was decided (backend, outcome, strategy, reason, the
+ * key's hash, the cookie) and the {@linkplain #membership() snapshot} it was decided under, never
+ * the {@link Router}. The failover candidates, the cookie for a backend reached after a connect
+ * failover, and the owner recorded with a lease for re-homing all come from the key hash the
+ * deciding strategy computed once; nothing is hashed again. The explanation and the failover
+ * candidates are computed only when asked for, so a decision is cheap to make and to drop.
+ *
+ * <p>The {@linkplain #request() request} is only read during the handshake, by {@link
+ * #explanation()} and {@link #cookieFor(Backend)}: an adapter's request view need not outlive the
+ * handshake, and a decision kept for a tunnel's life pins nothing an adapter recycles.
  */
 public final class RoutingDecision {
-  private final Router router;
+  private final RouterCore.State state;
   private final RoutingRequest request;
-  private final Membership membership;
-  private final Outcome outcome;
   private final @Nullable Member member;
-  private final @Nullable AffinityStrategy strategy;
+  // The outcome's ordinal in the low byte, the deciding strategy's index + 1 above it.
+  private final int packed;
   private final String reason;
-  private final @Nullable RoutingKey key;
-  private final Router.@Nullable Abstention abstentions;
+  private final long keyHash;
   private final @Nullable SetCookie cookie;
-  private volatile @Nullable List<Backend> candidates;
+  private final Router.@Nullable Abstention abstentions;
+
+  private static final Outcome[] OUTCOMES = Outcome.values();
 
   RoutingDecision(
-      Router router,
+      RouterCore.State state,
       RoutingRequest request,
-      Membership membership,
-      Outcome outcome,
       @Nullable Member member,
-      @Nullable AffinityStrategy strategy,
+      Outcome outcome,
+      int strategyIndex,
       String reason,
-      @Nullable RoutingKey key,
-      Router.@Nullable Abstention abstentions,
-      @Nullable SetCookie cookie) {
-    this.router = router;
+      long keyHash,
+      @Nullable SetCookie cookie,
+      Router.@Nullable Abstention abstentions) {
+    this.state = state;
     this.request = request;
-    this.membership = membership;
-    this.outcome = outcome;
     this.member = member;
-    this.strategy = strategy;
+    this.packed = outcome.ordinal() | ((strategyIndex + 1) << 8);
     this.reason = reason;
-    this.key = key;
-    this.abstentions = abstentions;
+    this.keyHash = keyHash;
     this.cookie = cookie;
+    this.abstentions = abstentions;
   }
 
-  RoutingDecision withCookie(SetCookie newCookie) {
-    return new RoutingDecision(
-        router,
-        request,
-        membership,
-        outcome,
-        member,
-        strategy,
-        reason,
-        key,
-        abstentions,
-        newCookie);
+  private int index() {
+    return (packed >>> 8) - 1;
   }
 
   /** What kind of decision this is. */
   public Outcome outcome() {
-    return outcome;
+    return OUTCOMES[packed & 0xff];
   }
 
   /**
@@ -102,7 +101,7 @@ public final class RoutingDecision {
    */
   public Backend backend() {
     if (member == null) {
-      throw new IllegalStateException("no backend: " + outcome + " (" + reason + ")");
+      throw new IllegalStateException("no backend: " + outcome() + " (" + reason + ")");
     }
     return member.backend();
   }
@@ -113,11 +112,14 @@ public final class RoutingDecision {
   }
 
   /**
-   * The name of the strategy that decided (such as {@code cookie} or {@code source-ip}), or {@code
-   * router} when none did.
+   * The {@linkplain AffinityStrategy#name() name} of the strategy that decided, or {@code router}
+   * when none did. The built-in names: {@code source-ip}, {@code rendezvous}, {@code maglev},
+   * {@code bounded-load(<inner name>)}, {@code cookie}, {@code jwt}, {@code round-robin}, {@code
+   * least-connections} and {@code p2c}.
    */
   public String strategy() {
-    return strategy == null ? "router" : strategy.name();
+    int i = index();
+    return i < 0 ? "router" : state.core.chain[i].name();
   }
 
   /** Why the deciding strategy decided as it did: a short phrase, free of secrets. */
@@ -130,7 +132,7 @@ public final class RoutingDecision {
    * 503 for {@link Outcome#NO_BACKEND}; 101 (the status the backend is expected to give) otherwise.
    */
   public int httpStatus() {
-    switch (outcome) {
+    switch (outcome()) {
       case REJECTED:
         return 401;
       case NO_BACKEND:
@@ -160,16 +162,23 @@ public final class RoutingDecision {
     if (member == null || connected.id().equals(member.id())) {
       return cookie;
     }
-    Member m = membership.member(connected.id());
-    return m == null ? null : router.cookieAfterConnectFailover(this, m);
+    Member m = state.membership.member(connected.id());
+    // The strategies see a connect failover to m; the deciding one is asked too.
+    return m == null ? null : Router.cookieFrom(state, -1, request, m, Outcome.FAILOVER);
   }
 
-  /** The membership snapshot this decision was made under. */
+  /**
+   * The membership snapshot this decision was made under: {@link #member()} is one of its members,
+   * and the failover candidates come from it.
+   */
   public Membership membership() {
-    return membership;
+    return state.membership;
   }
 
-  /** The request this decision was made for. */
+  /**
+   * The request this decision was made for. Read it only during the handshake: an adapter's view of
+   * its native request is valid only until it answers.
+   */
   public RoutingRequest request() {
     return request;
   }
@@ -177,62 +186,102 @@ public final class RoutingDecision {
   /**
    * Backends to try, in order, if connecting to {@link #backend()} fails: UP members with room,
    * never the chosen one, at most the router's {@code maxFailoverCandidates}. Hash strategies give
-   * the key's own rendezvous order, so failover is deterministic too. Empty without a backend.
-   * Computed on first call.
+   * the key's own rendezvous order (from the key hash the decision carries: nothing is hashed
+   * again), so failover is deterministic too. Empty without a backend. Computed on each call.
    */
   public List<Backend> failoverCandidates() {
-    List<Backend> c = candidates;
-    if (c == null) {
-      c = member == null ? ImmutableList.of() : router.failoverCandidates(this, strategy, member);
-      candidates = c;
+    Member chosen = member;
+    int i = index();
+    if (chosen == null || i < 0) {
+      return ImmutableList.of();
     }
-    return c;
+    RouterCore core = state.core;
+    List<Member> members;
+    try {
+      members =
+          state.selectors[i].failoverCandidates(
+              state.membership, keyHash, chosen, core.maxFailoverCandidates);
+    } catch (RuntimeException e) {
+      core.listener.strategyFailed(core.chain[i].name(), e);
+      members =
+          state.selectors[state.selectors.length - 1].failoverCandidates(
+              state.membership, RoutingKey.ABSENT, chosen, core.maxFailoverCandidates);
+    }
+    return core.usable(members, chosen);
   }
 
   /**
-   * Counts a connection to {@link #backend()} that the caller has just opened. Close the lease when
-   * the connection ends.
-   *
-   * @throws IllegalStateException if {@link #hasBackend()} is false
-   */
-  public ConnectionLease openLease() {
-    return router.openConnection(backend());
-  }
-
-  /**
-   * Counts a connection the caller opened to {@code backend} after failing over from {@link
-   * #backend()}.
-   */
-  public ConnectionLease openLease(Backend backend) {
-    return router.openConnection(requireNonNull(backend, "backend"));
-  }
-
-  /**
-   * Counts a connection to {@link #backend()} that the caller has just opened, and registers how to
-   * close it: drain deadlines, selective re-homing and maximum lifetimes (see {@link
+   * Counts a connection the caller has just opened to {@code connected} (the {@link #backend()} or,
+   * after a connect failover, one of the {@link #failoverCandidates()}), and registers how to close
+   * it: drain deadlines, selective re-homing and maximum lifetimes (see {@link
    * dev.affinity.lifecycle.ConnectionLifecycle}) call {@code closer} when this connection must end.
-   * The lease remembers this decision's routing key hash, so re-homing can tell whether a
-   * membership change moved the key to another backend. Close the lease when the connection ends,
-   * whoever ended it.
+   * Listeners hear {@code connectionOpened} now and {@code connectionClosed} when the lease closes.
+   * The lease remembers the decision's key hash, so re-homing can tell whether a membership change
+   * moved the key to another backend without hashing it again. Close the lease when the connection
+   * ends, whoever ended it.
+   *
+   * <pre>{@code
+   * ConnectionLease lease = decision.openLease(connectedTo, reason -> closeTunnel(reason));
+   * ...
+   * lease.close(); // when the tunnel ends
+   * }</pre>
    *
    * @throws IllegalStateException if {@link #hasBackend()} is false
    */
-  public ConnectionLease openLease(ConnectionCloser closer) {
-    return router.openConnection(backend(), requireNonNull(closer, "closer"), this);
+  public ConnectionLease openLease(Backend connected, ConnectionCloser closer) {
+    requireNonNull(connected, "connected");
+    requireNonNull(closer, "closer");
+    if (member == null) {
+      throw new IllegalStateException("no backend: " + outcome() + " (" + reason + ")");
+    }
+    int i = index();
+    OwnerLookup owner =
+        keyHash == RoutingKey.ABSENT || i < 0
+            ? null
+            : new RouterCore.KeyOwner(state.core, i, keyHash);
+    return state.core.observed(
+        LifecycleHooks.openConnection(state.core.group, connected, closer, owner));
   }
 
   /**
-   * Like {@link #openLease(ConnectionCloser)}, for a connection the caller opened to {@code
-   * backend} after failing over from {@link #backend()}.
+   * Counts a connection to {@link #backend()} that the lifecycle machinery cannot close.
+   *
+   * @deprecated use {@link #openLease(Backend, ConnectionCloser)}
+   * @throws IllegalStateException if {@link #hasBackend()} is false
    */
-  public ConnectionLease openLease(Backend backend, ConnectionCloser closer) {
-    return router.openConnection(
-        requireNonNull(backend, "backend"), requireNonNull(closer, "closer"), this);
+  @Deprecated
+  public ConnectionLease openLease() {
+    return untracked(backend());
   }
 
-  /** The deciding strategy, or null when the router decided. */
-  @Nullable AffinityStrategy decidingStrategy() {
-    return strategy;
+  /**
+   * Counts a connection to {@code backend}, reached after failing over from {@link #backend()},
+   * that the lifecycle machinery cannot close.
+   *
+   * @deprecated use {@link #openLease(Backend, ConnectionCloser)}
+   */
+  @Deprecated
+  public ConnectionLease openLease(Backend backend) {
+    requireNonNull(backend, "backend");
+    backend();
+    return untracked(backend);
+  }
+
+  /**
+   * Counts a connection to {@link #backend()} that the lifecycle machinery may close through {@code
+   * closer}.
+   *
+   * @deprecated use {@link #openLease(Backend, ConnectionCloser)} with {@link #backend()}
+   * @throws IllegalStateException if {@link #hasBackend()} is false
+   */
+  @Deprecated
+  public ConnectionLease openLease(ConnectionCloser closer) {
+    return openLease(backend(), closer);
+  }
+
+  @SuppressWarnings("deprecation")
+  private ConnectionLease untracked(Backend backend) {
+    return state.core.observed(state.core.group.openConnection(backend));
   }
 
   /**
@@ -252,15 +301,13 @@ public final class RoutingDecision {
     StringBuilder last = new StringBuilder();
     if (member != null) {
       last.append(strategy()).append(" chose ").append(member.id());
-      last.append(" (").append(outcome).append("): ").append(reason);
-      if (key != null) {
-        String described = key.describe(request);
-        if (described != null) {
-          last.append("; key ").append(described);
-        }
+      last.append(" (").append(outcome()).append("): ").append(reason);
+      String described = describeKey();
+      if (described != null) {
+        last.append("; key ").append(described);
       }
     } else {
-      last.append(outcome).append(" from ").append(strategy()).append(": ").append(reason);
+      last.append(outcome()).append(" from ").append(strategy()).append(": ").append(reason);
     }
     if (cookie != null) {
       last.append("; sets cookie ").append(cookie.name());
@@ -269,11 +316,28 @@ public final class RoutingDecision {
     return String.join("; ", parts);
   }
 
+  private @Nullable String describeKey() {
+    int i = index();
+    if (i < 0 || keyHash == RoutingKey.ABSENT) {
+      return null;
+    }
+    try {
+      return state.selectors[i].describeKey(request);
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** The hash of the key the deciding strategy routed by, or {@link RoutingKey#ABSENT}. */
+  public long keyHash() {
+    return keyHash;
+  }
+
   /** Outcome, backend and strategy; see {@link #explanation()} for the full story. */
   @Override
   public String toString() {
     return "RoutingDecision{"
-        + outcome
+        + outcome()
         + (member == null ? "" : ", backend=" + member.id())
         + ", strategy="
         + strategy()

@@ -328,7 +328,9 @@ public final class BackendGroup {
   /**
    * Counts one open connection against {@code backend}, which need not be a member any more (a
    * connection may outlive its backend's removal). The lifecycle machinery cannot close a
-   * connection opened this way; prefer {@link #openConnection(Backend, ConnectionCloser)}.
+   * connection opened this way, and a router's listeners do not hear of it: behind a router, use
+   * {@code RoutingDecision.openLease(Backend, ConnectionCloser)}. For code that counts connections
+   * without a router (simulators, tests).
    */
   public ConnectionLease openConnection(Backend backend) {
     requireNonNull(backend, "backend");
@@ -337,19 +339,14 @@ public final class BackendGroup {
 
   /**
    * Counts one open connection against {@code backend} that the lifecycle machinery (drain
-   * deadlines, maximum lifetime) may close through {@code closer}.
+   * deadlines, maximum lifetime) may close through {@code closer}. A router's listeners do not hear
+   * of it: behind a router, use {@code RoutingDecision.openLease(Backend, ConnectionCloser)}.
    */
   public ConnectionLease openConnection(Backend backend, ConnectionCloser closer) {
-    return openConnection(backend, closer, null);
+    return openTracked(backend, closer, null);
   }
 
-  /**
-   * Counts one open connection against {@code backend} that the lifecycle machinery may close
-   * through {@code closer}; {@code owner}, when given, lets selective re-homing find out whether a
-   * membership change moved the connection's key to another backend. Routers pass it; see {@link
-   * dev.affinity.RoutingDecision#openLease(ConnectionCloser)}.
-   */
-  public ConnectionLease openConnection(
+  ConnectionLease openTracked(
       Backend backend, ConnectionCloser closer, @Nullable OwnerLookup owner) {
     requireNonNull(backend, "backend");
     requireNonNull(closer, "closer");

@@ -48,6 +48,16 @@ public final class LifecycleHooks {
     return requireNonNull(group, "group").refreshWeights();
   }
 
+  /**
+   * Counts one open connection against {@code backend} that the lifecycle machinery may close
+   * through {@code closer}; {@code owner}, when given, lets selective re-homing find out whether a
+   * membership change moved the connection's key to another backend.
+   */
+  public static ConnectionLease openConnection(
+      BackendGroup group, Backend backend, ConnectionCloser closer, @Nullable OwnerLookup owner) {
+    return requireNonNull(group, "group").openTracked(backend, closer, owner);
+  }
+
   /** The open leases of backend {@code id} that have a closer: a point-in-time copy. */
   public static List<TrackedLease> trackedLeases(BackendGroup group, String id) {
     return requireNonNull(group, "group").trackedLeases(requireNonNull(id, "id"));

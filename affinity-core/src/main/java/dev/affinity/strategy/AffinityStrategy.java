@@ -5,16 +5,11 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.common.math.IntMath;
 import dev.affinity.AffinityConfigurationException;
-import dev.affinity.RoutingDecision;
 import dev.affinity.RoutingRequest;
-import dev.affinity.SetCookie;
-import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
 import dev.affinity.client.ClientAddressResolver;
 import dev.affinity.hash.RendezvousTable;
 import dev.affinity.hash.RendezvousHash;
-import java.time.InstantSource;
-import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -33,11 +28,17 @@ import org.jspecify.annotations.Nullable;
  * <p>Implementations must be thread-safe, must not block, and should not throw: a throwing strategy
  * is reported to the listener and treated as abstaining. They may only choose members of the
  * snapshot they were given, and never a {@link dev.affinity.backend.BackendState#DOWN DOWN} one.
+ *
+ * <p>Per-snapshot state belongs in a {@link Selector}, built by {@link #selector} once per
+ * published snapshot; {@code docs/strategies.md} shows how to write one.
  */
 public interface AffinityStrategy {
   /**
    * Chooses, abstains, rejects or answers "no backend" for {@code request} under {@code
-   * membership}.
+   * membership}. The simple way to write a strategy: the default {@link #selector} calls it for
+   * every request. A router never calls it on the built-in strategies, which build a {@link
+   * Selector} per snapshot instead; called directly on them (in a test, say), it builds or reuses
+   * the selector of the last snapshot it saw.
    */
   Selection select(RoutingRequest request, Membership membership);
 
@@ -45,42 +46,26 @@ public interface AffinityStrategy {
   String name();
 
   /**
-   * Where to connect, in order, if connecting to {@code chosen} fails: members that accept new
-   * clients, excluding {@code chosen}, at most {@code limit}. The default orders by weighted live
-   * connections, least loaded first; hash strategies use the key's own rendezvous order.
-   */
-  default List<Member> failoverCandidates(
-      RoutingRequest request, Membership membership, Member chosen, int limit) {
-    return Candidates.leastLoaded(membership, chosen, limit);
-  }
-
-  /**
-   * A cookie this strategy wants set on the 101 response of {@code decision}, or null. Called on
-   * every strategy of the router for every decision that names a backend, so it must return quickly
-   * when it has nothing to add. The cookie strategy uses it to issue a cookie on first assignment.
-   */
-  default @Nullable SetCookie cookieFor(RoutingRequest request, RoutingDecision decision) {
-    return null;
-  }
-
-  /**
-   * For selective re-homing: the member that owns a key with this {@linkplain RoutingKey#hash hash}
-   * under {@code membership}, ignoring connection caps and loads, or null when this strategy does
-   * not route by key hash (the default) or no member qualifies. Must be a pure function of its
-   * arguments.
+   * Turns a membership snapshot into this strategy's immutable {@link Selector}. A {@link
+   * dev.affinity.Router} calls it exactly once per strategy for each snapshot the group publishes,
+   * on the publishing thread, never on a request thread; concurrent selects only read what it
+   * built. Build here everything that depends only on the snapshot (tables, sorted arrays, id
+   * hashes).
    *
-   * @param keyHash a value returned by the strategy's key, never {@link RoutingKey#ABSENT}
+   * <p>{@code previous} is the selector this strategy built for the router's previous snapshot, or
+   * null for the first: reuse what did not change (a table whose members and weights are unchanged,
+   * say), so that a publish that changes nothing a strategy reads (a slow-start weight step for a
+   * strategy that ignores weights) costs it next to nothing.
+   *
+   * <p>The default returns a selector that calls {@link #select(RoutingRequest, Membership)} with
+   * {@code membership} for each request.
+   *
+   * @throws RuntimeException the router reports it to its listener and uses a selector that
+   *     abstains
    */
-  default @Nullable Member ownerOf(long keyHash, Membership membership) {
-    return null;
-  }
-
-  /**
-   * The routing key this strategy hashes, if it routes by key hash; the router records the key's
-   * hash with each lease so that {@link #ownerOf} can be asked again after a membership change.
-   */
-  default @Nullable RoutingKey routingKey() {
-    return null;
+  default Selector selector(Membership membership, @Nullable Selector previous) {
+    requireNonNull(membership, "membership");
+    return new Selectors.PerRequest(this, membership);
   }
 
   /**
@@ -309,25 +294,26 @@ public interface AffinityStrategy {
    * <p>{@code factor} trades balance for stickiness: 1.25 keeps every backend within 25% of the
    * average. Counts are per instance.
    *
-   * <p>Over a {@link #rendezvousTable rendezvous table} the owner is the key's bucket owner and
-   * spill-over walks the bucket's rendezvous order.
+   * <p>Over {@link #maglev} the first choice is the key's table owner and spill-over walks the
+   * key's rendezvous order; over a {@link #rendezvousTable rendezvous table} the owner is the key's
+   * bucket owner and spill-over walks the bucket's rendezvous order.
    *
-   * @param hashStrategy a strategy from {@link #rendezvous}, {@link #sourceIp}, {@link
-   *     #rendezvousTable} or {@link #sourceIpTable}
-   * @param factor at least 1.0
+   * @param hashStrategy a strategy from {@link #rendezvous}, {@link #sourceIp}, {@link #maglev},
+   *     {@link #rendezvousTable} or {@link #sourceIpTable}
+   * @param factor from 1.0 to 100.0
    * @throws AffinityConfigurationException if {@code hashStrategy} is not one of those or the
-   *     factor is below 1
+   *     factor is out of range
    */
   static AffinityStrategy boundedLoad(AffinityStrategy hashStrategy, double factor) {
     requireNonNull(hashStrategy, "hashStrategy");
     check(
-        hashStrategy instanceof OrderedHash,
+        hashStrategy instanceof HashStrategy,
         "hashStrategy",
         hashStrategy.name(),
-        "a strategy from rendezvous(key), sourceIp(...), rendezvousTable(key) or"
+        "a strategy from rendezvous(key), sourceIp(...), maglev(key), rendezvousTable(key) or"
             + " sourceIpTable(...)");
     check(factor >= 1.0 && factor <= 100.0, "factor", factor, "1.0..100.0");
-    return new BoundedLoadStrategy((OrderedHash) hashStrategy, factor);
+    return new BoundedLoadStrategy((HashStrategy) hashStrategy, factor);
   }
 
   /**

@@ -3,7 +3,6 @@ package dev.affinity.strategy;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.affinity.Outcome;
-import dev.affinity.RoutingDecision;
 import dev.affinity.RoutingRequest;
 import dev.affinity.SetCookie;
 import dev.affinity.backend.BackendState;
@@ -40,7 +39,7 @@ import org.jspecify.annotations.Nullable;
  * so that the tag of a backend cannot serve as a MAC. {@value #LENGTH} is a multiple of 3, so every
  * value has exactly one encoding and no spare bits: any change to the text changes the bytes.
  */
-final class CookieStrategy implements AffinityStrategy {
+final class CookieStrategy extends SnapshotStrategy {
   static final int VERSION = 1;
   static final int LENGTH = 51;
   static final int ENCODED_LENGTH = 68;
@@ -90,8 +89,8 @@ final class CookieStrategy implements AffinityStrategy {
   /** Indexed by key id; null where no key has that id. */
   private final Key[] keys = new Key[256];
 
+  /** Per-thread buffers and MACs for verifying and signing; nothing is handed between calls. */
   private final ThreadLocal<Scratch> scratch;
-  private volatile Tags tags;
 
   CookieStrategy(CookieAffinity config) {
     this.config = config;
@@ -103,7 +102,6 @@ final class CookieStrategy implements AffinityStrategy {
       keys[k.id()] = new Key(k);
     }
     this.scratch = ThreadLocal.withInitial(Scratch::new);
-    this.tags = new Tags(Membership.empty(), keys);
   }
 
   @Override
@@ -111,64 +109,86 @@ final class CookieStrategy implements AffinityStrategy {
     return NAME;
   }
 
-  @Override
-  public Selection select(RoutingRequest request, Membership membership) {
-    String value = presented(request);
-    if (value == null) {
-      return ABSENT;
-    }
-    Scratch s = scratch.get();
-    long now = clock.millis();
-    Selection invalid = verify(value, s, Math.floorDiv(now, 1000));
-    if (invalid != null) {
-      return invalid;
-    }
-    Member m = prepare(membership).find(s.keyId, s.tag);
-    if (m == null) {
-      return GONE;
-    }
-    String refusal = Returning.refusal(m, now);
-    if (refusal == null) {
-      String reason =
-          m.state() == BackendState.DRAINING
-              ? HIT_DRAINING
-              : (s.flags & FLAG_SPILL) != 0 ? HIT_SPILL : HIT;
-      return Selection.chosen(m, Outcome.AFFINITY_HIT, reason);
-    }
-    String why = "affinity cookie names " + m.id() + ", " + refusal;
-    if (config.strict() && refusal.equals(Returning.DOWN)) {
-      return Selection.noBackend(why + " (strict mode)");
-    }
-    return Selection.affinityLost(why);
-  }
-
   /**
-   * Issues a cookie naming the chosen backend when another strategy chose it (first assignment,
-   * failover, or a cookie that was invalid), and refreshes a valid one past half its max age.
+   * Builds the snapshot's tag tables, or reuses the previous ones when the member ids are the same
+   * (a state or weight change re-tags nothing).
    */
   @Override
-  public @Nullable SetCookie cookieFor(RoutingRequest request, RoutingDecision decision) {
-    Member m = decision.member();
-    if (m == null) {
-      return null;
+  CookieSelector build(Membership membership, Selectors.@Nullable Snapshot previous) {
+    Tags t =
+        previous instanceof CookieSelector
+            ? ((CookieSelector) previous).tags.reuseFor(membership)
+            : null;
+    return new CookieSelector(t != null ? t : new Tags(membership, keys));
+  }
+
+  /** One snapshot's cookie verification and issuing. */
+  final class CookieSelector implements Selectors.Snapshot {
+    final Tags tags;
+
+    CookieSelector(Tags tags) {
+      this.tags = tags;
     }
-    long nowSeconds = Math.floorDiv(clock.millis(), 1000);
-    int flags = decision.outcome() == Outcome.SPILL_OVER ? FLAG_SPILL : 0;
-    if (NAME.equals(decision.strategy())) {
+
+    @Override
+    public Membership membership() {
+      return tags.membership;
+    }
+
+    @Override
+    public Selection select(RoutingRequest request) {
       String value = presented(request);
+      if (value == null) {
+        return ABSENT;
+      }
       Scratch s = scratch.get();
-      // select() verified this value on this thread just before; verify again only if not.
-      if (value == null
-          || (!value.equals(s.verifiedValue) && verify(value, s, nowSeconds) != null)) {
-        return null;
+      long now = clock.millis();
+      long nowSeconds = Math.floorDiv(now, 1000);
+      Selection invalid = verify(value, s, nowSeconds);
+      if (invalid != null) {
+        return invalid;
       }
-      if (nowSeconds - s.issuedAt < refreshAfterSeconds) {
-        return null;
+      Member m = tags.find(s.keyId, s.tag);
+      if (m == null) {
+        return GONE;
       }
-      flags = s.flags;
+      String refusal = Returning.refusal(m, now);
+      if (refusal == null) {
+        String reason =
+            m.state() == BackendState.DRAINING
+                ? HIT_DRAINING
+                : (s.flags & FLAG_SPILL) != 0 ? HIT_SPILL : HIT;
+        Selection hit = Selection.chosen(m, Outcome.AFFINITY_HIT, reason);
+        // Past half its max age, a valid cookie is refreshed: same flags, new issue time.
+        return nowSeconds - s.issuedAt < refreshAfterSeconds
+            ? hit
+            : hit.withCookie(issue(request, m, s.flags, nowSeconds));
+      }
+      String why = "affinity cookie names " + m.id() + ", " + refusal;
+      if (config.strict() && refusal.equals(Returning.DOWN)) {
+        return Selection.noBackend(why + " (strict mode)");
+      }
+      return Selection.affinityLost(why);
     }
-    long tag = prepare(decision.membership()).tagOf(signingId, m);
-    return config.setCookie(encode(flags, nowSeconds, tag), request);
+
+    /**
+     * Issues a cookie naming {@code member} when another strategy chose it (first assignment,
+     * failover, or a cookie that was invalid) or a connect failover moved the client there.
+     */
+    @Override
+    public SetCookie cookieFor(RoutingRequest request, Member member, Outcome outcome) {
+      int flags = outcome == Outcome.SPILL_OVER ? FLAG_SPILL : 0;
+      return issue(request, member, flags, Math.floorDiv(clock.millis(), 1000));
+    }
+
+    private SetCookie issue(RoutingRequest request, Member m, int flags, long nowSeconds) {
+      return config.setCookie(encode(flags, nowSeconds, tags.tagOf(signingId, m)), request);
+    }
+
+    @Override
+    public String toString() {
+      return "cookie selector at version " + tags.membership.version();
+    }
   }
 
   private @Nullable String presented(RoutingRequest request) {
@@ -239,7 +259,6 @@ final class CookieStrategy implements AffinityStrategy {
     s.flags = flags;
     s.issuedAt = issuedAt;
     s.tag = readLong(raw, TAG_OFFSET);
-    s.verifiedValue = value;
     return null;
   }
 
@@ -258,16 +277,6 @@ final class CookieStrategy implements AffinityStrategy {
       throw new IllegalStateException(e);
     }
     return ENCODER.encodeToString(raw);
-  }
-
-  /** The per-snapshot tag tables, rebuilt once per membership change and then read lock-free. */
-  private Tags prepare(Membership membership) {
-    Tags t = tags;
-    if (t.membership != membership) {
-      t = new Tags(membership, keys);
-      tags = t;
-    }
-    return t;
   }
 
   private static long readLong(byte[] b, int off) {
@@ -339,9 +348,6 @@ final class CookieStrategy implements AffinityStrategy {
     long issuedAt;
     long tag;
 
-    /** The value the fields above describe. */
-    @Nullable String verifiedValue;
-
     Mac mac(Key key) {
       Mac m = macs[key.id];
       if (m == null) {
@@ -356,16 +362,41 @@ final class CookieStrategy implements AffinityStrategy {
   private static final class Tags {
     final Membership membership;
 
-    /** Indexed by key id: sorted tags, and the member of each. */
-    final long[][] sorted = new long[256][];
+    /** Indexed by key id: sorted tags, and the member index of each. */
+    final long[][] sorted;
 
-    final Member[][] owners = new Member[256][];
+    final int[][] owners;
 
     /** Indexed by key id, then member index. */
-    final long[][] byIndex = new long[256][];
+    final long[][] byIndex;
+
+    private Tags(Membership membership, long[][] sorted, int[][] owners, long[][] byIndex) {
+      this.membership = membership;
+      this.sorted = sorted;
+      this.owners = owners;
+      this.byIndex = byIndex;
+    }
+
+    /** These tables for {@code next}, or null if its member ids differ from this snapshot's. */
+    @Nullable Tags reuseFor(Membership next) {
+      List<Member> a = membership.members();
+      List<Member> b = next.members();
+      if (a.size() != b.size()) {
+        return null;
+      }
+      for (int i = 0; i < a.size(); i++) {
+        if (!a.get(i).id().equals(b.get(i).id())) {
+          return null;
+        }
+      }
+      return new Tags(next, sorted, owners, byIndex);
+    }
 
     Tags(Membership membership, Key[] keys) {
       this.membership = membership;
+      this.sorted = new long[256][];
+      this.owners = new int[256][];
+      this.byIndex = new long[256][];
       List<Member> members = membership.members();
       int n = members.size();
       for (Key k : keys) {
@@ -382,7 +413,7 @@ final class CookieStrategy implements AffinityStrategy {
         Arrays.sort(order, (a, b) -> Long.compare(tags[a], tags[b]));
         // A tag shared by two ids (odds about n^2 / 2^65) names neither: drop both.
         long[] st = new long[n];
-        Member[] sm = new Member[n];
+        int[] sm = new int[n];
         int out = 0;
         for (int i = 0; i < n; i++) {
           long t = tags[order[i]];
@@ -390,7 +421,7 @@ final class CookieStrategy implements AffinityStrategy {
               (i > 0 && tags[order[i - 1]] == t) || (i + 1 < n && tags[order[i + 1]] == t);
           if (!dup) {
             st[out] = t;
-            sm[out] = members.get(order[i]);
+            sm[out] = order[i];
             out++;
           }
         }
@@ -402,7 +433,7 @@ final class CookieStrategy implements AffinityStrategy {
 
     @Nullable Member find(int keyId, long tag) {
       int i = Arrays.binarySearch(sorted[keyId], tag);
-      return i < 0 ? null : owners[keyId][i];
+      return i < 0 ? null : membership.members().get(owners[keyId][i]);
     }
 
     long tagOf(int keyId, Member m) {

@@ -1,5 +1,7 @@
 package dev.affinity.strategy;
 
+import static java.util.Objects.requireNonNull;
+
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.JWTVerifier;
 import com.auth0.jwt.algorithms.Algorithm;
@@ -31,7 +33,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 
 /** JWT affinity; see {@link AffinityStrategy#jwt(JwtAffinity)}. */
-final class JwtStrategy implements AffinityStrategy {
+final class JwtStrategy extends SnapshotStrategy {
   static final String NAME = "jwt";
 
   private static final Selection NO_TOKEN = Selection.abstain("no token");
@@ -139,49 +141,85 @@ final class JwtStrategy implements AffinityStrategy {
   }
 
   @Override
-  public Selection select(RoutingRequest request, Membership membership) {
-    long now = clock.millis();
-    Verified v = verify(request, now);
-    if (v == NO_TOKEN_FOUND) {
-      return NO_TOKEN;
-    }
-    if (v.failure != null) {
-      // Both are set together with the failure.
-      return Objects.requireNonNull(reject ? v.rejection : v.abstention, "selection");
-    }
-    String pinned = v.backendId;
-    if (pinned == null) {
-      return rendezvous.selectHash(v.keyHash, membership);
-    }
-    Member m = membership.member(pinned);
-    if (m == null) {
-      String shown = pinned.length() > 64 ? pinned.substring(0, 64) + "..." : pinned;
-      return Selection.affinityLost(
-          "token names " + Keys.printable(shown) + ", which is not a member");
-    }
-    String refusal = Returning.refusal(m, now);
-    if (refusal != null) {
-      return Selection.affinityLost("token names " + pinned + ", " + refusal);
-    }
-    return Selection.chosen(
-        m, Outcome.AFFINITY_HIT, m.state() == BackendState.DRAINING ? PINNED_DRAINING : PINNED);
+  JwtSelector build(Membership membership, Selectors.@Nullable Snapshot previous) {
+    Selectors.Snapshot inner =
+        previous instanceof JwtSelector ? ((JwtSelector) previous).rendezvous : null;
+    return new JwtSelector(
+        (RendezvousStrategy.RendezvousSelector) rendezvous.build(membership, inner));
   }
 
-  /** The verified claims, for selective re-homing; none in pinned mode. */
-  @Override
-  public @Nullable RoutingKey routingKey() {
-    return backendClaim == null ? rendezvous.key() : null;
-  }
+  /** One snapshot: verified claims hash to their rendezvous owner, or a claim names the backend. */
+  final class JwtSelector implements Selectors.Snapshot {
+    final RendezvousStrategy.RendezvousSelector rendezvous;
 
-  @Override
-  public @Nullable Member ownerOf(long keyHash, Membership membership) {
-    return backendClaim == null ? rendezvous.ownerOf(keyHash, membership) : null;
-  }
+    JwtSelector(RendezvousStrategy.RendezvousSelector rendezvous) {
+      this.rendezvous = rendezvous;
+    }
 
-  @Override
-  public List<Member> failoverCandidates(
-      RoutingRequest request, Membership membership, Member chosen, int limit) {
-    return rendezvous.failoverCandidates(request, membership, chosen, limit);
+    @Override
+    public Membership membership() {
+      return rendezvous.membership();
+    }
+
+    @Override
+    public Selection select(RoutingRequest request) {
+      long now = clock.millis();
+      Verified v = verify(request, now);
+      if (v == NO_TOKEN_FOUND) {
+        return NO_TOKEN;
+      }
+      if (v.failure != null) {
+        return reject ? requireNonNull(v.rejection) : requireNonNull(v.abstention);
+      }
+      String pinned = v.backendId;
+      if (pinned == null) {
+        return rendezvous.selectHash(v.keyHash);
+      }
+      Member m = membership().member(pinned);
+      if (m == null) {
+        String shown = pinned.length() > 64 ? pinned.substring(0, 64) + "..." : pinned;
+        return Selection.affinityLost(
+            "token names " + Keys.printable(shown) + ", which is not a member");
+      }
+      String refusal = Returning.refusal(m, now);
+      if (refusal != null) {
+        return Selection.affinityLost("token names " + pinned + ", " + refusal);
+      }
+      return Selection.chosen(
+          m, Outcome.AFFINITY_HIT, m.state() == BackendState.DRAINING ? PINNED_DRAINING : PINNED);
+    }
+
+    @Override
+    public boolean mayVeto() {
+      return reject;
+    }
+
+    /** Under the reject policy, a present but invalid token is refused whoever decided. */
+    @Override
+    public @Nullable Selection veto(RoutingRequest request) {
+      if (!reject) {
+        return null;
+      }
+      Verified v = verify(request, clock.millis());
+      return v == NO_TOKEN_FOUND || v.failure == null ? null : v.rejection;
+    }
+
+    /** The verified claims' owner, for selective re-homing; none in pinned mode. */
+    @Override
+    public @Nullable Member ownerOf(long keyHash) {
+      return backendClaim == null ? rendezvous.ownerOf(keyHash) : null;
+    }
+
+    @Override
+    public List<Member> failoverCandidates(
+        Membership membership, long keyHash, Member chosen, int limit) {
+      return rendezvous.failoverCandidates(membership, keyHash, chosen, limit);
+    }
+
+    @Override
+    public @Nullable String describeKey(RoutingRequest request) {
+      return backendClaim == null ? rendezvous.describeKey(request) : null;
+    }
   }
 
   /**

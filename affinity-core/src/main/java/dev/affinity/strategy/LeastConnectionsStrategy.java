@@ -5,11 +5,12 @@ import dev.affinity.RoutingRequest;
 import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /** Weighted least connections; ties rotate so that equal backends share new clients. */
-final class LeastConnectionsStrategy implements AffinityStrategy {
-  private static final Selection NO_UP = Selection.abstain("no backend is UP");
-  private static final Selection ALL_FULL = Selection.abstain("every UP backend is at its cap");
+final class LeastConnectionsStrategy extends SnapshotStrategy {
+  static final Selection NO_UP = Selection.abstain("no backend is UP");
+  static final Selection ALL_FULL = Selection.abstain("every UP backend is at its cap");
   private static final String REASON = "fewest live connections per unit of weight";
 
   private final AtomicInteger rotation = new AtomicInteger();
@@ -19,9 +20,23 @@ final class LeastConnectionsStrategy implements AffinityStrategy {
     return "least-connections";
   }
 
+  /** Nothing to build: the snapshot's UP members are all it reads. */
   @Override
-  public Selection select(RoutingRequest request, Membership membership) {
-    Member[] up = membership.upMembers();
+  Selectors.Snapshot build(Membership membership, Selectors.@Nullable Snapshot previous) {
+    return new Selectors.Snapshot() {
+      @Override
+      public Membership membership() {
+        return membership;
+      }
+
+      @Override
+      public Selection select(RoutingRequest request) {
+        return choose(membership.upMembers());
+      }
+    };
+  }
+
+  Selection choose(Member[] up) {
     int n = up.length;
     if (n == 0) {
       return NO_UP;

@@ -1,11 +1,9 @@
 package dev.affinity.strategy;
 
-import dev.affinity.Outcome;
-import dev.affinity.RoutingRequest;
 import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
 import dev.affinity.hash.Maglev;
-import java.util.List;
+import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -15,27 +13,20 @@ import org.jspecify.annotations.Nullable;
  * <p>The lookup table is built once per membership snapshot and then read lock-free. Spill-over and
  * failover walk the key's rendezvous order, so they are deterministic and cost nothing unless used.
  */
-final class MaglevStrategy implements AffinityStrategy {
+final class MaglevStrategy extends HashStrategy {
   /** The default table size: the prime the Maglev paper uses for its smaller tables. */
   static final int DEFAULT_TABLE_SIZE = 65_537;
 
-  private static final Selection KEY_ABSENT = Selection.abstain("no key in the request");
-  private static final Selection NO_UP = Selection.abstain("no backend is UP");
-  private static final Selection ALL_FULL = Selection.abstain("every UP backend is at its cap");
   private static final String OWNER = "owner of the key's table slot";
   private static final String SPILL =
       "the key's table owner is at its cap; next in the key's rendezvous order";
 
   private final RoutingKey key;
   private final int tableSize;
-  private final RendezvousStrategy order;
-  private volatile Table table;
 
   MaglevStrategy(RoutingKey key, int tableSize) {
     this.key = key;
     this.tableSize = tableSize;
-    this.order = new RendezvousStrategy("maglev", key);
-    this.table = new Table(order.prepare(Membership.empty()), tableSize);
   }
 
   @Override
@@ -44,43 +35,25 @@ final class MaglevStrategy implements AffinityStrategy {
   }
 
   @Override
-  public Selection select(RoutingRequest request, Membership membership) {
-    long k = key.hash(request);
-    if (k == RoutingKey.ABSENT) {
-      return KEY_ABSENT;
-    }
-    Table t = table(membership);
-    RendezvousStrategy.Prepared p = t.order;
-    if (p.up.length == 0) {
-      return NO_UP;
-    }
-    Member owner = p.up[t.slots[slot(k, t.slots.length)]];
-    if (owner.hasCapacity()) {
-      return Selection.chosen(owner, Outcome.AFFINITY_HIT, OWNER, key);
-    }
-    for (int i : p.rank(k)) {
-      if (p.up[i].hasCapacity()) {
-        return Selection.chosen(p.up[i], Outcome.SPILL_OVER, SPILL, key);
-      }
-    }
-    return ALL_FULL;
-  }
-
-  @Override
-  public RoutingKey routingKey() {
+  RoutingKey key() {
     return key;
   }
 
+  /**
+   * Builds the table, or reuses the previous snapshot's when the UP members and their weights are
+   * the same (a change of another member's state, or of a DOWN member, moves no slot).
+   */
   @Override
-  public @Nullable Member ownerOf(long keyHash, Membership membership) {
-    Table t = table(membership);
-    return t.order.up.length == 0 ? null : t.order.up[t.slots[slot(keyHash, t.slots.length)]];
-  }
-
-  @Override
-  public List<Member> failoverCandidates(
-      RoutingRequest request, Membership membership, Member chosen, int limit) {
-    return order.failoverCandidates(request, membership, chosen, limit);
+  MaglevSelector build(Membership membership, Selectors.@Nullable Snapshot previous) {
+    RendezvousStrategy.Prepared order = RendezvousStrategy.Prepared.of(membership);
+    int[] weights = order.integerWeights();
+    if (previous instanceof MaglevSelector) {
+      Table t = ((MaglevSelector) previous).table;
+      if (Arrays.equals(t.order.idHashes, order.idHashes) && Arrays.equals(t.weights, weights)) {
+        return new MaglevSelector(order, key, t);
+      }
+    }
+    return new MaglevSelector(order, key, new Table(order, weights, tableSize));
   }
 
   /** The slot of a key hash: see {@link Maglev#slot}. */
@@ -88,13 +61,9 @@ final class MaglevStrategy implements AffinityStrategy {
     return Maglev.slot(keyHash, size);
   }
 
+  /** The table for {@code membership}, as a direct caller would get it. */
   Table table(Membership membership) {
-    Table t = table;
-    if (t.order.membership != membership) {
-      t = new Table(order.prepare(membership), tableSize);
-      table = t;
-    }
-    return t;
+    return ((MaglevSelector) selectorFor(membership)).table;
   }
 
   @Override
@@ -105,14 +74,68 @@ final class MaglevStrategy implements AffinityStrategy {
         + ")";
   }
 
-  /** One snapshot's lookup table: slot to index into {@code order.up}. */
+  /** One snapshot's selector: the table, and the rendezvous order for spill-over and failover. */
+  static final class MaglevSelector extends HashSelector {
+    final RendezvousStrategy.Prepared order;
+    final Table table;
+
+    MaglevSelector(RendezvousStrategy.Prepared order, RoutingKey key, Table table) {
+      super(key);
+      this.order = order;
+      this.table = table;
+    }
+
+    @Override
+    public Membership membership() {
+      return order.membership;
+    }
+
+    @Override
+    Member[] up() {
+      return order.up;
+    }
+
+    @Override
+    @Nullable Member owner(long keyHash) {
+      return order.up.length == 0
+          ? null
+          : order.up[table.slots[Maglev.slot(keyHash, table.slots.length)]];
+    }
+
+    @Override
+    Member[] order(long keyHash) {
+      return order.ordered(keyHash);
+    }
+
+    @Override
+    String ownerReason() {
+      return OWNER;
+    }
+
+    @Override
+    String spillReason() {
+      return SPILL;
+    }
+
+    @Override
+    public String toString() {
+      return "maglev selector at version " + order.membership.version();
+    }
+  }
+
+  /**
+   * One lookup table: slot to index into the UP members of {@code order}, the snapshot it was built
+   * for; later snapshots with the same UP ids and weights share it.
+   */
   static final class Table {
     final RendezvousStrategy.Prepared order;
+    final int[] weights;
     final int[] slots;
 
-    Table(RendezvousStrategy.Prepared order, int size) {
+    Table(RendezvousStrategy.Prepared order, int[] weights, int size) {
       this.order = order;
-      this.slots = Maglev.populate(order.idHashes, order.integerWeights(), size);
+      this.weights = weights;
+      this.slots = Maglev.populate(order.idHashes, weights, size);
     }
   }
 }

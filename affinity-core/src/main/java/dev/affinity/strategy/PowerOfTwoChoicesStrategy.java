@@ -5,9 +5,10 @@ import dev.affinity.RoutingRequest;
 import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
 import java.util.concurrent.ThreadLocalRandom;
+import org.jspecify.annotations.Nullable;
 
 /** The less loaded of two distinct random UP backends, per unit of weight. */
-final class PowerOfTwoChoicesStrategy implements AffinityStrategy {
+final class PowerOfTwoChoicesStrategy extends SnapshotStrategy {
   private static final Selection NO_UP = Selection.abstain("no backend is UP");
   private static final Selection ALL_FULL = Selection.abstain("every UP backend is at its cap");
   private static final String REASON = "less loaded of two random backends";
@@ -19,9 +20,23 @@ final class PowerOfTwoChoicesStrategy implements AffinityStrategy {
     return "p2c";
   }
 
+  /** Nothing to build: the snapshot's UP members are all it reads. */
   @Override
-  public Selection select(RoutingRequest request, Membership membership) {
-    Member[] up = membership.upMembers();
+  Selectors.Snapshot build(Membership membership, Selectors.@Nullable Snapshot previous) {
+    return new Selectors.Snapshot() {
+      @Override
+      public Membership membership() {
+        return membership;
+      }
+
+      @Override
+      public Selection select(RoutingRequest request) {
+        return choose(membership.upMembers());
+      }
+    };
+  }
+
+  private Selection choose(Member[] up) {
     int n = up.length;
     if (n == 0) {
       return NO_UP;
@@ -48,7 +63,7 @@ final class PowerOfTwoChoicesStrategy implements AffinityStrategy {
     if (aOk || bOk) {
       return Selection.chosen(aOk ? a : b, Outcome.FIRST_ASSIGNMENT, REASON);
     }
-    Selection s = whenFull.select(request, membership);
+    Selection s = whenFull.choose(up);
     return s.kind() == Selection.Kind.CHOSEN ? s : ALL_FULL;
   }
 

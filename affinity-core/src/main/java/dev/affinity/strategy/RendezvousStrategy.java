@@ -1,26 +1,18 @@
 package dev.affinity.strategy;
 
-import dev.affinity.Outcome;
-import dev.affinity.RoutingRequest;
 import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
 import dev.affinity.hash.RendezvousHash;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /** Weighted rendezvous hashing over a {@link RoutingKey}; see {@link RendezvousHash}. */
-final class RendezvousStrategy implements OrderedHash {
-  private static final Selection KEY_ABSENT = Selection.abstain("no key in the request");
-  private static final Selection NO_UP = Selection.abstain("no backend is UP");
-  private static final Selection ALL_FULL = Selection.abstain("every UP backend is at its cap");
+final class RendezvousStrategy extends HashStrategy {
   private static final String OWNER = "owner of the key";
   private static final String SPILL = "the key's owner is at its cap; next in the key's order";
 
   private final String name;
   private final RoutingKey key;
-  private volatile Prepared prepared = Prepared.of(Membership.empty());
 
   RendezvousStrategy(String name, RoutingKey key) {
     this.name = name;
@@ -28,35 +20,8 @@ final class RendezvousStrategy implements OrderedHash {
   }
 
   @Override
-  public RoutingKey key() {
+  RoutingKey key() {
     return key;
-  }
-
-  @Override
-  public @Nullable Member owner(long keyHash, Membership membership) {
-    return ownerOf(keyHash, membership);
-  }
-
-  @Override
-  public Member[] order(long keyHash, Membership membership) {
-    Prepared p = prepare(membership);
-    int[] rank = p.rank(keyHash);
-    Member[] out = new Member[rank.length];
-    for (int i = 0; i < rank.length; i++) {
-      out[i] = p.up[rank[i]];
-    }
-    return out;
-  }
-
-  @Override
-  public RoutingKey routingKey() {
-    return key;
-  }
-
-  @Override
-  public @Nullable Member ownerOf(long keyHash, Membership membership) {
-    Prepared p = prepare(membership);
-    return p.up.length == 0 ? null : p.up[p.best(keyHash)];
   }
 
   @Override
@@ -64,59 +29,14 @@ final class RendezvousStrategy implements OrderedHash {
     return name;
   }
 
-  @Override
-  public Selection select(RoutingRequest request, Membership membership) {
-    long k = key.hash(request);
-    if (k == RoutingKey.ABSENT) {
-      return KEY_ABSENT;
-    }
-    return selectHash(k, membership);
-  }
-
-  /** Chooses for a key hash already computed (JWT affinity hashes verified claims). */
-  Selection selectHash(long k, Membership membership) {
-    Prepared p = prepare(membership);
-    if (p.up.length == 0) {
-      return NO_UP;
-    }
-    Member owner = p.up[p.best(k)];
-    if (owner.hasCapacity()) {
-      return Selection.chosen(owner, Outcome.AFFINITY_HIT, OWNER, key);
-    }
-    for (int i : p.rank(k)) {
-      if (p.up[i].hasCapacity()) {
-        return Selection.chosen(p.up[i], Outcome.SPILL_OVER, SPILL, key);
-      }
-    }
-    return ALL_FULL;
-  }
-
-  @Override
-  public List<Member> failoverCandidates(
-      RoutingRequest request, Membership membership, Member chosen, int limit) {
-    long k = key.hash(request);
-    if (k == RoutingKey.ABSENT) {
-      return Candidates.leastLoaded(membership, chosen, limit);
-    }
-    Prepared p = prepare(membership);
-    List<Member> out = new ArrayList<>();
-    for (int i : p.rank(k)) {
-      Member m = p.up[i];
-      if (out.size() < limit && !m.id().equals(chosen.id()) && m.hasCapacity()) {
-        out.add(m);
-      }
-    }
-    return out;
-  }
-
-  /** The per-snapshot arrays, computed once per membership change and then read lock-free. */
+  /** The rendezvous arrays of {@code membership}; for tests. */
   Prepared prepare(Membership membership) {
-    Prepared p = prepared;
-    if (p.membership != membership) {
-      p = Prepared.of(membership);
-      prepared = p;
-    }
-    return p;
+    return Prepared.of(membership);
+  }
+
+  @Override
+  RendezvousSelector build(Membership membership, Selectors.@Nullable Snapshot previous) {
+    return new RendezvousSelector(Prepared.of(membership), key);
   }
 
   @Override
@@ -125,6 +45,51 @@ final class RendezvousStrategy implements OrderedHash {
         + (name.equals("source-ip") ? "sourceIp(" : "rendezvous(")
         + key
         + ")";
+  }
+
+  /** One snapshot's rendezvous arrays. */
+  static final class RendezvousSelector extends HashSelector {
+    final Prepared order;
+
+    RendezvousSelector(Prepared order, RoutingKey key) {
+      super(key);
+      this.order = order;
+    }
+
+    @Override
+    public Membership membership() {
+      return order.membership;
+    }
+
+    @Override
+    Member[] up() {
+      return order.up;
+    }
+
+    @Override
+    @Nullable Member owner(long keyHash) {
+      return order.up.length == 0 ? null : order.up[order.best(keyHash)];
+    }
+
+    @Override
+    Member[] order(long keyHash) {
+      return order.ordered(keyHash);
+    }
+
+    @Override
+    String ownerReason() {
+      return OWNER;
+    }
+
+    @Override
+    String spillReason() {
+      return SPILL;
+    }
+
+    @Override
+    public String toString() {
+      return "rendezvous selector at version " + order.membership.version();
+    }
   }
 
   static final class Prepared {
@@ -201,6 +166,16 @@ final class RendezvousStrategy implements OrderedHash {
         }
       }
       return best;
+    }
+
+    /** The UP members in the key's rendezvous order, best first. */
+    Member[] ordered(long keyHash) {
+      int[] rank = rank(keyHash);
+      Member[] out = new Member[rank.length];
+      for (int i = 0; i < rank.length; i++) {
+        out[i] = up[rank[i]];
+      }
+      return out;
     }
 
     /** Indices into {@link #up}, best first: the key's full rendezvous order. */

@@ -1,12 +1,8 @@
 package dev.affinity.strategy;
 
-import dev.affinity.Outcome;
-import dev.affinity.RoutingRequest;
 import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
 import dev.affinity.hash.RendezvousTable;
-import java.util.ArrayList;
-import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -18,10 +14,7 @@ import org.jspecify.annotations.Nullable;
  * one array read and one member read. Spill-over and failover walk the key's bucket's rendezvous
  * order, computed only when needed.
  */
-final class RendezvousTableStrategy implements OrderedHash {
-  private static final Selection KEY_ABSENT = Selection.abstain("no key in the request");
-  private static final Selection NO_UP = Selection.abstain("no backend is UP");
-  private static final Selection ALL_FULL = Selection.abstain("every UP backend is at its cap");
+final class RendezvousTableStrategy extends HashStrategy {
   private static final String OWNER = "owner of the key's bucket";
   private static final String SPILL =
       "the key's bucket owner is at its cap; next in the bucket's rendezvous order";
@@ -29,13 +22,11 @@ final class RendezvousTableStrategy implements OrderedHash {
   private final String name;
   private final RoutingKey key;
   private final int buckets;
-  private volatile Snapshot snapshot;
 
   RendezvousTableStrategy(String name, RoutingKey key, int buckets) {
     this.name = name;
     this.key = key;
     this.buckets = buckets;
-    this.snapshot = Snapshot.EMPTY_MEMBERSHIP.withBuckets(buckets);
   }
 
   @Override
@@ -44,32 +35,8 @@ final class RendezvousTableStrategy implements OrderedHash {
   }
 
   @Override
-  public RoutingKey routingKey() {
+  RoutingKey key() {
     return key;
-  }
-
-  @Override
-  public RoutingKey key() {
-    return key;
-  }
-
-  @Override
-  public @Nullable Member owner(long keyHash, Membership membership) {
-    return ownerOf(keyHash, membership);
-  }
-
-  @Override
-  public Member[] order(long keyHash, Membership membership) {
-    Snapshot s = snapshot(membership);
-    if (s.table.size() == 0) {
-      return new Member[0];
-    }
-    int[] slots = s.table.order(RendezvousTable.bucket(keyHash, buckets));
-    Member[] out = new Member[slots.length];
-    for (int i = 0; i < slots.length; i++) {
-      out[i] = s.bySlot[slots[i]];
-    }
-    return out;
   }
 
   /** The bucket count {@code M}, part of the pinned hash. */
@@ -77,69 +44,78 @@ final class RendezvousTableStrategy implements OrderedHash {
     return buckets;
   }
 
+  /**
+   * Derives the snapshot's table incrementally from the previous snapshot's (O(M) per changed
+   * member), once per published snapshot.
+   */
   @Override
-  public Selection select(RoutingRequest request, Membership membership) {
-    long k = key.hash(request);
-    if (k == RoutingKey.ABSENT) {
-      return KEY_ABSENT;
+  TableSelector build(Membership membership, Selectors.@Nullable Snapshot previous) {
+    Snapshot prior =
+        previous instanceof TableSelector
+            ? ((TableSelector) previous).snapshot
+            : Snapshot.EMPTY_MEMBERSHIP.withBuckets(buckets);
+    return new TableSelector(prior.next(membership), key, buckets);
+  }
+
+  /** The table for {@code membership}, as a direct caller would get it; for tests. */
+  Snapshot snapshot(Membership membership) {
+    return ((TableSelector) selectorFor(membership)).snapshot;
+  }
+
+  /** One snapshot's selector over its table. */
+  static final class TableSelector extends HashSelector {
+    final Snapshot snapshot;
+    private final int buckets;
+
+    TableSelector(Snapshot snapshot, RoutingKey key, int buckets) {
+      super(key);
+      this.snapshot = snapshot;
+      this.buckets = buckets;
     }
-    Snapshot s = snapshot(membership);
-    int slot = s.table.ownerSlot(k);
-    if (slot < 0) {
-      return NO_UP;
+
+    @Override
+    public Membership membership() {
+      return snapshot.membership;
     }
-    Member owner = s.bySlot[slot];
-    if (owner.hasCapacity()) {
-      return Selection.chosen(owner, Outcome.AFFINITY_HIT, OWNER, key);
+
+    @Override
+    Member[] up() {
+      return snapshot.membership.upMembers();
     }
-    for (int next : s.table.order(RendezvousTable.bucket(k, buckets))) {
-      Member m = s.bySlot[next];
-      if (m.hasCapacity()) {
-        return Selection.chosen(m, Outcome.SPILL_OVER, SPILL, key);
+
+    @Override
+    @Nullable Member owner(long keyHash) {
+      int slot = snapshot.table.ownerSlot(keyHash);
+      return slot < 0 ? null : snapshot.bySlot[slot];
+    }
+
+    @Override
+    Member[] order(long keyHash) {
+      if (snapshot.table.size() == 0) {
+        return new Member[0];
       }
-    }
-    return ALL_FULL;
-  }
-
-  @Override
-  public @Nullable Member ownerOf(long keyHash, Membership membership) {
-    Snapshot s = snapshot(membership);
-    int slot = s.table.ownerSlot(keyHash);
-    return slot < 0 ? null : s.bySlot[slot];
-  }
-
-  @Override
-  public List<Member> failoverCandidates(
-      RoutingRequest request, Membership membership, Member chosen, int limit) {
-    long k = key.hash(request);
-    if (k == RoutingKey.ABSENT) {
-      return Candidates.leastLoaded(membership, chosen, limit);
-    }
-    Snapshot s = snapshot(membership);
-    List<Member> out = new ArrayList<>();
-    if (s.table.size() == 0) {
+      int[] slots = snapshot.table.order(RendezvousTable.bucket(keyHash, buckets));
+      Member[] out = new Member[slots.length];
+      for (int i = 0; i < slots.length; i++) {
+        out[i] = snapshot.bySlot[slots[i]];
+      }
       return out;
     }
-    for (int slot : s.table.order(RendezvousTable.bucket(k, buckets))) {
-      Member m = s.bySlot[slot];
-      if (out.size() < limit && !m.id().equals(chosen.id()) && m.hasCapacity()) {
-        out.add(m);
-      }
-    }
-    return out;
-  }
 
-  /**
-   * The snapshot's table, derived from the last one this strategy saw. Until selectors are built at
-   * publish, the first select after a membership change derives it.
-   */
-  Snapshot snapshot(Membership membership) {
-    Snapshot s = snapshot;
-    if (s.membership != membership) {
-      s = s.next(membership);
-      snapshot = s;
+    @Override
+    String ownerReason() {
+      return OWNER;
     }
-    return s;
+
+    @Override
+    String spillReason() {
+      return SPILL;
+    }
+
+    @Override
+    public String toString() {
+      return "rendezvous table selector at version " + snapshot.membership.version();
+    }
   }
 
   @Override

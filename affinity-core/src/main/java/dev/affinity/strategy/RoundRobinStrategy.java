@@ -6,12 +6,13 @@ import dev.affinity.RoutingRequest;
 import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Smooth weighted round robin. The interleaved order (NGINX's algorithm) is computed once per
  * membership snapshot into a table; selection is one atomic increment and an array read.
  */
-final class RoundRobinStrategy implements AffinityStrategy {
+final class RoundRobinStrategy extends SnapshotStrategy {
   /** Weights are scaled down so that one cycle has at most this many slots. */
   static final int MAX_TABLE = 4096;
 
@@ -23,7 +24,6 @@ final class RoundRobinStrategy implements AffinityStrategy {
   private static final String REASON = "round robin";
 
   private final AtomicLong next = new AtomicLong();
-  private volatile Table table = new Table(Membership.empty());
 
   @Override
   public String name() {
@@ -31,12 +31,11 @@ final class RoundRobinStrategy implements AffinityStrategy {
   }
 
   @Override
-  public Selection select(RoutingRequest request, Membership membership) {
-    Table t = table;
-    if (t.membership != membership) {
-      t = new Table(membership);
-      table = t;
-    }
+  Table build(Membership membership, Selectors.@Nullable Snapshot previous) {
+    return new Table(membership, this);
+  }
+
+  Selection select(Table t) {
     if (t.slots.length == 0) {
       return NO_UP;
     }
@@ -55,13 +54,16 @@ final class RoundRobinStrategy implements AffinityStrategy {
     return "AffinityStrategy.roundRobin()";
   }
 
-  static final class Table {
+  /** One snapshot's interleaved order. */
+  static final class Table implements Selectors.Snapshot {
     final Membership membership;
     final Member[] up;
     final int[] slots;
+    private final RoundRobinStrategy strategy;
 
-    Table(Membership membership) {
+    Table(Membership membership, RoundRobinStrategy strategy) {
       this.membership = membership;
+      this.strategy = strategy;
       this.up = membership.upMembers();
       int n = up.length;
       int[] weights = new int[n];
@@ -105,6 +107,16 @@ final class RoundRobinStrategy implements AffinityStrategy {
         current[best] -= (int) total;
         slots[s] = best;
       }
+    }
+
+    @Override
+    public Membership membership() {
+      return membership;
+    }
+
+    @Override
+    public Selection select(RoutingRequest request) {
+      return strategy.select(this);
     }
   }
 }

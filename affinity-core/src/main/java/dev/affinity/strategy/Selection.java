@@ -3,6 +3,7 @@ package dev.affinity.strategy;
 import static java.util.Objects.requireNonNull;
 
 import dev.affinity.Outcome;
+import dev.affinity.SetCookie;
 import dev.affinity.backend.Member;
 import org.jspecify.annotations.Nullable;
 
@@ -31,22 +32,25 @@ public final class Selection {
   private final @Nullable Member member;
   private final @Nullable Outcome outcome;
   private final String reason;
-  private final @Nullable RoutingKey key;
+  private final long keyHash;
   private final boolean affinityLost;
+  private final @Nullable SetCookie cookie;
 
   private Selection(
       Kind kind,
       @Nullable Member member,
       @Nullable Outcome outcome,
       String reason,
-      @Nullable RoutingKey key,
-      boolean affinityLost) {
+      long keyHash,
+      boolean affinityLost,
+      @Nullable SetCookie cookie) {
     this.kind = kind;
     this.member = member;
     this.outcome = outcome;
     this.reason = reason;
-    this.key = key;
+    this.keyHash = keyHash;
     this.affinityLost = affinityLost;
+    this.cookie = cookie;
   }
 
   /**
@@ -57,27 +61,30 @@ public final class Selection {
    * @param reason why, for the explanation
    */
   public static Selection chosen(Member member, Outcome outcome, String reason) {
-    return chosen(member, outcome, reason, null);
+    return chosen(member, outcome, reason, RoutingKey.ABSENT);
   }
 
   /**
-   * The strategy chose {@code member} by hashing {@code key}; the explanation describes the key's
-   * value only when it is asked for.
+   * The strategy chose {@code member} by a key with this {@linkplain RoutingKey#hash hash}. The
+   * decision keeps the hash, so that the failover order ({@link Selector#failoverCandidates}) and
+   * selective re-homing ({@link Selector#ownerOf}) never hash the key again.
+   *
+   * @param keyHash the key's hash, or {@link RoutingKey#ABSENT} when the choice used no key
    */
-  public static Selection chosen(
-      Member member, Outcome outcome, String reason, @Nullable RoutingKey key) {
+  public static Selection chosen(Member member, Outcome outcome, String reason, long keyHash) {
     requireNonNull(member, "member");
     requireNonNull(outcome, "outcome");
     requireNonNull(reason, "reason");
     if (!outcome.hasBackend()) {
       throw new IllegalArgumentException("outcome: " + outcome + " (expected: one with a backend)");
     }
-    return new Selection(Kind.CHOSEN, member, outcome, reason, key, false);
+    return new Selection(Kind.CHOSEN, member, outcome, reason, keyHash, false, null);
   }
 
   /** The strategy has no opinion, for example because its key is absent. */
   public static Selection abstain(String reason) {
-    return new Selection(Kind.ABSTAIN, null, null, requireNonNull(reason, "reason"), null, false);
+    return new Selection(
+        Kind.ABSTAIN, null, null, requireNonNull(reason, "reason"), RoutingKey.ABSENT, false, null);
   }
 
   /**
@@ -86,18 +93,26 @@ public final class Selection {
    * Outcome#FAILOVER} instead of {@link Outcome#FIRST_ASSIGNMENT}.
    */
   public static Selection affinityLost(String reason) {
-    return new Selection(Kind.ABSTAIN, null, null, requireNonNull(reason, "reason"), null, true);
+    return new Selection(
+        Kind.ABSTAIN, null, null, requireNonNull(reason, "reason"), RoutingKey.ABSENT, true, null);
   }
 
   /** The request must be refused; adapters answer 401. */
   public static Selection reject(String reason) {
-    return new Selection(Kind.REJECT, null, null, requireNonNull(reason, "reason"), null, false);
+    return new Selection(
+        Kind.REJECT, null, null, requireNonNull(reason, "reason"), RoutingKey.ABSENT, false, null);
   }
 
   /** There is no backend for this client and later strategies must not pick one; 503. */
   public static Selection noBackend(String reason) {
     return new Selection(
-        Kind.NO_BACKEND, null, null, requireNonNull(reason, "reason"), null, false);
+        Kind.NO_BACKEND,
+        null,
+        null,
+        requireNonNull(reason, "reason"),
+        RoutingKey.ABSENT,
+        false,
+        null);
   }
 
   /** The kind. */
@@ -120,9 +135,28 @@ public final class Selection {
     return reason;
   }
 
-  /** The key that was hashed, if any. */
-  public @Nullable RoutingKey key() {
-    return key;
+  /** The hash of the key the choice was made by, or {@link RoutingKey#ABSENT}. */
+  public long keyHash() {
+    return keyHash;
+  }
+
+  /**
+   * This choice with a cookie to set on the 101 response (the cookie strategy refreshing its own
+   * cookie, say). Only for {@link Kind#CHOSEN}.
+   *
+   * @throws IllegalStateException if this is not a choice
+   */
+  public Selection withCookie(SetCookie cookie) {
+    requireNonNull(cookie, "cookie");
+    if (kind != Kind.CHOSEN) {
+      throw new IllegalStateException("kind: " + kind + " (expected: CHOSEN)");
+    }
+    return new Selection(kind, member, outcome, reason, keyHash, false, cookie);
+  }
+
+  /** The cookie the choosing strategy wants set, or null. */
+  public @Nullable SetCookie cookie() {
+    return cookie;
   }
 
   /** Whether this abstention means the client's earlier affinity was lost. */

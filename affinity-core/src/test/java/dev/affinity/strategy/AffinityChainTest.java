@@ -216,8 +216,59 @@ class AffinityChainTest {
         .isEqualTo(
             "cookie abstained: no affinity cookie; REJECTED from jwt: invalid token (bad"
                 + " signature)");
+  }
 
-    // A valid cookie still wins before the token is even looked at.
+  @Test
+  void chain_rejectPolicy_validCookieDoesNotLetAnInvalidTokenThrough() {
+    Router router = router(InvalidTokenPolicy.REJECT);
+    RoutingDecision placed =
+        router.select(RoutingRequest.builder().remoteAddress("203.0.113.7", 40000).build());
+    String cookie = placed.cookie().value();
+
+    RoutingDecision forged =
+        router.select(
+            RoutingRequest.builder()
+                .cookie("AFFINITY", cookie)
+                .header("Authorization", "Bearer " + token("alice", FORGER))
+                .build());
+    assertThat(forged.outcome()).isEqualTo(Outcome.REJECTED);
+    assertThat(forged.httpStatus()).isEqualTo(401);
+    assertThat(forged.strategy()).isEqualTo("jwt");
+    assertThat(forged.reason()).isEqualTo("invalid token (bad signature)");
+    assertThat(forged.cookie()).isNull();
+    // The cookie was valid: the token vetoed its choice, it did not fall through to the token.
+    assertThat(forged.explanation()).doesNotContain("cookie abstained");
+
+    String expiring = token("alice", SIGNER);
+    clock.advance(Duration.ofHours(2));
+    RoutingDecision expired =
+        router.select(
+            RoutingRequest.builder()
+                .cookie("AFFINITY", cookie)
+                .header("Authorization", "Bearer " + expiring)
+                .build());
+    assertThat(expired.outcome()).isEqualTo(Outcome.REJECTED);
+    assertThat(expired.reason()).isEqualTo("invalid token (expired)");
+    assertThat(expired.explanation()).doesNotContain("cookie abstained");
+
+    // A valid token, or none, leaves the cookie in charge.
+    RoutingDecision valid =
+        router.select(
+            RoutingRequest.builder()
+                .cookie("AFFINITY", cookie)
+                .header("Authorization", "Bearer " + token("alice", SIGNER))
+                .build());
+    assertThat(valid.outcome()).isEqualTo(Outcome.AFFINITY_HIT);
+    assertThat(valid.strategy()).isEqualTo("cookie");
+    assertThat(valid.backend()).isEqualTo(placed.backend());
+    RoutingDecision none =
+        router.select(RoutingRequest.builder().cookie("AFFINITY", cookie).build());
+    assertThat(none.strategy()).isEqualTo("cookie");
+  }
+
+  @Test
+  void chain_abstainPolicy_validCookieWinsOverAnInvalidToken() {
+    Router router = router(InvalidTokenPolicy.ABSTAIN);
     RoutingDecision placed =
         router.select(RoutingRequest.builder().remoteAddress("203.0.113.7", 40000).build());
     RoutingDecision withCookie =

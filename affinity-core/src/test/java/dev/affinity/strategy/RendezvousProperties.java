@@ -198,7 +198,7 @@ class RendezvousProperties {
       Membership m = g.snapshot();
       Member owner = s.select(request, m).member();
       assertThat(owner).isNotNull();
-      List<Member> next = s.failoverCandidates(request, m, owner, 1);
+      List<Member> next = ((SnapshotStrategy) s).failoverCandidates(request, m, owner, 1);
       Set<String> without = new LinkedHashSet<>(ids);
       without.remove(owner.id());
       assertThat(next).extracting(Member::id).containsExactly(RendezvousHash.owner(key, without));

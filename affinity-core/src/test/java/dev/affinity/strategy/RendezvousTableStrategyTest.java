@@ -176,7 +176,7 @@ class RendezvousTableStrategyTest {
     assertThat(spilled.outcome()).isEqualTo(Outcome.SPILL_OVER);
     assertThat(spilled.member().id()).isEqualTo(table.snapshot(m).table.slotId(order[1]));
     assertThat(bounded.name()).isEqualTo("bounded-load(rendezvous-table)");
-    assertThat(bounded.ownerOf(RendezvousHash.keyHash("alice"), m)).isSameAs(m.member(owner.id()));
+    assertThat(((SnapshotStrategy) bounded).selectorFor(m).ownerOf(RendezvousHash.keyHash("alice"))).isSameAs(m.member(owner.id()));
     leases.forEach(ConnectionLease::close);
   }
 

@@ -139,7 +139,10 @@ class StrategiesTest {
         .isInstanceOf(AffinityConfigurationException.class)
         .hasMessage(
             "hashStrategy: round-robin (expected: a strategy from rendezvous(key), sourceIp(...),"
-                + " rendezvousTable(key) or sourceIpTable(...))");
+                + " maglev(key), rendezvousTable(key) or sourceIpTable(...))");
+    assertThat(AffinityStrategy.boundedLoad(AffinityStrategy.maglev(RoutingKey.header("X")), 1.25))
+        .hasToString(
+            "AffinityStrategy.boundedLoad(AffinityStrategy.maglev(RoutingKey{header X}), 1.25)");
     assertThatThrownBy(() -> AffinityStrategy.boundedLoad(AffinityStrategy.sourceIp(), 0.9))
         .isInstanceOf(AffinityConfigurationException.class)
         .hasMessage("factor: 0.9 (expected: 1.0..100.0)");

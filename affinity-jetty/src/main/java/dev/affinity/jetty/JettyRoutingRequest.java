@@ -25,6 +25,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class JettyRoutingRequest implements RoutingRequest {
   private static final InetSocketAddress UNKNOWN = new InetSocketAddress("0.0.0.0", 0);
+  private static final Snapshot RELEASED = new Snapshot(HttpFields.EMPTY, List.of(), Fields.EMPTY);
 
   private final InetSocketAddress peer;
   private final @Nullable InetSocketAddress proxySource;
@@ -70,6 +71,18 @@ final class JettyRoutingRequest implements RoutingRequest {
     if (release) {
       request = null;
     }
+  }
+
+  /**
+   * Drops the reference to the Jetty request without copying anything: for a tunnel, whose
+   * decision needs nothing from the request after the handshake. Later reads see no headers,
+   * cookies or parameters.
+   */
+  void release() {
+    if (snapshot == null) {
+      snapshot = RELEASED;
+    }
+    request = null;
   }
 
   private static ProxyConnectionFactory.@Nullable ProxyEndPoint findProxyEndPoint(

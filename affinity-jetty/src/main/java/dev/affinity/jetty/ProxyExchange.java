@@ -167,7 +167,8 @@ final class ProxyExchange {
       return;
     }
     InetSocketAddress client = view.remoteAddress();
-    view.detach(true); // the decision outlives Jetty's request: let the request go
+    // The decision carries what the tunnel needs (key hash, cookie, candidates): copy nothing.
+    view.release();
     LiveTunnel tunnel = new LiveTunnel(handler, decision, lease, client, clientLeg, backendLeg);
     handler.opened(tunnel);
     // Jetty installs clientLeg on the endpoint once the 101 is written; clientLeg.onOpen starts it.

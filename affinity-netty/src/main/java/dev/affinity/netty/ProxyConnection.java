@@ -221,10 +221,7 @@ final class ProxyConnection implements Tunnel {
     backendChannel = ch;
     // Lifecycle closes (drain deadline, re-homing, max lifetime) come from another thread.
     ConnectionCloser closer = reason -> close(reason.webSocketCode(), reason.phrase());
-    ConnectionLease lease =
-        target.equals(decision.backend())
-            ? decision.openLease(closer)
-            : decision.openLease(target, closer);
+    ConnectionLease lease = decision.openLease(target, closer);
     ch.closeFuture().addListener(closed -> backendClosed(lease));
     state = State.HANDSHAKING;
     ch.write(head);
