@@ -359,7 +359,7 @@ final class CookieStrategy extends SnapshotStrategy {
   }
 
   /** For one snapshot: the tag of every member under every accepted key, sorted for lookup. */
-  private static final class Tags {
+  static final class Tags {
     final Membership membership;
 
     /** Indexed by key id: sorted tags, and the member index of each. */
