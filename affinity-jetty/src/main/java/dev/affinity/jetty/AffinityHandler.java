@@ -121,9 +121,10 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
      * Only decide: store the decision in {@link #DECISION_ATTRIBUTE}, add the affinity cookie to
      * the response, and pass the request to the wrapped handler (your own WebSocket endpoint).
      * Rejected and no-backend decisions are still answered 401 and 503. The wrapped handler owns
-     * the connection, so it takes a {@linkplain RoutingDecision#openLease(dev.affinity.backend.Backend,
-     * dev.affinity.backend.ConnectionCloser) lease} if it wants the
-     * backend's live count to include it.
+     * the connection, so it takes a {@linkplain
+     * RoutingDecision#openLease(dev.affinity.backend.Backend,
+     * dev.affinity.backend.ConnectionCloser) lease} if it wants the backend's live count to include
+     * it.
      */
     DECIDE_ONLY
   }

@@ -74,9 +74,9 @@ final class JettyRoutingRequest implements RoutingRequest {
   }
 
   /**
-   * Drops the reference to the Jetty request without copying anything: for a tunnel, whose
-   * decision needs nothing from the request after the handshake. Later reads see no headers,
-   * cookies or parameters.
+   * Drops the reference to the Jetty request without copying anything: for a tunnel, whose decision
+   * needs nothing from the request after the handshake. Later reads see no headers, cookies or
+   * parameters.
    */
   void release() {
     if (snapshot == null) {
