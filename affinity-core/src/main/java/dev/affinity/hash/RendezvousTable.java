@@ -2,7 +2,6 @@ package dev.affinity.hash;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.affinity.hash.RendezvousHash;
 import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 

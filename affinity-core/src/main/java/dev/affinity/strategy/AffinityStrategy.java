@@ -8,8 +8,8 @@ import dev.affinity.AffinityConfigurationException;
 import dev.affinity.RoutingRequest;
 import dev.affinity.backend.Membership;
 import dev.affinity.client.ClientAddressResolver;
-import dev.affinity.hash.RendezvousTable;
 import dev.affinity.hash.RendezvousHash;
+import dev.affinity.hash.RendezvousTable;
 import org.jspecify.annotations.Nullable;
 
 /**

@@ -3,7 +3,6 @@ package dev.affinity.hash;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.affinity.hash.RendezvousHash;
 import org.junit.jupiter.api.Test;
 
 /** Golden vectors of the pinned table (also in {@code docs/hashing.md}) and argument checks. */
