@@ -57,6 +57,10 @@ public final class RoutingDecision {
 
   private static final Outcome[] OUTCOMES = Outcome.values();
 
+  // EnumOrdinal: the outcome and the strategy index share one int so that a decision stays 48
+  // bytes;
+  // the ordinal never leaves this class and OUTCOMES maps it back in the same JVM.
+  @SuppressWarnings("EnumOrdinal")
   RoutingDecision(
       RouterCore.State state,
       RoutingRequest request,
@@ -275,6 +279,7 @@ public final class RoutingDecision {
    * @throws IllegalStateException if {@link #hasBackend()} is false
    */
   @Deprecated
+  @SuppressWarnings("InlineMeSuggester") // no Error Prone annotations dependency for @InlineMe
   public ConnectionLease openLease(ConnectionCloser closer) {
     return openLease(backend(), closer);
   }

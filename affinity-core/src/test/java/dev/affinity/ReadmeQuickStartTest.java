@@ -71,7 +71,7 @@ class ReadmeQuickStartTest {
     if (decision.hasBackend()) {
       Backend backend = decision.backend();               // connect here...
       List<Backend> next = decision.failoverCandidates(); // ...or here, in order, if that fails
-      try (ConnectionLease lease = decision.openLease()) { // counts the live connection
+      try (ConnectionLease lease = decision.openLease(backend, reason -> {})) { // counts it
         // relay the WebSocket until it closes
       }
     } else {

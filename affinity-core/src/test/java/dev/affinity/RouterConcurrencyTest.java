@@ -65,7 +65,7 @@ class RouterConcurrencyTest {
                       Member m = d.member();
                       assertThat(d.membership().contains(m)).isTrue();
                       assertThat(m.state()).isNotEqualTo(BackendState.DOWN);
-                      open.add(d.openLease());
+                      open.add(d.openLease(d.backend(), reason -> {}));
                     } else {
                       assertThat(d.outcome()).isEqualTo(Outcome.NO_BACKEND);
                     }

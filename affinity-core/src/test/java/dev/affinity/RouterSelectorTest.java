@@ -147,6 +147,7 @@ class RouterSelectorTest {
             true);
   }
 
+  @SuppressWarnings("try") // the lifecycle below is opened for its effect on leases
   @Test
   void decision_hashesTheKeyOncePerHandshake_throughFailoverCookieLeaseAndRehoming() {
     BackendGroup g = group(5);
@@ -163,6 +164,7 @@ class RouterSelectorTest {
             .strategy(AffinityStrategy.boundedLoad(AffinityStrategy.rendezvous(counted.key), 1.5))
             .build();
     List<ConnectionLease> leases = new ArrayList<>();
+    // The lifecycle is only open so that leases carry what re-homing needs; nothing calls it.
     try (ConnectionLifecycle lifecycle = ConnectionLifecycle.builder(g).rehoming(1000).build()) {
       for (int i = 0; i < 20; i++) {
         int before = counted.reads.get();

@@ -88,7 +88,7 @@ class RouterTest {
   void leases_countLiveConnectionsExactlyOnce() {
     Router router = Router.builder(group).build();
     RoutingDecision d = router.select(from("203.0.113.7"));
-    ConnectionLease lease = d.openLease();
+    ConnectionLease lease = d.openLease(d.backend(), reason -> {});
     assertThat(group.liveConnections(d.backend().id())).isEqualTo(1);
     lease.close();
     lease.close();

@@ -10,6 +10,7 @@ import dev.affinity.backend.Membership;
 import dev.affinity.client.ClientAddressResolver;
 import dev.affinity.hash.RendezvousHash;
 import dev.affinity.hash.RendezvousTable;
+import java.time.InstantSource;
 import org.jspecify.annotations.Nullable;
 
 /**

@@ -78,7 +78,7 @@ final class BoundedLoadStrategy extends SnapshotStrategy {
       long live = 0;
       double totalWeight = 0;
       for (Member m : up) {
-        live += m.liveConnections();
+        live += m.fleetConnections();
         totalWeight += m.effectiveWeight();
       }
       // The bound after placing this connection: ceil(c * (live + 1) * w / W).

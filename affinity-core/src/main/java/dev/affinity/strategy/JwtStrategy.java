@@ -144,8 +144,7 @@ final class JwtStrategy extends SnapshotStrategy {
   JwtSelector build(Membership membership, Selectors.@Nullable Snapshot previous) {
     Selectors.Snapshot inner =
         previous instanceof JwtSelector ? ((JwtSelector) previous).rendezvous : null;
-    return new JwtSelector(
-        (RendezvousStrategy.RendezvousSelector) rendezvous.build(membership, inner));
+    return new JwtSelector(rendezvous.build(membership, inner));
   }
 
   /** One snapshot: verified claims hash to their rendezvous owner, or a claim names the backend. */

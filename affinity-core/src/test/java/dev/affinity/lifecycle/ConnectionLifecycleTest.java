@@ -78,7 +78,7 @@ class ConnectionLifecycleTest {
     RoutingDecision d = router.select(requestFor(key));
     assertThat(d.hasBackend()).isTrue();
     FakeConnection c = new FakeConnection(key);
-    c.lease = d.openLease(c);
+    c.lease = d.openLease(d.backend(), c);
     return c;
   }
 

@@ -105,6 +105,7 @@ class OutlierDetectorTest {
   }
 
   @Test
+  @SuppressWarnings("deprecation") // the deprecated Router.openConnection must still report it
   void successfulConnect_resetsTheCount() {
     setUp(3, 50);
     fail("b1", 2);
@@ -161,7 +162,7 @@ class OutlierDetectorTest {
         Backend target = d.backend();
         try (Socket s = new Socket()) {
           s.connect(new InetSocketAddress(target.host(), target.port()), 2000);
-          d.openLease().close();
+          d.openLease(d.backend(), reason -> {}).close();
         } catch (IOException e) {
           router.reportConnectFailure(target, e);
         }

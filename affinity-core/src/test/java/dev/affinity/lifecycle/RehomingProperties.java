@@ -211,7 +211,7 @@ class RehomingProperties {
   private static void open(Router router, Conn c) {
     RoutingDecision d = router.select(RoutingRequest.builder().header("X-Key", c.key).build());
     if (d.hasBackend()) {
-      c.lease = d.openLease(c);
+      c.lease = d.openLease(d.backend(), c);
     }
   }
 }

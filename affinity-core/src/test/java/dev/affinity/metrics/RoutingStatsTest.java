@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.affinity.Outcome;
 import dev.affinity.Router;
+import dev.affinity.RoutingDecision;
 import dev.affinity.RoutingRequest;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
@@ -34,7 +35,8 @@ class RoutingStatsTest {
       }
     }
     long hitsSoFar = stats.decisions(Outcome.AFFINITY_HIT);
-    ConnectionLease lease = router.select(req(keyOfA)).openLease();
+    RoutingDecision chosen = router.select(req(keyOfA));
+    ConnectionLease lease = chosen.openLease(chosen.backend(), reason -> {});
     assertThat(router.select(req(keyOfA)).outcome()).isEqualTo(Outcome.SPILL_OVER);
     router.select(RoutingRequest.builder().build()); // no key: first assignment
     router.reportConnectFailure(group.snapshot().member("b").backend(), new IOException("reset"));

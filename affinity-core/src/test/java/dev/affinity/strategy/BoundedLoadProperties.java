@@ -64,7 +64,7 @@ class BoundedLoadProperties {
         }
         assertThat(d.strategy()).isEqualTo("bounded-load(rendezvous)");
         assertThat(d.outcome()).isIn(Outcome.AFFINITY_HIT, Outcome.SPILL_OVER);
-        open.add(d.openLease());
+        open.add(d.openLease(d.backend(), reason -> {}));
         long bound = (long) Math.ceil(factor * (live + 1) * d.backend().weight() / weight);
         assertThat((long) g.liveConnections(d.backend().id()))
             .as("live on %s after placement, factor %s", d.backend().id(), factor)

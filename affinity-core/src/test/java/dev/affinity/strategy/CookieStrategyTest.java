@@ -340,7 +340,7 @@ class CookieStrategyTest {
     do {
       d = first(router);
     } while (!d.backend().id().equals("ws-1"));
-    try (ConnectionLease lease = d.openLease()) {
+    try (ConnectionLease lease = d.openLease(d.backend(), reason -> {})) {
       assertThat(lease.backend().id()).isEqualTo("ws-1");
       RoutingDecision full = router.select(withCookie(d.cookie().value()));
       assertThat(full.outcome()).isEqualTo(Outcome.FAILOVER);
@@ -365,11 +365,11 @@ class CookieStrategyTest {
     List<ConnectionLease> leases = new ArrayList<>();
     RoutingDecision owner = router.select(room);
     assertThat(owner.outcome()).isEqualTo(Outcome.AFFINITY_HIT); // the key's owner
-    leases.add(owner.openLease());
+    leases.add(owner.openLease(owner.backend(), reason -> {}));
     RoutingDecision spill = router.select(room);
     assertThat(spill.outcome()).isEqualTo(Outcome.SPILL_OVER);
     assertThat(spill.backend()).isNotEqualTo(owner.backend());
-    leases.add(spill.openLease());
+    leases.add(spill.openLease(spill.backend(), reason -> {}));
     assertThat(Base64.getUrlDecoder().decode(spill.cookie().value())[2]).isEqualTo((byte) 1);
 
     // The spilled client reconnects after the load is gone: the cookie takes it back to its spill

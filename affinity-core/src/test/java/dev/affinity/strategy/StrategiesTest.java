@@ -69,7 +69,7 @@ class StrategiesTest {
     Router router = Router.builder(g).build();
     List<ConnectionLease> leases = new ArrayList<>();
     for (int i = 0; i < 30; i++) {
-      leases.add(router.select(ANY).openLease());
+      leases.add(open(router.select(ANY)));
     }
     // Weight 2 carries twice the connections of weight 1.
     assertThat(g.liveConnections("b0")).isEqualTo(10);
@@ -83,7 +83,7 @@ class StrategiesTest {
     Router router = Router.builder(g).fallback(AffinityStrategy.powerOfTwoChoices()).build();
     List<ConnectionLease> leases = new ArrayList<>();
     for (int i = 0; i < 800; i++) {
-      leases.add(router.select(ANY).openLease());
+      leases.add(open(router.select(ANY)));
     }
     // With two choices the maximum load stays within ln ln n / ln 2 + O(1) of the mean (100);
     // random assignment would routinely exceed it by ~25.
@@ -123,7 +123,7 @@ class StrategiesTest {
       RoutingDecision d = router.select(request);
       outcomes.add(d.outcome());
       used.add(d.backend().id());
-      d.openLease();
+      d.openLease(d.backend(), reason -> {});
     }
     assertThat(used).containsExactlyInAnyOrder("a", "b", "c");
     assertThat(outcomes)
@@ -187,5 +187,9 @@ class StrategiesTest {
     assertThat(AffinityStrategy.roundRobin()).hasToString("AffinityStrategy.roundRobin()");
     assertThat(AffinityStrategy.rendezvous(RoutingKey.header("X-User")))
         .hasToString("AffinityStrategy.rendezvous(RoutingKey{header X-User})");
+  }
+
+  private static ConnectionLease open(RoutingDecision d) {
+    return d.openLease(d.backend(), reason -> {});
   }
 }

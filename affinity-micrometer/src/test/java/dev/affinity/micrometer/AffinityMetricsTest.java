@@ -51,7 +51,7 @@ class AffinityMetricsTest {
       RoutingDecision d = router.select(RoutingRequest.builder().header("X-Key", "u" + i).build());
       assertThat(d.outcome()).isEqualTo(Outcome.AFFINITY_HIT);
       hits++;
-      leases.add(d.openLease());
+      leases.add(d.openLease(d.backend(), reason -> {}));
     }
     for (int i = 0; i < 7; i++) {
       router.select(RoutingRequest.builder().build()); // no key: the fallback's first pick

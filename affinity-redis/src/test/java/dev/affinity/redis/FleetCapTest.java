@@ -80,7 +80,7 @@ class FleetCapTest {
                   .build();
           RoutingDecision d = routers.get(i).select(r);
           if (d.hasBackend()) {
-            d.openLease();
+            d.openLease(d.backend(), reason -> {});
             placed++;
           }
         }
