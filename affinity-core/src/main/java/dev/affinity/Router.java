@@ -1,5 +1,6 @@
 package dev.affinity;
 
+import static dev.affinity.internal.Checks.check;
 import static java.util.Objects.requireNonNull;
 
 import com.google.common.collect.ImmutableList;
@@ -10,11 +11,14 @@ import dev.affinity.backend.ConnectionCloser;
 import dev.affinity.backend.ConnectionLease;
 import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
+import dev.affinity.metrics.GuardedRoutingListener;
 import dev.affinity.metrics.RoutingListener;
 import dev.affinity.strategy.AffinityStrategy;
 import dev.affinity.strategy.RoutingKey;
 import dev.affinity.strategy.Selection;
 import dev.affinity.strategy.Selector;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -44,9 +48,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Each strategy turns every snapshot the group publishes into a {@link Selector}, once, on the
  * publishing thread ({@link AffinityStrategy#selector}); a select only reads the selectors of the
- * newest snapshot. A router follows its group from {@link RouterBuilder#build()} until {@link
- * #close()}, which detaches it (a router rebuilt for a key rotation must close the old one). It
- * starts no thread.
+ * newest snapshot. A router follows its group from {@link Builder#build()} until {@link #close()},
+ * which detaches it (a router rebuilt for a key rotation must close the old one). It starts no
+ * thread.
  */
 public final class Router implements AutoCloseable {
   /** The strategy used when a builder names no fallback. */
@@ -86,8 +90,8 @@ public final class Router implements AutoCloseable {
   }
 
   /** Returns a builder for a router over {@code group}. */
-  public static RouterBuilder builder(BackendGroup group) {
-    return new RouterBuilder(requireNonNull(group, "group"));
+  public static Builder builder(BackendGroup group) {
+    return new Builder(requireNonNull(group, "group"));
   }
 
   /**
@@ -309,6 +313,103 @@ public final class Router implements AutoCloseable {
       this.strategy = strategy;
       this.reason = reason;
       this.previous = previous;
+    }
+  }
+
+  /**
+   * Builds a {@link Router}. Obtain one from {@link Router#builder(BackendGroup)}.
+   *
+   * <p>Settings that take one value ({@link #fallback}, {@link #maxFailoverCandidates}) may be set
+   * once: setting one again throws {@link IllegalStateException} naming the value already set, as a
+   * second call is almost always a configuration mistake. Strategies and listeners accumulate.
+   *
+   * <p>Defaults: no strategies (every client gets a first pick), fallback {@link
+   * AffinityStrategy#leastConnections()}, no listener, {@value #DEFAULT_MAX_FAILOVER_CANDIDATES}
+   * failover candidates.
+   */
+  public static final class Builder {
+    /** How many further backends a decision offers for connect failover unless told otherwise. */
+    public static final int DEFAULT_MAX_FAILOVER_CANDIDATES = 2;
+
+    private final BackendGroup group;
+    private final List<AffinityStrategy> strategies = new ArrayList<>();
+    private @Nullable AffinityStrategy fallback;
+    private final List<RoutingListener> listeners = new ArrayList<>();
+    private int maxFailoverCandidates = DEFAULT_MAX_FAILOVER_CANDIDATES;
+    private boolean maxFailoverCandidatesSet;
+
+    Builder(BackendGroup group) {
+      this.group = group;
+    }
+
+    /** Appends a strategy; strategies are asked in the order added. */
+    public Builder strategy(AffinityStrategy strategy) {
+      strategies.add(requireNonNull(strategy, "strategy"));
+      return this;
+    }
+
+    /** Appends several strategies in order. */
+    public Builder strategies(AffinityStrategy... strategies) {
+      for (AffinityStrategy s : strategies) {
+        strategy(s);
+      }
+      return this;
+    }
+
+    /**
+     * The strategy that decides when every other abstains; default {@link
+     * AffinityStrategy#leastConnections()}. A hash strategy may be the fallback, but then clients
+     * without its key get no backend.
+     *
+     * @throws IllegalStateException if already set
+     */
+    public Builder fallback(AffinityStrategy fallback) {
+      requireNonNull(fallback, "fallback");
+      AffinityStrategy set = this.fallback;
+      if (set != null) {
+        throw new IllegalStateException("fallback was already set to " + set.name());
+      }
+      this.fallback = fallback;
+      return this;
+    }
+
+    /** Adds a listener; several are called in the order added. */
+    public Builder listener(RoutingListener listener) {
+      listeners.add(requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /**
+     * How many further backends a decision offers for connect failover; 0 disables failover.
+     *
+     * @throws AffinityConfigurationException unless 0..100
+     * @throws IllegalStateException if already set
+     */
+    public Builder maxFailoverCandidates(int max) {
+      if (maxFailoverCandidatesSet) {
+        throw new IllegalStateException(
+            "maxFailoverCandidates was already set to " + maxFailoverCandidates);
+      }
+      check(max >= 0 && max <= 100, "maxFailoverCandidates", max, "0..100");
+      this.maxFailoverCandidates = max;
+      this.maxFailoverCandidatesSet = true;
+      return this;
+    }
+
+    /**
+     * Returns an immutable router.
+     *
+     * @throws AffinityConfigurationException if the same strategy instance is used twice
+     */
+    public Router build() {
+      AffinityStrategy fb = fallback == null ? AffinityStrategy.leastConnections() : fallback;
+      IdentityHashMap<AffinityStrategy, Boolean> seen = new IdentityHashMap<>();
+      for (AffinityStrategy s : strategies) {
+        check(seen.put(s, true) == null, "strategies", s, "each strategy instance once");
+      }
+      check(!seen.containsKey(fb), "fallback", fb, "a strategy not also in strategies");
+      return new Router(
+          group, strategies, fb, GuardedRoutingListener.of(listeners), maxFailoverCandidates);
     }
   }
 }

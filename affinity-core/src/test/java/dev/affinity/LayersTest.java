@@ -69,7 +69,7 @@ class LayersTest {
         .haveFullyQualifiedName("dev.affinity.Router")
         .orShould()
         .dependOnClassesThat()
-        .haveFullyQualifiedName("dev.affinity.RouterBuilder")
+        .haveFullyQualifiedName("dev.affinity.Router$Builder")
         .orShould()
         .dependOnClassesThat()
         .haveFullyQualifiedName("dev.affinity.RouterCore")

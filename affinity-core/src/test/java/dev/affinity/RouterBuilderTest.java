@@ -23,6 +23,21 @@ class RouterBuilderTest {
   }
 
   @Test
+  void singleValueSettings_setTwice_throwNamingTheValueAlreadySet() {
+    Router.Builder b =
+        Router.builder(group).fallback(AffinityStrategy.roundRobin()).maxFailoverCandidates(3);
+    assertThatThrownBy(() -> b.fallback(AffinityStrategy.leastConnections()))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("fallback was already set to " + AffinityStrategy.roundRobin().name());
+    assertThatThrownBy(() -> b.maxFailoverCandidates(1))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("maxFailoverCandidates was already set to 3");
+    try (Router r = b.build()) {
+      assertThat(r.fallback().name()).isEqualTo(AffinityStrategy.roundRobin().name());
+    }
+  }
+
+  @Test
   void maxFailoverCandidates_validated() {
     assertThatThrownBy(() -> Router.builder(group).maxFailoverCandidates(-1))
         .isInstanceOf(AffinityConfigurationException.class)

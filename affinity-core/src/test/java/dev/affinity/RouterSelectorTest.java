@@ -165,7 +165,8 @@ class RouterSelectorTest {
             .build();
     List<ConnectionLease> leases = new ArrayList<>();
     // The lifecycle is only open so that leases carry what re-homing needs; nothing calls it.
-    try (ConnectionLifecycle lifecycle = ConnectionLifecycle.builder(g).rehoming(1000).build()) {
+    try (ConnectionLifecycle lifecycle =
+        ConnectionLifecycle.builder(g).rehoming(1000).build().start()) {
       for (int i = 0; i < 20; i++) {
         int before = counted.reads.get();
         RoutingDecision d =

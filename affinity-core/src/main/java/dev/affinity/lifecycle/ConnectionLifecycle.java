@@ -56,7 +56,7 @@ import org.jspecify.annotations.Nullable;
  *     .drainCloseWindow(Duration.ofSeconds(30))
  *     .rehoming(50)                                                // closes per second
  *     .maxLifetime(Duration.ofHours(4), Duration.ofMinutes(30))
- *     .build()) {
+ *     .build().start()) {
  *   group.drain("ws-1", Duration.ofMinutes(5));
  *   ...
  * }
@@ -95,6 +95,8 @@ public final class ConnectionLifecycle implements AutoCloseable {
       Collections.newSetFromMap(new ConcurrentHashMap<>());
   private @Nullable ScheduledFuture<?> scan;
   private volatile boolean closed;
+  private final Object startLock = new Object();
+  private boolean started;
 
   private ConnectionLifecycle(Builder b) {
     this.group = b.group;
@@ -114,7 +116,21 @@ public final class ConnectionLifecycle implements AutoCloseable {
     return new Builder(requireNonNull(group, "group"));
   }
 
-  private void start() {
+  /**
+   * Starts: registers with the group and schedules the work. {@link Builder#build()} starts
+   * nothing, so that a configured component can be handed around before it runs.
+   *
+   * @return this
+   * @throws IllegalStateException if already started, or closed
+   */
+  public ConnectionLifecycle start() {
+    synchronized (startLock) {
+      if (started || closed) {
+        throw new IllegalStateException(
+            closed ? "lifecycle is closed" : "lifecycle is already started");
+      }
+      started = true;
+    }
     group.addListener(listener);
     Membership now = group.snapshot();
     submit(() -> membershipChangedOnScheduler(now, now));
@@ -127,6 +143,7 @@ public final class ConnectionLifecycle implements AutoCloseable {
               every,
               TimeUnit.NANOSECONDS);
     }
+    return this;
   }
 
   /** Whether selective re-homing is enabled. */
@@ -508,10 +525,9 @@ public final class ConnectionLifecycle implements AutoCloseable {
       return this;
     }
 
-    /** Returns a started lifecycle. */
+    /** Returns a lifecycle that acts once {@link ConnectionLifecycle#start() started}. */
     public ConnectionLifecycle build() {
       ConnectionLifecycle lifecycle = new ConnectionLifecycle(this);
-      lifecycle.start();
       return lifecycle;
     }
   }

@@ -38,7 +38,7 @@ import org.jspecify.annotations.Nullable;
  *     .interval(Duration.ofSeconds(5))
  *     .timeout(Duration.ofSeconds(2))
  *     .fall(3).rise(2)
- *     .build()) {
+ *     .build().start()) {
  *   ...
  * }
  * }</pre>
@@ -86,6 +86,8 @@ public final class HealthChecker implements AutoCloseable {
   // Scheduler-thread state.
   private final Map<String, Check> checks = new HashMap<>();
   private volatile boolean closed;
+  private final Object startLock = new Object();
+  private boolean started;
 
   private HealthChecker(Builder b) {
     this.group = b.group;
@@ -114,9 +116,24 @@ public final class HealthChecker implements AutoCloseable {
     return new Builder(requireNonNull(group, "group"));
   }
 
-  private void start() {
+  /**
+   * Starts: registers with the group and schedules the work. {@link Builder#build()} starts
+   * nothing, so that a configured component can be handed around before it runs.
+   *
+   * @return this
+   * @throws IllegalStateException if already started, or closed
+   */
+  public HealthChecker start() {
+    synchronized (startLock) {
+      if (started || closed) {
+        throw new IllegalStateException(
+            closed ? "checker is closed" : "checker is already started");
+      }
+      started = true;
+    }
     group.addListener(listener);
     submit(this::sync);
+    return this;
   }
 
   /** Starts checks for new members and forgets removed ones. */
@@ -425,7 +442,7 @@ public final class HealthChecker implements AutoCloseable {
     }
 
     /**
-     * Returns a started checker.
+     * Returns a checker that runs once {@link HealthChecker#start() started}.
      *
      * @throws AffinityConfigurationException if no probe was given or the jitter exceeds the
      *     interval
@@ -435,7 +452,6 @@ public final class HealthChecker implements AutoCloseable {
       Duration j = jitter == null ? interval.dividedBy(10) : jitter;
       check(j.compareTo(interval) <= 0, "jitter", j, "<= interval " + interval);
       HealthChecker checker = new HealthChecker(this);
-      checker.start();
       return checker;
     }
   }

@@ -95,6 +95,32 @@ class ConnectionLifecycleTest {
   }
 
   @Test
+  void build_startsNothing_untilStart_andStartTwiceOrAfterCloseThrows() {
+    addBackends("a");
+    lifecycle =
+        ConnectionLifecycle.builder(group)
+            .scheduler(scheduler)
+            .drainCloseWindow(Duration.ZERO)
+            .build();
+    FakeConnection c = openOn("a");
+    group.drain("a", Duration.ofMinutes(1));
+    scheduler.advance(Duration.ofMinutes(2));
+    assertThat(c.closed()).as("a built, unstarted lifecycle closes nothing").isFalse();
+
+    lifecycle.start();
+    group.drain("a", Duration.ofMinutes(1)); // a new deadline, seen by the started lifecycle
+    scheduler.advance(Duration.ofMinutes(2));
+    assertThat(c.reason).isEqualTo(CloseReason.DRAIN_DEADLINE);
+    assertThatThrownBy(lifecycle::start)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("lifecycle is already started");
+    lifecycle.close();
+    assertThatThrownBy(lifecycle::start)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("lifecycle is closed");
+  }
+
+  @Test
   void drainDeadline_closesRemainingConnectionsSpreadOverTheWindow() {
     addBackends("a", "b");
     lifecycle =
@@ -102,7 +128,8 @@ class ConnectionLifecycleTest {
             .scheduler(scheduler)
             .random(new Random(7))
             .drainCloseWindow(Duration.ofSeconds(40))
-            .build();
+            .build()
+            .start();
     List<FakeConnection> onA = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
       onA.add(openOn("a"));
@@ -133,7 +160,7 @@ class ConnectionLifecycleTest {
   @Test
   void drainDeadline_cancelledWhenMarkedUpBeforeTheDeadline() {
     addBackends("a");
-    lifecycle = ConnectionLifecycle.builder(group).scheduler(scheduler).build();
+    lifecycle = ConnectionLifecycle.builder(group).scheduler(scheduler).build().start();
     FakeConnection c = openOn("a");
     group.drain("a", Duration.ofSeconds(10));
     scheduler.advance(Duration.ofSeconds(5));
@@ -149,7 +176,8 @@ class ConnectionLifecycleTest {
         ConnectionLifecycle.builder(group)
             .scheduler(scheduler)
             .drainCloseWindow(Duration.ZERO)
-            .build();
+            .build()
+            .start();
     FakeConnection c = openOn("a");
     group.drain("a", Duration.ofSeconds(10));
     scheduler.advance(Duration.ofSeconds(5));
@@ -164,7 +192,7 @@ class ConnectionLifecycleTest {
   @Test
   void drainWithoutDeadline_closesNothing() {
     addBackends("a");
-    lifecycle = ConnectionLifecycle.builder(group).scheduler(scheduler).build();
+    lifecycle = ConnectionLifecycle.builder(group).scheduler(scheduler).build().start();
     FakeConnection c = openOn("a");
     group.drain("a");
     scheduler.advance(Duration.ofDays(1));
@@ -178,7 +206,8 @@ class ConnectionLifecycleTest {
         ConnectionLifecycle.builder(group)
             .scheduler(scheduler)
             .drainCloseWindow(Duration.ZERO)
-            .build();
+            .build()
+            .start();
     ConnectionLease plain = group.openConnection(group.snapshot().member("a").backend());
     group.drain("a", Duration.ofSeconds(1));
     scheduler.advance(Duration.ofSeconds(2));
@@ -198,7 +227,8 @@ class ConnectionLifecycleTest {
             .scheduler(scheduler)
             .random(new Random(1))
             .rehoming(10)
-            .build();
+            .build()
+            .start();
     List<FakeConnection> conns = new ArrayList<>();
     for (int i = 0; i < 300; i++) {
       conns.add(open(router, "user-" + i));
@@ -244,7 +274,7 @@ class ConnectionLifecycleTest {
         Router.builder(group)
             .strategy(AffinityStrategy.rendezvous(RoutingKey.header("X-Key")))
             .build();
-    lifecycle = ConnectionLifecycle.builder(group).scheduler(scheduler).rehoming(1).build();
+    lifecycle = ConnectionLifecycle.builder(group).scheduler(scheduler).rehoming(1).build().start();
     List<FakeConnection> conns = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
       conns.add(open(router, "k" + i));
@@ -262,7 +292,8 @@ class ConnectionLifecycleTest {
   void rehoming_ignoresConnectionsWithoutAKey() {
     addBackends("a", "b");
     Router router = Router.builder(group).build(); // least connections: no key
-    lifecycle = ConnectionLifecycle.builder(group).scheduler(scheduler).rehoming(1000).build();
+    lifecycle =
+        ConnectionLifecycle.builder(group).scheduler(scheduler).rehoming(1000).build().start();
     List<FakeConnection> conns = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       conns.add(open(router, "k" + i));
@@ -280,7 +311,7 @@ class ConnectionLifecycleTest {
         Router.builder(group)
             .strategy(AffinityStrategy.rendezvous(RoutingKey.header("X-Key")))
             .build();
-    lifecycle = ConnectionLifecycle.builder(group).scheduler(scheduler).build();
+    lifecycle = ConnectionLifecycle.builder(group).scheduler(scheduler).build().start();
     List<FakeConnection> conns = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
       conns.add(open(router, "k" + i));
@@ -299,7 +330,8 @@ class ConnectionLifecycleTest {
             .scheduler(scheduler)
             .random(new Random(3))
             .maxLifetime(Duration.ofMinutes(60), Duration.ofMinutes(10))
-            .build();
+            .build()
+            .start();
     List<FakeConnection> conns = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
       conns.add(openOn("a"));
@@ -327,7 +359,8 @@ class ConnectionLifecycleTest {
         ConnectionLifecycle.builder(group)
             .scheduler(scheduler)
             .maxLifetime(Duration.ofMinutes(1), Duration.ZERO)
-            .build();
+            .build()
+            .start();
     FakeConnection c = openOn("a");
     group.drain("a", Duration.ofSeconds(1));
     lifecycle.close();
@@ -342,7 +375,8 @@ class ConnectionLifecycleTest {
         ConnectionLifecycle.builder(group)
             .scheduler(scheduler)
             .drainCloseWindow(Duration.ZERO)
-            .build();
+            .build()
+            .start();
     ConnectionLease throwing =
         group.openConnection(
             group.snapshot().member("a").backend(),

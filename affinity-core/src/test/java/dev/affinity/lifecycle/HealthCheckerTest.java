@@ -71,7 +71,8 @@ class HealthCheckerTest {
             .scheduler(scheduler)
             .probeExecutor(Runnable::run) // probes run on the test thread, inside advance()
             .random(new Random(5))
-            .build();
+            .build()
+            .start();
     closeables.add(c);
     return c;
   }
@@ -201,7 +202,8 @@ class HealthCheckerTest {
             .timeout(Duration.ofSeconds(2))
             .fall(1)
             .rise(1)
-            .build();
+            .build()
+            .start();
     closeables.add(c);
     a.down();
     long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
@@ -232,7 +234,7 @@ class HealthCheckerTest {
 
   @Test
   void builder_rejectsBadValues() {
-    assertThatThrownBy(() -> HealthChecker.builder(group).build())
+    assertThatThrownBy(() -> HealthChecker.builder(group).build().start())
         .isInstanceOf(AffinityConfigurationException.class)
         .hasMessage("probe: null (expected: a HealthProbe)");
     assertThatThrownBy(() -> HealthChecker.builder(group).fall(0))
@@ -243,7 +245,8 @@ class HealthCheckerTest {
                     .probe(HealthProbe.tcp())
                     .interval(Duration.ofSeconds(1))
                     .jitter(Duration.ofSeconds(2))
-                    .build())
+                    .build()
+                    .start())
         .hasMessage("jitter: PT2S (expected: <= interval PT1S)");
     assertThatThrownBy(() -> HealthProbe.webSocket("health"))
         .hasMessage("path: 'health' (expected: a path starting with /)");

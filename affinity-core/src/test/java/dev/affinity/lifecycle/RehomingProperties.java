@@ -155,7 +155,8 @@ class RehomingProperties {
             .scheduler(scheduler)
             .random(new Random(seed))
             .rehoming(1_000_000)
-            .build()) {
+            .build()
+            .start()) {
       assertThat(lifecycle.rehomingEnabled()).isTrue();
       Random r = new Random(seed);
       List<Conn> conns = new ArrayList<>();

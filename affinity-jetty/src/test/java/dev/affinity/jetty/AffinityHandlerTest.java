@@ -121,7 +121,8 @@ class AffinityHandlerTest extends AdapterScenarios {
         ConnectionLifecycle.builder(group())
             .maxLifetime(Duration.ofMillis(300), Duration.ZERO)
             .scanInterval(Duration.ofMillis(50))
-            .build();
+            .build()
+            .start();
     try {
       WsSession s = client(WsClient.jdk()).connect(Handshake.to(p.port(), "/"));
       // No read of the backend's greeting first: on a loaded machine the lifetime may end before

@@ -39,7 +39,7 @@ class ReadmeOperationsQuickStartTest {
         .probe(HealthProbe.webSocket("/healthz"))           // or HealthProbe.tcp()
         .interval(Duration.ofSeconds(5)).timeout(Duration.ofSeconds(2))
         .fall(3).rise(2)
-        .build();
+        .build().start();
     OutlierDetector outliers = OutlierDetector.builder(group) // passive: failures adapters report
         .consecutiveFailures(5).baseEjection(Duration.ofSeconds(30))
         .build();
@@ -50,7 +50,7 @@ class ReadmeOperationsQuickStartTest {
         .drainCloseWindow(Duration.ofSeconds(30))           // spread closes at a drain deadline
         .rehoming(50)                                       // opt-in: close moved keys, 50/s
         .maxLifetime(Duration.ofHours(4), Duration.ofMinutes(30)) // opt-in, jittered
-        .build();
+        .build().start();
 
     RoutingStats stats = RoutingStats.create();
     Router router = Router.builder(group)

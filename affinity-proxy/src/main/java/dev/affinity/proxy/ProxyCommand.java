@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import dev.affinity.AffinityConfigurationException;
 import dev.affinity.Router;
-import dev.affinity.RouterBuilder;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
 import dev.affinity.backend.Member;
@@ -395,7 +394,7 @@ public final class ProxyCommand implements Callable<Integer> {
    */
   Router buildRouter(BackendGroup group, PrintWriter warnings) {
     CommandLine cl = spec.commandLine();
-    RouterBuilder rb = Router.builder(group);
+    Router.Builder rb = Router.builder(group);
     ClientAddressResolver.Builder clients = ClientAddressResolver.builder();
     try {
       clients.trustedProxies(trustedProxies.toArray(new String[0]));
@@ -529,7 +528,8 @@ public final class ProxyCommand implements Callable<Integer> {
                       healthInterval.compareTo(connectTimeout) < 0
                           ? healthInterval
                           : connectTimeout)
-                  .build();
+                  .build()
+                  .start();
         } catch (AffinityConfigurationException e) {
           throw new ParameterException(
               spec.commandLine(), "--health-interval: " + e.getMessage(), e);

@@ -139,7 +139,7 @@ public abstract class AdapterScenarios {
   }
 
   /** A router builder over {@link #group()} whose listener records connect failures. */
-  protected final dev.affinity.RouterBuilder router() {
+  protected final dev.affinity.Router.Builder router() {
     return Router.builder(group)
         .listener(
             new RoutingListener() {

@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.affinity.Router;
-import dev.affinity.RouterBuilder;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
 import dev.affinity.backend.BackendState;
@@ -230,7 +229,8 @@ public abstract class LifecycleScenarios {
             .timeout(Duration.ofMillis(500))
             .fall(2)
             .rise(3)
-            .build());
+            .build()
+            .start());
     ProxyHandle proxy = proxy(Router.builder(group).build());
     WsClient client = closeLater(WsClient.jdk());
     List<WsSession> sessions = new ArrayList<>();
@@ -374,7 +374,7 @@ public abstract class LifecycleScenarios {
   void drain_keepsOpenAndReturningClients_refusesNewOnes_thenClosesTheRestSpreadOverTheWindow()
       throws Exception {
     Duration window = Duration.ofSeconds(2);
-    closeLater(ConnectionLifecycle.builder(group).drainCloseWindow(window).build());
+    closeLater(ConnectionLifecycle.builder(group).drainCloseWindow(window).build().start());
     Router router =
         Router.builder(group)
             .strategy(
@@ -450,7 +450,7 @@ public abstract class LifecycleScenarios {
       throws Exception {
     Backend third = requireNonNull(group.snapshot().member("ws-3"), "ws-3").backend();
     group.remove("ws-3");
-    closeLater(ConnectionLifecycle.builder(group).rehoming(100).build());
+    closeLater(ConnectionLifecycle.builder(group).rehoming(100).build().start());
     Router router =
         Router.builder(group)
             .strategy(AffinityStrategy.rendezvous(RoutingKey.header("X-Room")))
@@ -505,7 +505,8 @@ public abstract class LifecycleScenarios {
         ConnectionLifecycle.builder(group)
             .maxLifetime(Duration.ofMillis(2500), Duration.ofMillis(1500))
             .scanInterval(Duration.ofMillis(100))
-            .build());
+            .build()
+            .start());
     ProxyHandle proxy = proxy(Router.builder(group).build());
     WsClient client = closeLater(WsClient.jdk());
     List<WsSession> sessions = new ArrayList<>();
@@ -538,9 +539,9 @@ public abstract class LifecycleScenarios {
     for (int i = members.size() - 1; i >= 0; i--) {
       other.add(members.get(i)); // another insertion order
     }
-    RouterBuilder b1 =
+    Router.Builder b1 =
         Router.builder(group).strategy(AffinityStrategy.rendezvous(RoutingKey.header("X-Room")));
-    RouterBuilder b2 =
+    Router.Builder b2 =
         Router.builder(other).strategy(AffinityStrategy.rendezvous(RoutingKey.header("X-Room")));
     Router r1 = b1.build();
     Router r2 = b2.build();
