@@ -21,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.io.ArrayByteBufferPool;
@@ -88,21 +89,16 @@ class AffinityHandlerTest extends AdapterScenarios {
     JettyProxy p = jettyProxy(AffinityHandler.builder(router().build()));
     WsClient jdk = client(WsClient.jdk());
     WsSession a = jdk.connect(Handshake.to(p.port(), "/a?room=7").header("X-Tag", "alpha"));
-    WsSession b = jdk.connect(Handshake.to(p.port(), "/b"));
     String onA = a.nextText().substring("backend:".length());
-    b.nextText();
     AffinityHandler h = p.server.handler();
-    assertThat(h.tunnels()).hasSize(2);
-    Tunnel ta =
-        h.tunnels().stream()
-            .filter(t -> t.decision().request().path().equals("/a"))
-            .findFirst()
-            .orElseThrow();
+    assertThat(h.tunnels()).hasSize(1);
+    Tunnel ta = h.tunnels().iterator().next();
+    WsSession b = jdk.connect(Handshake.to(p.port(), "/b"));
+    b.nextText();
+    assertThat(h.tunnels()).hasSize(2).contains(ta);
     assertThat(ta.backend().id()).isEqualTo(onA);
-    // Jetty has recycled its request by now; the decision's view still answers.
-    assertThat(ta.decision().request().header("X-Tag")).isEqualTo("alpha");
-    assertThat(ta.decision().request().queryParameter("room")).isEqualTo("7");
-    assertThat(ta.decision().request().headers("x-tag")).containsExactly("alpha");
+    // The decision outlives the handshake; its request view does not (Jetty recycles requests).
+    assertThat(ta.decision().backend()).isEqualTo(ta.backend());
     assertThat(ta.isOpen()).isTrue();
     ta.close();
     ta.close(); // idempotent
@@ -261,11 +257,11 @@ class AffinityHandlerTest extends AdapterScenarios {
     JettyProxy p = jettyProxy(AffinityHandler.builder(router().build()));
     WsClient jetty = client(WsClient.jetty());
     WsSession idle = jetty.connect(Handshake.to(p.port(), "/idle"));
-    WsSession busy = jetty.connect(Handshake.to(p.port(), "/busy"));
     idle.nextText();
+    Tunnel idleTunnel = onlyNewTunnel(p, Set.of());
+    WsSession busy = jetty.connect(Handshake.to(p.port(), "/busy"));
     busy.nextText();
-    Tunnel idleTunnel = tunnelOn(p, "/idle");
-    Tunnel busyTunnel = tunnelOn(p, "/busy");
+    Tunnel busyTunnel = onlyNewTunnel(p, Set.of(idleTunnel));
 
     idleTunnel.close(1012, "rebalancing");
     assertThat(idle.awaitClosed(WAIT)).isTrue();
@@ -294,11 +290,12 @@ class AffinityHandlerTest extends AdapterScenarios {
         .hasMessage("webSocketCode: 999 (expected: 1000..4999, not 1005, 1006 or 1015)");
   }
 
-  private static Tunnel tunnelOn(JettyProxy p, String path) {
-    return p.server.handler().tunnels().stream()
-        .filter(t -> t.decision().request().path().equals(path))
-        .findFirst()
-        .orElseThrow();
+  /** The one live tunnel not in {@code known} (requests are recycled: no path to match on). */
+  private static Tunnel onlyNewTunnel(JettyProxy p, Set<Tunnel> known) {
+    List<Tunnel> fresh =
+        p.server.handler().tunnels().stream().filter(t -> !known.contains(t)).toList();
+    assertThat(fresh).hasSize(1);
+    return fresh.get(0);
   }
 
   /** The handler's own limits apply below Jetty's, and are answered 431. */
