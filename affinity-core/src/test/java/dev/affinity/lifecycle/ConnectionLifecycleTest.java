@@ -18,6 +18,7 @@ import dev.affinity.backend.LifecycleHooks;
 import dev.affinity.hash.RendezvousHash;
 import dev.affinity.strategy.AffinityStrategy;
 import dev.affinity.strategy.RoutingKey;
+import dev.affinity.testkit.ManualScheduler;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -7,6 +7,8 @@ import dev.affinity.AffinityConfigurationException;
 import dev.affinity.backend.BackendGroup;
 import dev.affinity.backend.BackendState;
 import dev.affinity.backend.Member;
+import dev.affinity.testkit.Await;
+import dev.affinity.testkit.ManualScheduler;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -206,17 +208,16 @@ class HealthCheckerTest {
             .start();
     closeables.add(c);
     a.down();
-    long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (real.snapshot().member("a").state() != BackendState.DOWN && System.nanoTime() < until) {
-      Thread.sleep(20);
-    }
-    assertThat(real.snapshot().member("a").state()).isEqualTo(BackendState.DOWN);
+    Await.until(
+        "the checker marks a DOWN",
+        Duration.ofSeconds(20),
+        () -> real.snapshot().member("a").state() == BackendState.DOWN);
     assertThat(c.isHealthy("a")).isFalse();
     c.close();
-    until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (checkerThreadsAlive() && System.nanoTime() < until) {
-      Thread.sleep(20);
-    }
+    Await.until(
+        "the checker's own threads end on close",
+        Duration.ofSeconds(20),
+        () -> !checkerThreadsAlive());
     assertThat(checkerThreadsAlive()).as("own threads end on close").isFalse();
     // With its threads gone, nothing probes: a recovered backend stays DOWN (no timed wait needed).
     a.up();

@@ -9,6 +9,7 @@ import dev.affinity.RoutingRequest;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
 import dev.affinity.backend.BackendState;
+import dev.affinity.testkit.ManualScheduler;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;

@@ -15,6 +15,7 @@ import dev.affinity.backend.Membership;
 import dev.affinity.hash.RendezvousHash;
 import dev.affinity.strategy.AffinityStrategy;
 import dev.affinity.strategy.RoutingKey;
+import dev.affinity.testkit.ManualScheduler;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

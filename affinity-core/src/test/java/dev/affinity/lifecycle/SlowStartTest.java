@@ -10,6 +10,7 @@ import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
 import dev.affinity.strategy.AffinityStrategy;
 import dev.affinity.strategy.RoutingKey;
+import dev.affinity.testkit.ManualScheduler;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;

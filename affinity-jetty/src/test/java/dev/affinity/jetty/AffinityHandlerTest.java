@@ -78,7 +78,12 @@ class AffinityHandlerTest extends AdapterScenarios {
     ((ServerConnector) p.server.server().getConnectors()[0]).setIdleTimeout(200);
     WsSession s = client(WsClient.jdk()).connect(Handshake.to(p.port(), "/"));
     assertThat(s.nextText()).startsWith("backend:");
-    Thread.sleep(1_000); // five connector idle timeouts without a byte either way
+    // A barrier instead of a wait: a plain connection opened after the tunnel went quiet, and as
+    // quiet, is closed by the connector's idle timeout. The tunnel, quiet for longer, stays open.
+    try (RawConnection quiet = RawConnection.open(p.port()).readTimeout(WAIT)) {
+      assertThat(quiet.awaitClosed()).as("a quiet plain connection hits the idle timeout").isTrue();
+    }
+    assertThat(s.isOpen()).as("the quiet tunnel").isTrue();
     s.sendText("still here");
     assertThat(s.nextText()).isEqualTo("still here");
     s.close();

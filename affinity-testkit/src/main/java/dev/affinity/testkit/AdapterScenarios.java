@@ -1218,15 +1218,13 @@ public abstract class AdapterScenarios {
     }
   }
 
-  /** Polls {@code condition} every 20 ms for up to {@link #WAIT}. */
+  /**
+   * Waits up to {@link #WAIT} until {@code condition} holds ({@link Await#until}).
+   *
+   * @throws InterruptedException never; kept so that callers' signatures stay valid
+   */
   protected static void awaitTrue(BooleanSupplier condition, String what)
       throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + WAIT + ": " + what);
-      }
-      Thread.sleep(20);
-    }
+    Await.until(what, WAIT, condition);
   }
 }

@@ -24,10 +24,12 @@ import dev.affinity.strategy.RoutingKey;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -52,8 +54,9 @@ import org.junit.jupiter.api.Timeout;
  * lifetimes close connections at jittered times, with 1012; two proxies fed the same membership
  * changes agree; and the Micrometer binding reports the counts the scenario produced.
  *
- * <p>Timing uses real clocks with short intervals, so waits are generous and assertions are about
- * order and counts, never about speed.
+ * <p>Health checks run on real clocks with short intervals, so waits are generous and assertions
+ * are about order and counts, never about speed. Drain deadlines, re-homing and lifetimes run on a
+ * {@link ManualScheduler}: the test moves time and checks what is closed at each step.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 public abstract class LifecycleScenarios {
@@ -109,37 +112,39 @@ public abstract class LifecycleScenarios {
     return closeLater(startProxy(router, ProxySettings.DEFAULTS));
   }
 
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long until = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > until) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(10);
-    }
+  private static void await(String what, BooleanSupplier condition) {
+    Await.until(what, WAIT, condition);
   }
 
   /**
-   * Waits until every session is closed and returns when each was first seen closed ({@link
-   * System#nanoTime()}, polled every 10 ms), sorted.
+   * Puts the scenario on manual time: the group (and so the router and its cookies) gets the
+   * returned scheduler's clock, with the same members. Give the scheduler to the lifecycle; the
+   * test then moves time with {@link ManualScheduler#advance} and the lifecycle's closes are
+   * requested on the test's thread, so what is closed at each step does not depend on load.
    */
-  private static long[] awaitAllClosed(String what, List<WsSession> sessions)
-      throws InterruptedException {
-    long[] closedAt = new long[sessions.size()];
-    await(
-        "all closed: " + what,
-        () -> {
-          boolean all = true;
-          for (int i = 0; i < closedAt.length; i++) {
-            if (closedAt[i] == 0 && !sessions.get(i).isOpen()) {
-              closedAt[i] = System.nanoTime();
-            }
-            all &= closedAt[i] != 0;
-          }
-          return all;
-        });
-    java.util.Arrays.sort(closedAt);
-    return closedAt;
+  private ManualScheduler manualTime() {
+    ManualScheduler time = new ManualScheduler(Instant.now());
+    BackendGroup manual = BackendGroup.create(time.clock());
+    for (Member m : group.snapshot().members()) {
+      manual.add(m.backend());
+    }
+    group = manual;
+    return time;
+  }
+
+  private static long closedCount(List<WsSession> sessions) {
+    return sessions.stream().filter(s -> !s.isOpen()).count();
+  }
+
+  /**
+   * A barrier for "nothing else was closed": a round trip on each session. A close the lifecycle
+   * requested before this point reaches the client before the echo does, or fails the echo.
+   */
+  private static void echoOnEach(List<WsSession> sessions, String text) {
+    for (WsSession s : sessions) {
+      s.sendText(text);
+      assertThat(s.nextText()).as("echo on an open session").isEqualTo(text);
+    }
   }
 
   private BackendState state(String id) {
@@ -373,8 +378,15 @@ public abstract class LifecycleScenarios {
   @Test
   void drain_keepsOpenAndReturningClients_refusesNewOnes_thenClosesTheRestSpreadOverTheWindow()
       throws Exception {
+    ManualScheduler time = manualTime();
     Duration window = Duration.ofSeconds(2);
-    closeLater(ConnectionLifecycle.builder(group).drainCloseWindow(window).build().start());
+    closeLater(
+        ConnectionLifecycle.builder(group)
+            .drainCloseWindow(window)
+            .scheduler(time)
+            .random(new Random(13))
+            .build()
+            .start());
     Router router =
         Router.builder(group)
             .strategy(
@@ -400,13 +412,11 @@ public abstract class LifecycleScenarios {
         });
     assertThat(onDrained).as("least connections spread 12 clients").hasSizeGreaterThanOrEqualTo(3);
 
-    long drainedAt = System.nanoTime();
+    Instant deadline = time.now().plus(Duration.ofSeconds(3));
     group.drain(drained, Duration.ofSeconds(3));
+    time.runDue();
     // Open connections stay and still work.
-    for (WsSession s : onDrained) {
-      s.sendText("still here");
-      assertThat(s.nextText()).isEqualTo("still here");
-    }
+    echoOnEach(onDrained, "still here");
     // A returning sticky client comes back to the drained backend...
     WsClient returning = requireNonNull(clientsOf.get(drained), drained).get(0);
     List<WsSession> returned = new ArrayList<>();
@@ -418,19 +428,23 @@ public abstract class LifecycleScenarios {
       assertThat(connect(fresh, Handshake.to(proxy.port(), "/"), new ArrayList<>()))
           .isNotEqualTo(drained);
     }
+    int n = onDrained.size();
+    await("every session is counted", () -> group.liveConnections(drained) == n);
 
-    // At the deadline the adapter closes what remains, spread over the window.
-    long[] closedAt = awaitAllClosed("the drained backend's connections", onDrained);
-    long first = closedAt[0];
-    long last = closedAt[closedAt.length - 1];
-    assertThat(Duration.ofNanos(first - drainedAt))
-        .as("nothing closes before the deadline")
-        .isGreaterThanOrEqualTo(Duration.ofMillis(2900));
-    // n closes, one per 1/n of the window: first and last are at least (n-2)/n windows apart.
-    int n = closedAt.length;
-    assertThat(Duration.ofNanos(last - first))
-        .as("closes spread over the %s window", window)
-        .isGreaterThanOrEqualTo(window.multipliedBy(n - 2).dividedBy(n).minusMillis(200));
+    // Nothing closes before the deadline.
+    time.advance(Duration.between(time.now(), deadline).minusMillis(1));
+    echoOnEach(onDrained, "before the deadline");
+    assertThat(closedCount(onDrained)).as("closed before the deadline").isZero();
+    // From the deadline, one close in each 1/n of the window.
+    time.advance(Duration.ofMillis(1));
+    Duration slot = window.dividedBy(n);
+    for (int k = 1; k <= n; k++) {
+      time.advance(slot);
+      long expected = k;
+      await(
+          k + " of " + n + " closed after " + k + "/" + n + " of the window",
+          () -> closedCount(onDrained) == expected);
+    }
     sessionBackend.forEach(
         (s, b) -> {
           if (!b.equals(drained)) {
@@ -439,7 +453,7 @@ public abstract class LifecycleScenarios {
         });
     assertThat(onDrained)
         .as("closed with 1001 going away")
-        .allSatisfy(s -> assertThat(s.closeStatus()).isEqualTo(1001));
+        .allSatisfy(s -> assertThat(s.closeStatus()).as("%s", s).isEqualTo(1001));
     await("the drained backend's leases are released", () -> group.liveConnections(drained) == 0);
   }
 
@@ -450,7 +464,9 @@ public abstract class LifecycleScenarios {
       throws Exception {
     Backend third = requireNonNull(group.snapshot().member("ws-3"), "ws-3").backend();
     group.remove("ws-3");
-    closeLater(ConnectionLifecycle.builder(group).rehoming(100).build().start());
+    ManualScheduler time = manualTime();
+    closeLater(ConnectionLifecycle.builder(group).rehoming(100).scheduler(time).build().start());
+    time.runDue();
     Router router =
         Router.builder(group)
             .strategy(AffinityStrategy.rendezvous(RoutingKey.header("X-Room")))
@@ -477,10 +493,21 @@ public abstract class LifecycleScenarios {
       }
     }
     assertThat(moved).as("some of 24 keys move to the new backend").isNotEmpty();
+    // 100 closes per second: every re-home is requested once a second per 100 has passed.
+    time.advance(Duration.ofMillis(10L * (moved.size() + 1)));
+    assertThat(time.pending()).as("re-homes left to run").isZero();
     await(
         "moved sessions are closed",
         () -> moved.stream().noneMatch(k -> requireNonNull(byKey.get(k), k).isOpen()));
-    Thread.sleep(500); // room for a wrong extra close to show
+    // Every close the lifecycle will request has been requested: the others still echo.
+    List<WsSession> stayed = new ArrayList<>();
+    byKey.forEach(
+        (key, s) -> {
+          if (!moved.contains(key)) {
+            stayed.add(s);
+          }
+        });
+    echoOnEach(stayed, "not moved");
     byKey.forEach(
         (key, s) ->
             assertThat(s.isOpen()).as("session of %s", key).isEqualTo(!moved.contains(key)));
@@ -501,29 +528,41 @@ public abstract class LifecycleScenarios {
 
   @Test
   void maxLifetime_closesConnectionsAtJitteredTimes() throws Exception {
+    ManualScheduler time = manualTime();
+    Duration max = Duration.ofMillis(2500);
+    Duration jitter = Duration.ofMillis(1500);
     closeLater(
         ConnectionLifecycle.builder(group)
-            .maxLifetime(Duration.ofMillis(2500), Duration.ofMillis(1500))
+            .maxLifetime(max, jitter)
             .scanInterval(Duration.ofMillis(100))
+            .scheduler(time)
+            .random(new Random(13))
             .build()
             .start());
     ProxyHandle proxy = proxy(Router.builder(group).build());
     WsClient client = closeLater(WsClient.jdk());
     List<WsSession> sessions = new ArrayList<>();
-    long start = System.nanoTime();
+    Instant opened = time.now();
     for (int i = 0; i < 8; i++) {
       connect(client, Handshake.to(proxy.port(), "/"), sessions);
     }
-    long[] closedAt = awaitAllClosed("sessions at their lifetime", sessions);
-    assertThat(sessions).allSatisfy(s -> assertThat(s.closeStatus()).isEqualTo(1012));
-    long first = closedAt[0];
-    long last = closedAt[closedAt.length - 1];
-    assertThat(Duration.ofNanos(first - start))
-        .as("no connection closes before max - jitter")
-        .isGreaterThanOrEqualTo(Duration.ofMillis(900));
-    assertThat(Duration.ofNanos(last - first))
-        .as("8 connections opened together do not all close together")
-        .isGreaterThanOrEqualTo(Duration.ofMillis(150));
+    await(
+        "every session is counted",
+        () ->
+            group.snapshot().members().stream().mapToInt(m -> group.liveConnections(m.id())).sum()
+                == 8);
+    // Nothing closes before max - jitter.
+    time.advance(max.minus(jitter).minusMillis(1));
+    echoOnEach(sessions, "young");
+    assertThat(closedCount(sessions)).as("closed before max - jitter").isZero();
+    // Half way through the jitter some are closed and, jittered, not all of them.
+    time.advance(jitter.dividedBy(2));
+    await("some sessions reach their jittered lifetime", () -> closedCount(sessions) > 0);
+    assertThat(closedCount(sessions)).as("closed half way through the jitter").isLessThan(8);
+    // By max every one is closed.
+    time.advance(Duration.between(time.now(), opened.plus(max)));
+    await("every session reaches its lifetime", () -> closedCount(sessions) == 8);
+    assertThat(sessions).allSatisfy(s -> assertThat(s.closeStatus()).as("%s", s).isEqualTo(1012));
   }
 
   // ---------------------------------------------------------------- agreement

@@ -1,4 +1,4 @@
-package dev.affinity.lifecycle;
+package dev.affinity.testkit;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -18,6 +18,11 @@ import java.util.concurrent.TimeUnit;
  * A deterministic scheduler with its own fake clock: nothing runs until the test advances time,
  * then due tasks run on the test's thread in time order (ties in submission order), the clock set
  * to each task's time. Tests built on it do not depend on how fast the machine is.
+ *
+ * <p>Give the same clock to the code under test (for example {@code BackendGroup.create(
+ * scheduler.clock())} and {@code ConnectionLifecycle.builder(group).scheduler(scheduler)}), so that
+ * the deadlines it computes and the delays it schedules agree. Other threads may submit tasks at
+ * any time; only {@link #advance} and {@link #runDue} run them, on the calling thread.
  */
 public final class ManualScheduler extends AbstractExecutorService
     implements ScheduledExecutorService {
@@ -26,15 +31,21 @@ public final class ManualScheduler extends AbstractExecutorService
   private long sequence;
   private boolean shutdown;
 
+  /**
+   * A scheduler whose clock starts at {@code start}.
+   *
+   * @param start the clock's first instant
+   */
   public ManualScheduler(Instant start) {
     this.now = start;
   }
 
   /** The clock the scheduler runs by; give the same one to the group. */
   public InstantSource clock() {
-    return () -> now;
+    return this::now;
   }
 
+  /** The clock's current instant. */
   public synchronized Instant now() {
     return now;
   }
@@ -67,6 +78,7 @@ public final class ManualScheduler extends AbstractExecutorService
     advance(Duration.ZERO);
   }
 
+  /** How many tasks are queued and not cancelled. */
   public synchronized int pending() {
     return (int) queue.stream().filter(t -> !t.isCancelled()).count();
   }
