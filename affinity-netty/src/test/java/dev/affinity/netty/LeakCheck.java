@@ -2,11 +2,12 @@ package dev.affinity.netty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.affinity.testkit.Await;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.ResourceLeakDetector;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -73,21 +74,23 @@ public final class LeakCheck implements BeforeAllCallback, AfterEachCallback, Af
   static List<String> drain() throws InterruptedException {
     String hint = SENTINEL + SENTINELS.incrementAndGet() + "#";
     dropSentinel(hint);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DRAIN_TIMEOUT_SECONDS);
-    boolean seen = false;
-    for (int extra = 1; extra >= 0; ) {
-      assertThat(System.nanoTime())
-          .as("the leak detector reports a dropped sentinel buffer (%s)", hint)
-          .isLessThan(deadline);
-      System.gc();
-      Thread.sleep(20);
-      PooledByteBufAllocator.DEFAULT.directBuffer(1).release(); // the detector polls on track
-      if (seen) {
-        extra--;
-      } else {
-        seen = RecordingLeakDetector.LEAKS.stream().anyMatch(l -> l.contains(hint));
-      }
-    }
+    // Each poll collects garbage and allocates (the detector reports on allocation). Once the
+    // sentinel is reported, two more polls let leaks collected alongside it be reported too.
+    AtomicInteger roundsAfterSeen = new AtomicInteger(-1);
+    Await.until(
+        "the leak detector reports a dropped sentinel buffer (" + hint + ")",
+        Duration.ofSeconds(DRAIN_TIMEOUT_SECONDS),
+        () -> {
+          System.gc();
+          PooledByteBufAllocator.DEFAULT.directBuffer(1).release(); // the detector polls on track
+          if (roundsAfterSeen.get() >= 0) {
+            return roundsAfterSeen.incrementAndGet() > 2;
+          }
+          if (RecordingLeakDetector.LEAKS.stream().anyMatch(l -> l.contains(hint))) {
+            roundsAfterSeen.set(0);
+          }
+          return false;
+        });
     List<String> reported = List.copyOf(RecordingLeakDetector.LEAKS);
     RecordingLeakDetector.LEAKS.removeAll(reported);
     List<String> leaks = new ArrayList<>();

@@ -7,6 +7,7 @@ import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
 import dev.affinity.client.ClientAddressResolver;
 import dev.affinity.strategy.AffinityStrategy;
+import dev.affinity.testkit.Await;
 import dev.affinity.testkit.EchoBackend;
 import dev.affinity.testkit.Handshake;
 import dev.affinity.testkit.RawConnection;
@@ -257,11 +258,7 @@ class NettyTunnelTest {
     assertThat(echo.handshakes().get(0).headers().get("X-Forwarded-For")).isEqualTo("203.0.113.9");
   }
 
-  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as(what).isLessThan(deadline);
-      Thread.sleep(20);
-    }
+  private static void await(BooleanSupplier condition, String what) {
+    Await.until(what, Duration.ofSeconds(30), condition);
   }
 }

@@ -4,12 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.affinity.backend.BackendState;
+import dev.affinity.testkit.Await;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -40,12 +41,10 @@ class HealthCheckFlagTest {
               "--health-interval", "200ms",
               "--shutdown-timeout", "1s");
       try (ProxyCommand.Running running = c.start(w, w)) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (running.group().snapshot().member("gone").state() != BackendState.DOWN
-            && System.nanoTime() < deadline) {
-          Thread.sleep(50);
-        }
-        assertThat(running.group().snapshot().member("gone").state()).isEqualTo(BackendState.DOWN);
+        Await.until(
+            "the backend nothing listens for is DOWN",
+            Duration.ofSeconds(30),
+            () -> running.group().snapshot().member("gone").state() == BackendState.DOWN);
         assertThat(running.group().snapshot().member("up").state()).isEqualTo(BackendState.UP);
       }
     }

@@ -12,6 +12,7 @@ import dev.affinity.jetty.AffinityServer;
 import dev.affinity.netty.AffinityProxyServer;
 import dev.affinity.strategy.AffinityStrategy;
 import dev.affinity.strategy.LearnedCarrier;
+import dev.affinity.testkit.Await;
 import dev.affinity.testkit.EchoBackend;
 import dev.affinity.testkit.Handshake;
 import dev.affinity.testkit.WsClient;
@@ -174,11 +175,14 @@ class FleetProxiesTest {
     instances[0].fleet.add(Backend.of("ws-4", "127.0.0.1", ws4.port()));
     for (Instance i : instances) {
       Await.until(
-          "ws-4 on " + i.fleet.instanceId(), () -> i.group.snapshot().member("ws-4") != null);
+          "ws-4 on " + i.fleet.instanceId(),
+          Duration.ofSeconds(10),
+          () -> i.group.snapshot().member("ws-4") != null);
     }
     assertThat(placements(instances[1].port, 6)).contains("ws-4");
     Await.until(
         "the fleet agrees",
+        Duration.ofSeconds(10),
         () -> instances[0].fleet.status().agrees() && instances[0].fleet.status().instances() == 3);
 
     // C restarts from its flags and comes back with the drained state and the added backend.
@@ -207,6 +211,7 @@ class FleetProxiesTest {
       for (Instance i : instances) {
         Await.until(
             "room-7 known through " + i.fleet.instanceId(),
+            Duration.ofSeconds(10),
             () -> "ws-3".equals(i.learned.lookup("room-7")));
         for (int n = 0; n < 3; n++) {
           assertThat(connect(i.port, client, "X-Room", "room-7")).isEqualTo("ws-3");
@@ -230,6 +235,7 @@ class FleetProxiesTest {
     }
     Await.until(
         "all degraded",
+        Duration.ofSeconds(10),
         () -> {
           for (Instance i : instances) {
             if (!i.fleet.status().degraded()) {
@@ -242,6 +248,7 @@ class FleetProxiesTest {
     redis.restart();
     Await.until(
         "a change through A is stored again",
+        Duration.ofSeconds(10),
         () -> {
           try {
             instances[0].fleet.markDown("ws-2");
@@ -252,6 +259,7 @@ class FleetProxiesTest {
         });
     Await.until(
         "ws-2 down on B and C",
+        Duration.ofSeconds(10),
         () ->
             instances[1].group.snapshot().member("ws-2").state() == BackendState.DOWN
                 && instances[2].group.snapshot().member("ws-2").state() == BackendState.DOWN);

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
 import dev.affinity.backend.BackendState;
+import dev.affinity.testkit.Await;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,12 +62,13 @@ class RedisFaultTest {
     fa.drain("ws-1");
     Await.until(
         "ws-1 draining on B and C",
+        Duration.ofSeconds(10),
         () ->
             b.snapshot().member("ws-1").state() == BackendState.DRAINING
                 && c.snapshot().member("ws-1").state() == BackendState.DRAINING);
 
     redis.kill();
-    Await.until("B degraded", () -> fb.status().degraded());
+    Await.until("B degraded", Duration.ofSeconds(10), () -> fb.status().degraded());
 
     // Last known state stays; routing needs nothing from Redis.
     assertThat(b.snapshot().member("ws-1").state()).isEqualTo(BackendState.DRAINING);
@@ -77,9 +79,11 @@ class RedisFaultTest {
     redis.restart(); // empty: the instances write their applied state back
     Await.until(
         "all re-synced",
+        Duration.ofSeconds(10),
         () -> !fa.status().degraded() && !fb.status().degraded() && !fc.status().degraded());
     Await.until(
         "Redis holds the state again",
+        Duration.ofSeconds(10),
         () -> {
           try {
             fa.markDown("ws-2");
@@ -91,6 +95,7 @@ class RedisFaultTest {
 
     Await.until(
         "ws-2 down on B and C",
+        Duration.ofSeconds(10),
         () ->
             b.snapshot().member("ws-2").state() == BackendState.DOWN
                 && c.snapshot().member("ws-2").state() == BackendState.DOWN);
@@ -113,8 +118,8 @@ class RedisFaultTest {
 
     redis.restart();
     // The writer's state comes back from its own memory; the late one then loads it.
-    Await.until("writer re-seeded", writer::tick);
-    Await.until("late loaded", fl::tick);
+    Await.until("writer re-seeded", Duration.ofSeconds(10), writer::tick);
+    Await.until("late loaded", Duration.ofSeconds(10), fl::tick);
     assertThat(late.snapshot().member("ws-2").state()).isEqualTo(BackendState.DRAINING);
     assertThat(fl.status().degraded()).isFalse();
   }

@@ -8,6 +8,7 @@ import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
 import dev.affinity.backend.BackendState;
 import dev.affinity.backend.ConnectionLease;
+import dev.affinity.testkit.Await;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
@@ -105,12 +106,13 @@ class RedisFleetTest {
     fleet("b", b).start();
 
     fa.add(Backend.of("ws-3", "127.0.0.1", 9003).withWeight(3));
-    Await.until("ws-3 on B", () -> b.snapshot().member("ws-3") != null);
+    Await.until("ws-3 on B", Duration.ofSeconds(10), () -> b.snapshot().member("ws-3") != null);
     assertThat(b.snapshot().member("ws-3").backend().weight()).isEqualTo(3);
     assertThat(b.snapshot().fingerprint()).isEqualTo(a.snapshot().fingerprint());
 
     fa.remove("ws-1");
-    Await.until("ws-1 gone on B", () -> b.snapshot().member("ws-1") == null);
+    Await.until(
+        "ws-1 gone on B", Duration.ofSeconds(10), () -> b.snapshot().member("ws-1") == null);
     assertThat(a.snapshot().member("ws-1")).isNull();
   }
 
@@ -176,7 +178,10 @@ class RedisFleetTest {
     fleet("b", b).start();
     fa.drain("ws-1");
     fa.drain("ws-2");
-    Await.until("version 2 on B", () -> fleets.get(1).status().appliedVersion() == 2);
+    Await.until(
+        "version 2 on B",
+        Duration.ofSeconds(10),
+        () -> fleets.get(1).status().appliedVersion() == 2);
 
     // A stale message (version 1: everything UP) arrives late, then a newer one.
     String stale =
@@ -191,7 +196,7 @@ class RedisFleetTest {
                 .encode();
     rawConn.sync().publish("affinity:state:changes", stale);
     fa.add(Backend.of("ws-3", "127.0.0.1", 9003));
-    Await.until("ws-3 on B", () -> b.snapshot().member("ws-3") != null);
+    Await.until("ws-3 on B", Duration.ofSeconds(10), () -> b.snapshot().member("ws-3") != null);
 
     assertThat(b.snapshot().member("ws-1").state()).isEqualTo(BackendState.DRAINING);
     assertThat(b.snapshot().member("ws-2").state()).isEqualTo(BackendState.DRAINING);
@@ -272,6 +277,7 @@ class RedisFleetTest {
     fa.close(); // dies without a goodbye; Redis expires its report after the TTL
     Await.until(
         "the dead instance's report expired in Redis",
+        Duration.ofSeconds(10),
         () -> rawConn.sync().exists("affinity:instance:short-lived") == 0);
     fb.tick();
 

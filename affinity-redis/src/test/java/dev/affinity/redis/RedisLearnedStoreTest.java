@@ -11,6 +11,7 @@ import dev.affinity.strategy.AffinityStrategy;
 import dev.affinity.strategy.LearnedAffinity;
 import dev.affinity.strategy.LearnedCarrier;
 import dev.affinity.strategy.LearnedStore;
+import dev.affinity.testkit.Await;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
@@ -81,6 +82,7 @@ class RedisLearnedStoreTest {
 
     Await.until(
         "learned value visible on B",
+        Duration.ofSeconds(10),
         () -> routerB.select(withSession("room-42")).strategy().equals("learned"));
     assertThat(routerB.select(withSession("room-42")).backend()).isEqualTo(WS2);
   }
@@ -92,7 +94,8 @@ class RedisLearnedStoreTest {
 
     try (RedisClient raw = RedisClient.create(redis.uri());
         StatefulRedisConnection<String, String> c = raw.connect()) {
-      Await.until("written", () -> !c.sync().keys("affinity:learned:*").isEmpty());
+      Await.until(
+          "written", Duration.ofSeconds(10), () -> !c.sync().keys("affinity:learned:*").isEmpty());
       List<String> keys = c.sync().keys("*");
       assertThat(keys).hasSize(1);
       assertThat(keys.get(0)).doesNotContain("secret").startsWith("affinity:learned:");
@@ -108,15 +111,20 @@ class RedisLearnedStoreTest {
     LearnedStore.Hold hold = a.hold("v", "ws-2");
     try (RedisClient raw = RedisClient.create(redis.uri());
         StatefulRedisConnection<String, String> c = raw.connect()) {
-      Await.until("written", () -> !c.sync().keys("affinity:learned:*").isEmpty());
+      Await.until(
+          "written", Duration.ofSeconds(10), () -> !c.sync().keys("affinity:learned:*").isEmpty());
       String k = c.sync().keys("affinity:learned:*").get(0);
       c.sync().del(k); // as if it had expired, or Redis had lost it
 
-      Await.until("rewritten by the refresher", () -> c.sync().exists(k) == 1);
+      Await.until(
+          "rewritten by the refresher", Duration.ofSeconds(10), () -> c.sync().exists(k) == 1);
       assertThat(b.lookup("v")).isEqualTo("ws-2");
 
       hold.close();
-      Await.until("expired after the last hold closed", () -> c.sync().exists(k) == 0);
+      Await.until(
+          "expired after the last hold closed",
+          Duration.ofSeconds(10),
+          () -> c.sync().exists(k) == 0);
       assertThat(b.lookup("v")).isNull();
     }
   }
@@ -132,7 +140,10 @@ class RedisLearnedStoreTest {
             .build();
 
     redis.kill();
-    Await.until("store sees Redis down", () -> s.lookup("unknown") == null && s.lookupMisses() > 0);
+    Await.until(
+        "store sees Redis down",
+        Duration.ofSeconds(10),
+        () -> s.lookup("unknown") == null && s.lookupMisses() > 0);
     for (int i = 0; i < 50; i++) {
       assertThat(router.select(withSession("s" + i)).hasBackend()).isTrue();
     }
@@ -144,6 +155,7 @@ class RedisLearnedStoreTest {
     // Held values are written back after Redis lost them, once the connection is back.
     Await.until(
         "refreshed into the new Redis",
+        Duration.ofSeconds(10),
         () -> {
           s.refreshNow();
           return "ws-1".equals(other.lookup("while-down"));
