@@ -16,6 +16,7 @@ import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
 import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
+import dev.affinity.redis.FleetUnavailableException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -68,6 +69,7 @@ final class AdminServer implements AutoCloseable {
   private final ExecutorService executor;
   private final AdminTokens tokens;
   private final BackendGroup group;
+  private final OperatorChanges changes;
   private final @Nullable Supplier<String> metrics;
   private final @Nullable Reloader reloader;
 
@@ -76,12 +78,14 @@ final class AdminServer implements AutoCloseable {
       ExecutorService executor,
       AdminTokens tokens,
       BackendGroup group,
+      OperatorChanges changes,
       @Nullable Supplier<String> metrics,
       @Nullable Reloader reloader) {
     this.server = server;
     this.executor = executor;
     this.tokens = tokens;
     this.group = group;
+    this.changes = changes;
     this.metrics = metrics;
     this.reloader = reloader;
   }
@@ -89,6 +93,7 @@ final class AdminServer implements AutoCloseable {
   /**
    * Binds {@code address} and serves.
    *
+   * @param changes where operator changes go: this group, or the fleet
    * @param metrics the Prometheus scrape, or null for none (404)
    * @param reloader the reload action, or null when there is no configuration file (404)
    * @throws UncheckedIOException if the address cannot be bound
@@ -97,6 +102,7 @@ final class AdminServer implements AutoCloseable {
       InetSocketAddress address,
       AdminTokens tokens,
       BackendGroup group,
+      OperatorChanges changes,
       @Nullable Supplier<String> metrics,
       @Nullable Reloader reloader) {
     HttpServer server;
@@ -114,7 +120,8 @@ final class AdminServer implements AutoCloseable {
               return t;
             });
     server.setExecutor(executor);
-    AdminServer admin = new AdminServer(server, executor, tokens, group, metrics, reloader);
+    AdminServer admin =
+        new AdminServer(server, executor, tokens, group, changes, metrics, reloader);
     server.createContext("/", admin::handle);
     server.start();
     return admin;
@@ -164,6 +171,11 @@ final class AdminServer implements AutoCloseable {
           ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"affinity-admin\"");
         }
         send(ex, f.status, body);
+      } catch (FleetUnavailableException e) {
+        // With --redis a change goes through Redis; unreachable, nothing changed anywhere.
+        ObjectNode body = JSON.createObjectNode();
+        body.put("error", "fleet unavailable: " + e.getMessage());
+        send(ex, 503, body);
       } catch (RuntimeException e) {
         AUDIT.log(System.Logger.Level.WARNING, "admin request failed", e);
         ObjectNode body = JSON.createObjectNode();
@@ -251,7 +263,7 @@ final class AdminServer implements AutoCloseable {
       allow(ex, method, parts, 1, "POST");
       Backend b = parseBackend(readJson(ex));
       try {
-        group.add(b);
+        changes.add(b);
       } catch (AffinityConfigurationException e) {
         throw new Failure(409, "id", "id: " + b.id() + " is already a backend");
       }
@@ -266,7 +278,7 @@ final class AdminServer implements AutoCloseable {
           send(ex, 200, view(member(id)));
           return;
         case "DELETE":
-          if (!group.remove(id)) {
+          if (!changes.remove(id)) {
             throw unknown(id);
           }
           audit(who, "remove", id);
@@ -285,21 +297,21 @@ final class AdminServer implements AutoCloseable {
             JsonNode body = readJsonOrEmpty(ex);
             JsonNode d = body.get("deadline");
             if (d == null || d.isNull()) {
-              group.drain(id);
+              changes.drain(id);
               audit(who, "drain", id + " deadline=none");
             } else {
               Duration deadline = duration("deadline", d);
-              group.drain(id, deadline);
+              changes.drain(id, deadline);
               audit(who, "drain", id + " deadline=" + deadline);
             }
             break;
           }
         case "down":
-          group.markDown(id);
+          changes.markDown(id);
           audit(who, "down", id);
           break;
         case "up":
-          group.markUp(id);
+          changes.markUp(id);
           audit(who, "up", id);
           break;
         case "weight":
@@ -321,7 +333,7 @@ final class AdminServer implements AutoCloseable {
             } catch (AffinityConfigurationException e) {
               throw new Failure(400, "weight", String.valueOf(e.getMessage()));
             }
-            group.update(updated);
+            changes.update(updated);
             audit(who, "weight", id + " weight=" + w.intValue());
             break;
           }

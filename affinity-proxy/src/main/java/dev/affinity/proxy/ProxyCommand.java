@@ -12,6 +12,7 @@ import dev.affinity.client.ForwardedHeader;
 import dev.affinity.lifecycle.HealthChecker;
 import dev.affinity.lifecycle.HealthProbe;
 import dev.affinity.metrics.RoutingStats;
+import dev.affinity.redis.RedisFleet;
 import dev.affinity.strategy.AffinityStrategy;
 import dev.affinity.strategy.RoutingKey;
 import java.io.PrintWriter;
@@ -159,6 +160,9 @@ public final class ProxyCommand implements Callable<Integer> {
 
   @ArgGroup(validate = false, heading = "%nThe jwt strategy:%n")
   JwtOptions jwt = new JwtOptions();
+
+  @ArgGroup(validate = false, heading = "%nRunning as a fleet, discovered backends:%n")
+  FleetOptions fleet = new FleetOptions();
 
   @Option(
       names = "--trusted-proxy",
@@ -328,9 +332,16 @@ public final class ProxyCommand implements Callable<Integer> {
     return demoMode != null;
   }
 
+  /** Operator changes through the fleet with {@code --redis}, else to this group only. */
+  private static OperatorChanges operatorChanges(
+      BackendGroup group, List<AutoCloseable> fleetParts) {
+    RedisFleet f = FleetOptions.fleetIn(fleetParts);
+    return f == null ? OperatorChanges.local(group) : OperatorChanges.fleet(f);
+  }
+
   /** Whether the demo runs: there is one, and it is asked for or no backend is given. */
   boolean isDemo() {
-    return demoMode != null && (demo || backends.isEmpty());
+    return demoMode != null && (demo || (backends.isEmpty() && !fleet.discovers()));
   }
 
   /**
@@ -493,7 +504,7 @@ public final class ProxyCommand implements Callable<Integer> {
    */
   public Running start(PrintWriter out, PrintWriter err) {
     validate();
-    if (backends.isEmpty() && !isDemo()) {
+    if (backends.isEmpty() && !isDemo() && !fleet.discovers()) {
       throw new ParameterException(
           spec.commandLine(),
           "--backend: none given (expected: at least one --backend id=ID,uri=ws://HOST:PORT)");
@@ -501,6 +512,7 @@ public final class ProxyCommand implements Callable<Integer> {
     DemoMode.Session demoParts = null;
     ProxyServer proxy = null;
     HealthChecker checker = null;
+    List<AutoCloseable> fleetParts = List.of();
     HealthProbe probe = healthProbe();
     AdminTokens adminTokens = adminTokens();
     ProxyMetrics metrics = null;
@@ -535,6 +547,8 @@ public final class ProxyCommand implements Callable<Integer> {
               spec.commandLine(), "--health-interval: " + e.getMessage(), e);
         }
       }
+      // The shared state and the discovered backends are in the group before clients come.
+      fleetParts = fleet.start(group, spec.commandLine(), out);
       proxy = ProxyServers.start(server, router, listen, timeouts(), proxyProtocol, trustedProxies);
       String proxyUrl =
           "ws://" + hostForUrl(proxy.address()) + ":" + proxy.address().getPort() + "/";
@@ -566,7 +580,12 @@ public final class ProxyCommand implements Callable<Integer> {
         metrics = ProxyMetrics.create(router, stats, server);
         adminServer =
             AdminServer.start(
-                admin, requireNonNull(adminTokens, "adminTokens"), group, metrics::scrape, null);
+                admin,
+                requireNonNull(adminTokens, "adminTokens"),
+                group,
+                operatorChanges(group, fleetParts),
+                metrics::scrape,
+                null);
         out.println(
             "affinity-proxy: admin API on http://"
                 + hostForUrl(adminServer.address())
@@ -583,7 +602,16 @@ public final class ProxyCommand implements Callable<Integer> {
       }
       out.flush();
       return new Running(
-          proxy, group, checker, shutdownTimeout, demoParts, page, adminServer, metrics, out);
+          proxy,
+          group,
+          checker,
+          fleetParts,
+          shutdownTimeout,
+          demoParts,
+          page,
+          adminServer,
+          metrics,
+          out);
     } catch (RuntimeException | Error e) {
       // Errors too (a broken classpath): the backends' threads would otherwise keep the JVM up.
       if (adminServer != null) {
@@ -595,6 +623,7 @@ public final class ProxyCommand implements Callable<Integer> {
       if (checker != null) {
         checker.close();
       }
+      FleetOptions.close(fleetParts);
       if (proxy != null) {
         proxy.close();
       }
@@ -721,6 +750,7 @@ public final class ProxyCommand implements Callable<Integer> {
     private final ProxyServer proxy;
     private final BackendGroup group;
     private final @Nullable HealthChecker checker;
+    private final List<AutoCloseable> fleetParts;
     private final Duration shutdownTimeout;
     private final DemoMode.@Nullable Session demo;
     private final @Nullable String page;
@@ -733,6 +763,7 @@ public final class ProxyCommand implements Callable<Integer> {
         ProxyServer proxy,
         BackendGroup group,
         @Nullable HealthChecker checker,
+        List<AutoCloseable> fleetParts,
         Duration shutdownTimeout,
         DemoMode.@Nullable Session demo,
         @Nullable String page,
@@ -744,6 +775,7 @@ public final class ProxyCommand implements Callable<Integer> {
       this.proxy = proxy;
       this.group = group;
       this.checker = checker;
+      this.fleetParts = fleetParts;
       this.shutdownTimeout = shutdownTimeout;
       this.demo = demo;
       this.page = page;
@@ -795,6 +827,8 @@ public final class ProxyCommand implements Callable<Integer> {
       if (checker != null) {
         checker.close(); // so that no probe marks a backend UP again while we drain
       }
+      // Nor a fleet change or a discovery refresh; our own DOWN marks below stay local.
+      FleetOptions.close(fleetParts);
       for (Member m : group.snapshot().members()) {
         group.markDown(m.id());
       }
