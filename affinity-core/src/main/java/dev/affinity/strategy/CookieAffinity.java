@@ -31,7 +31,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Defaults: name {@value #DEFAULT_NAME}, {@code Path=/}, {@code HttpOnly}, {@code SameSite=Lax},
  * {@code Secure} when the request came over TLS, no {@code Domain}, a session cookie (no {@code
  * Max-Age} attribute), honoured for {@link #DEFAULT_MAX_AGE} after it was issued, no header or
- * query parameter carrier, not strict, the system clock. Immutable and thread-safe.
+ * query parameter carrier, not strict, {@value #DEFAULT_CACHE_SIZE} verified cookie values cached,
+ * the system clock. Immutable and thread-safe.
  */
 public final class CookieAffinity {
   /** The cookie name unless told otherwise. */
@@ -39,6 +40,9 @@ public final class CookieAffinity {
 
   /** How long a cookie is honoured after it was issued, unless told otherwise: one day. */
   public static final Duration DEFAULT_MAX_AGE = Duration.ofDays(1);
+
+  /** How many verified cookie values are remembered unless told otherwise. */
+  public static final int DEFAULT_CACHE_SIZE = 10_000;
 
   /** The longest {@link Builder#maxAge} accepted: one year. */
   public static final Duration MAX_MAX_AGE = Duration.ofDays(366);
@@ -56,6 +60,7 @@ public final class CookieAffinity {
   private final @Nullable String queryParameter;
   private final boolean strict;
   private final InstantSource clock;
+  private final int cacheSize;
 
   private CookieAffinity(Builder b) {
     this.keys = b.keys;
@@ -71,6 +76,7 @@ public final class CookieAffinity {
     this.queryParameter = b.queryParameter;
     this.strict = b.strict;
     this.clock = b.clock;
+    this.cacheSize = b.cacheSize;
   }
 
   /** Returns a builder signing and verifying with {@code keys}. */
@@ -112,6 +118,11 @@ public final class CookieAffinity {
     return clock;
   }
 
+  /** How many verified cookie values are remembered; 0 when caching is off. */
+  public int cacheSize() {
+    return cacheSize;
+  }
+
   /** The {@code Set-Cookie} for {@code value}, with the configured attributes. */
   SetCookie setCookie(String value, RoutingRequest request) {
     SetCookie c =
@@ -144,6 +155,8 @@ public final class CookieAffinity {
         + (header == null ? "" : ", header=" + header)
         + (queryParameter == null ? "" : ", queryParameter=" + queryParameter)
         + (strict ? ", strict" : "")
+        + ", cacheSize="
+        + cacheSize
         + ", "
         + keys
         + "}";
@@ -167,6 +180,7 @@ public final class CookieAffinity {
     private @Nullable String queryParameter;
     private boolean strict;
     private InstantSource clock = InstantSource.system();
+    private int cacheSize = DEFAULT_CACHE_SIZE;
 
     private Builder(CookieKeys keys) {
       this.keys = keys;
@@ -302,6 +316,22 @@ public final class CookieAffinity {
     /** The clock that dates new cookies and enforces the max age and drain deadlines. */
     public Builder clock(InstantSource clock) {
       this.clock = requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * How many verified cookie values to remember, keyed by their exact text, so that a client
+     * presenting the same cookie again is not verified again (an HMAC-SHA256) until the cookie's
+     * max age ends; 0 turns caching off. Default {@value CookieAffinity#DEFAULT_CACHE_SIZE}. Only
+     * values whose signature verified are cached, each with what it names; a value that differs in
+     * any character is a miss. Memory: at most this many 68-character strings and small entries,
+     * plus an array of this many references allocated up front.
+     *
+     * @throws AffinityConfigurationException unless 0..10,000,000
+     */
+    public Builder cacheSize(int size) {
+      check(size >= 0 && size <= 10_000_000, "cacheSize", size, "0..10000000");
+      this.cacheSize = size;
       return this;
     }
 

@@ -92,6 +92,9 @@ final class CookieStrategy extends SnapshotStrategy {
   /** Per-thread buffers and MACs for verifying and signing; nothing is handed between calls. */
   private final ThreadLocal<Scratch> scratch;
 
+  /** Cookie values whose signature verified, with their fields; null when caching is off. */
+  private final @Nullable TokenCache<Verified> cache;
+
   CookieStrategy(CookieAffinity config) {
     this.config = config;
     this.clock = config.clock();
@@ -102,6 +105,7 @@ final class CookieStrategy extends SnapshotStrategy {
       keys[k.id()] = new Key(k);
     }
     this.scratch = ThreadLocal.withInitial(Scratch::new);
+    this.cache = config.cacheSize() == 0 ? null : new TokenCache<>(config.cacheSize());
   }
 
   @Override
@@ -144,7 +148,7 @@ final class CookieStrategy extends SnapshotStrategy {
       Scratch s = scratch.get();
       long now = clock.millis();
       long nowSeconds = Math.floorDiv(now, 1000);
-      Selection invalid = verify(value, s, nowSeconds);
+      Selection invalid = verifyCached(value, s, now, nowSeconds);
       if (invalid != null) {
         return invalid;
       }
@@ -202,6 +206,49 @@ final class CookieStrategy extends SnapshotStrategy {
       }
     }
     return v == null || v.isEmpty() ? null : v;
+  }
+
+  /**
+   * Checks {@code value} through the cache of verified values: a value seen verified before and not
+   * yet past its max age skips the HMAC. Null when valid, with its fields left in {@code s}.
+   */
+  private @Nullable Selection verifyCached(
+      String value, Scratch s, long nowMillis, long nowSeconds) {
+    TokenCache<Verified> c = cache;
+    if (c == null) {
+      return verify(value, s, nowSeconds);
+    }
+    int hash = TokenCache.hash(value);
+    Verified v = c.get(0, value, hash, nowMillis);
+    if (v != null) {
+      s.keyId = v.keyId;
+      s.flags = v.flags;
+      s.issuedAt = v.issuedAt;
+      s.tag = v.tag;
+      return null;
+    }
+    Selection invalid = verify(value, s, nowSeconds);
+    if (invalid == null) {
+      // Valid while nowSeconds - issuedAt <= maxAge: until the last millisecond of that second.
+      long deadline = (s.issuedAt + maxAgeSeconds + 1) * 1000 - 1;
+      c.put(0, value, hash, new Verified(s.keyId, s.flags, s.issuedAt, s.tag), deadline, nowMillis);
+    }
+    return invalid;
+  }
+
+  /** What a verified cookie value says; immutable, so a cache entry can be shared by threads. */
+  static final class Verified {
+    final int keyId;
+    final int flags;
+    final long issuedAt;
+    final long tag;
+
+    Verified(int keyId, int flags, long issuedAt, long tag) {
+      this.keyId = keyId;
+      this.flags = flags;
+      this.issuedAt = issuedAt;
+      this.tag = tag;
+    }
   }
 
   /** Checks {@code value}; null when valid, with its fields left in {@code s}. */

@@ -70,7 +70,7 @@ final class JwtStrategy extends SnapshotStrategy {
   private final boolean reject;
   private final int maxLength;
   private final long leewayMillis;
-  private final @Nullable TokenCache cache;
+  private final @Nullable TokenCache<Verified> cache;
   private final RendezvousStrategy rendezvous;
   private final LongAdder verifications = new LongAdder();
 
@@ -83,7 +83,7 @@ final class JwtStrategy extends SnapshotStrategy {
     this.reject = config.invalidTokenPolicy() == JwtAffinity.InvalidTokenPolicy.REJECT;
     this.maxLength = config.maxTokenLength();
     this.leewayMillis = config.leeway().toMillis();
-    this.cache = config.cacheSize() == 0 ? null : new TokenCache(config.cacheSize());
+    this.cache = config.cacheSize() == 0 ? null : new TokenCache<>(config.cacheSize());
     Verification v = JWT.require(algorithm(config)).acceptLeeway(config.leeway().toSeconds());
     if (!config.issuers().isEmpty()) {
       v = v.withIssuer(config.issuers().toArray(new String[0]));
@@ -246,7 +246,7 @@ final class JwtStrategy extends SnapshotStrategy {
    * token), from the cache while it is unexpired, or a failure.
    */
   private Verified verify(int source, String carrier, long nowMillis) {
-    TokenCache c = cache;
+    TokenCache<Verified> c = cache;
     int hash = 0;
     if (c != null) {
       hash = TokenCache.hash(carrier);
@@ -263,7 +263,7 @@ final class JwtStrategy extends SnapshotStrategy {
    * stays small enough to inline whatever the verifier's code is.
    */
   private Verified verifyAndCache(int source, String carrier, int hash, long nowMillis) {
-    TokenCache c = cache;
+    TokenCache<Verified> c = cache;
     String token = source < 0 ? carrier : sources[source].tokenIn(carrier);
     if (token.length() > maxLength) {
       return OVERSIZED;

@@ -5,7 +5,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A bounded, lock-free cache of verified tokens for {@link JwtStrategy}: a fixed array of exactly
+ * A bounded, lock-free cache of verified carriers (JWTs for {@link JwtStrategy}, affinity cookie
+ * values for {@link CookieStrategy}), each with what verifying it found: a fixed array of exactly
  * {@code size} slots, each entry placed in one of {@value #WAYS} consecutive slots chosen by its
  * hash (a set-associative cache, as in a CPU), a random one of them overwritten when all are taken.
  *
@@ -18,12 +19,12 @@ import org.jspecify.annotations.Nullable;
  * <p>Security: an entry is the exact carrier text (the whole {@code Authorization} value, say) and
  * the index of the source it came from; a lookup matches only the same source and an equal string,
  * so a token that differs anywhere, even one with the same hash, is a miss. Only the caller decides
- * what is inserted ({@link JwtStrategy} inserts verified tokens only), and each entry carries the
+ * what is inserted (both strategies insert verified values only), and each entry carries the
  * deadline after which {@link #get} no longer returns it. Slots are {@link AtomicReferenceArray}
  * elements holding immutable entries, so racing writers lose an insert at worst (a re-verification)
  * and a reader never sees a half-built entry. {@link #toString} never shows a token.
  */
-final class TokenCache {
+final class TokenCache<V> {
   /** Slots an entry may live in. */
   static final int WAYS = 4;
 
@@ -35,7 +36,7 @@ final class TokenCache {
    */
   static final int HASHED = 16;
 
-  private final AtomicReferenceArray<@Nullable Entry> slots;
+  private final AtomicReferenceArray<@Nullable Entry<V>> slots;
   private final int size;
   private final int ways;
 
@@ -70,11 +71,11 @@ final class TokenCache {
    * The value cached for exactly this source and carrier if its deadline is not before {@code
    * nowMillis}; a matching entry past its deadline is removed. Null otherwise.
    */
-  JwtStrategy.@Nullable Verified get(int source, String carrier, int hash, long nowMillis) {
+  @Nullable V get(int source, String carrier, int hash, long nowMillis) {
     int start = start(hash);
     for (int i = 0; i < ways; i++) {
       int slot = slot(start, i);
-      Entry e = slots.get(slot);
+      Entry<V> e = slots.get(slot);
       if (e != null && e.hash == hash && e.source == source && e.carrier.equals(carrier)) {
         if (nowMillis <= e.deadlineMillis) {
           return e.value;
@@ -90,18 +91,12 @@ final class TokenCache {
    * Caches {@code value} for this source and carrier until {@code deadlineMillis} (inclusive), in a
    * free slot, a slot past its deadline, or else a random slot of its window.
    */
-  void put(
-      int source,
-      String carrier,
-      int hash,
-      JwtStrategy.Verified value,
-      long deadlineMillis,
-      long nowMillis) {
-    Entry entry = new Entry(source, carrier, hash, value, deadlineMillis);
+  void put(int source, String carrier, int hash, V value, long deadlineMillis, long nowMillis) {
+    Entry<V> entry = new Entry<>(source, carrier, hash, value, deadlineMillis);
     int start = start(hash);
     for (int i = 0; i < ways; i++) {
       int slot = slot(start, i);
-      Entry e = slots.get(slot);
+      Entry<V> e = slots.get(slot);
       if (e == null
           || e.deadlineMillis < nowMillis
           || (e.hash == hash && e.source == source && e.carrier.equals(carrier))) {
@@ -143,14 +138,14 @@ final class TokenCache {
     return "TokenCache{" + size + " slots}";
   }
 
-  private static final class Entry {
+  private static final class Entry<V> {
     final int source;
     final String carrier;
     final int hash;
-    final JwtStrategy.Verified value;
+    final V value;
     final long deadlineMillis;
 
-    Entry(int source, String carrier, int hash, JwtStrategy.Verified value, long deadlineMillis) {
+    Entry(int source, String carrier, int hash, V value, long deadlineMillis) {
       this.source = source;
       this.carrier = carrier;
       this.hash = hash;

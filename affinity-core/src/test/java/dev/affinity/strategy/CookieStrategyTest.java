@@ -25,6 +25,8 @@ import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class CookieStrategyTest {
   static final byte[] SECRET_1 = secret(1);
@@ -238,6 +240,36 @@ class CookieStrategyTest {
     // The refreshed one is 60 minutes old and still good.
     assertThat(router.select(withCookie(refreshed.cookie().value())).outcome())
         .isEqualTo(Outcome.AFFINITY_HIT);
+  }
+
+  /**
+   * The cache of verified values changes no answer: with it on (default) and off, a cookie is good
+   * through its last second of max age and expired one second later, and a value one character away
+   * from a cached good one is refused.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {0, CookieAffinity.DEFAULT_CACHE_SIZE})
+  void verifiedCache_changesNoAnswer_atTheMaxAgeBoundaryOrForTamperedValues(int cacheSize) {
+    Router router =
+        router(config(CookieKeys.of(K1)).maxAge(Duration.ofHours(2)).cacheSize(cacheSize).build());
+    RoutingDecision d = first(router);
+    String value = d.cookie().value();
+    assertThat(router.select(withCookie(value)).outcome()).isEqualTo(Outcome.AFFINITY_HIT);
+
+    char last = value.charAt(value.length() - 1);
+    String tampered = value.substring(0, value.length() - 1) + (last == 'A' ? 'B' : 'A');
+    RoutingDecision forged = router.select(withCookie(tampered));
+    assertThat(forged.outcome()).isNotEqualTo(Outcome.AFFINITY_HIT);
+    assertThat(forged.strategy()).isNotEqualTo("cookie");
+
+    clock.advance(Duration.ofHours(2)); // exactly the max age: still honoured
+    RoutingDecision atMaxAge = router.select(withCookie(value));
+    assertThat(atMaxAge.outcome()).isEqualTo(Outcome.AFFINITY_HIT);
+    assertThat(atMaxAge.backend()).isEqualTo(d.backend());
+    clock.advance(Duration.ofSeconds(1)); // one second past it: expired, cached or not
+    RoutingDecision expired = router.select(withCookie(value));
+    assertThat(expired.strategy()).isNotEqualTo("cookie");
+    assertThat(expired.explanation()).contains("(older than its max age)");
   }
 
   @Test

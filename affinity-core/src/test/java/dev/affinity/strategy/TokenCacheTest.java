@@ -24,17 +24,19 @@ class TokenCacheTest {
     return "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLSJ9.signature-" + i + "-abcdefghijklmnop";
   }
 
-  private static void put(TokenCache c, int source, String carrier, JwtStrategy.Verified v) {
+  private static void put(
+      TokenCache<JwtStrategy.Verified> c, int source, String carrier, JwtStrategy.Verified v) {
     c.put(source, carrier, TokenCache.hash(carrier), v, DEADLINE, NOW);
   }
 
-  private static JwtStrategy.Verified get(TokenCache c, int source, String carrier, long now) {
+  private static JwtStrategy.Verified get(
+      TokenCache<JwtStrategy.Verified> c, int source, String carrier, long now) {
     return c.get(source, carrier, TokenCache.hash(carrier), now);
   }
 
   @Test
   void equalCarrier_hits_evenAsAnotherStringInstance() {
-    TokenCache c = new TokenCache(100);
+    TokenCache<JwtStrategy.Verified> c = new TokenCache<>(100);
     JwtStrategy.Verified v = value(7);
     put(c, 0, token(1), v);
     assertThat(get(c, 0, new String(token(1).toCharArray()), NOW)).isSameAs(v);
@@ -42,7 +44,7 @@ class TokenCacheTest {
 
   @Test
   void aCarrierThatDiffersInOneCharacter_anywhere_misses() {
-    TokenCache c = new TokenCache(100);
+    TokenCache<JwtStrategy.Verified> c = new TokenCache<>(100);
     String t = token(1);
     put(c, 0, t, value(7));
     for (int i = 0; i < t.length(); i++) {
@@ -56,7 +58,7 @@ class TokenCacheTest {
 
   @Test
   void aCarrierWithTheSameHash_misses() {
-    TokenCache c = new TokenCache(100);
+    TokenCache<JwtStrategy.Verified> c = new TokenCache<>(100);
     String tail = "x".repeat(TokenCache.HASHED);
     String a = "Bearer aaaa." + tail;
     String b = "Bearer bbbb." + tail;
@@ -70,7 +72,7 @@ class TokenCacheTest {
 
   @Test
   void theSameTextFromAnotherSource_misses() {
-    TokenCache c = new TokenCache(100);
+    TokenCache<JwtStrategy.Verified> c = new TokenCache<>(100);
     put(c, 0, token(1), value(7));
     assertThat(get(c, 1, token(1), NOW)).isNull();
     assertThat(get(c, -1, token(1), NOW)).isNull();
@@ -78,7 +80,7 @@ class TokenCacheTest {
 
   @Test
   void anEntryIsHonouredUpToItsDeadline_andRemovedAfter() {
-    TokenCache c = new TokenCache(100);
+    TokenCache<JwtStrategy.Verified> c = new TokenCache<>(100);
     put(c, 0, token(1), value(7));
     assertThat(get(c, 0, token(1), DEADLINE)).isNotNull();
     assertThat(get(c, 0, token(1), DEADLINE + 1)).isNull();
@@ -88,7 +90,8 @@ class TokenCacheTest {
 
   @Test
   void anExpiredEntryIsOverwrittenBeforeALiveOne() {
-    TokenCache c = new TokenCache(TokenCache.WAYS); // one window: every entry competes
+    TokenCache<JwtStrategy.Verified> c =
+        new TokenCache<>(TokenCache.WAYS); // one window: every entry competes
     for (int i = 0; i < TokenCache.WAYS; i++) {
       c.put(0, token(i), TokenCache.hash(token(i)), value(i), i == 2 ? NOW : DEADLINE, NOW);
     }
@@ -102,7 +105,7 @@ class TokenCacheTest {
   @Test
   void neverHoldsMoreEntriesThanSlots_andAnswersOnlyWithTheRightValue() {
     for (int size : new int[] {1, 2, 3, 7, 100}) {
-      TokenCache c = new TokenCache(size);
+      TokenCache<JwtStrategy.Verified> c = new TokenCache<>(size);
       List<JwtStrategy.Verified> values = new ArrayList<>();
       for (int i = 0; i < size * 10; i++) {
         values.add(value(i));
@@ -123,7 +126,7 @@ class TokenCacheTest {
 
   @Test
   void aFreshEntryIsAlwaysFoundRightAfterItsInsert_evenInAFullCache() {
-    TokenCache c = new TokenCache(50);
+    TokenCache<JwtStrategy.Verified> c = new TokenCache<>(50);
     for (int i = 0; i < 1000; i++) {
       put(c, 0, token(i), value(i));
       assertThat(get(c, 0, token(i), NOW)).isNotNull();
@@ -132,7 +135,7 @@ class TokenCacheTest {
 
   @Test
   void concurrentUse_neverAnswersWithAnotherCarriersValue() throws Exception {
-    TokenCache c = new TokenCache(64);
+    TokenCache<JwtStrategy.Verified> c = new TokenCache<>(64);
     int tokens = 500;
     List<JwtStrategy.Verified> values = new ArrayList<>();
     for (int i = 0; i < tokens; i++) {
@@ -170,13 +173,13 @@ class TokenCacheTest {
 
   @Test
   void toString_neverShowsAToken() {
-    TokenCache c = new TokenCache(10);
+    TokenCache<JwtStrategy.Verified> c = new TokenCache<>(10);
     put(c, 0, token(1), value(7));
     assertThat(c.toString()).isEqualTo("TokenCache{10 slots}");
   }
 
   @Test
   void sizeBelowOne_isRefused() {
-    assertThatThrownBy(() -> new TokenCache(0)).hasMessage("size: 0 (expected: >= 1)");
+    assertThatThrownBy(() -> new TokenCache<>(0)).hasMessage("size: 0 (expected: >= 1)");
   }
 }
