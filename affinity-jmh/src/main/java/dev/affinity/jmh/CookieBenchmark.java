@@ -44,7 +44,10 @@ public class CookieBenchmark {
   @Param({"3", "16", "100", "1000"})
   public int backends;
 
-  @Param({"valid", "first"})
+  /**
+   * valid: returning clients (verified values cached); valid-uncached: the same with the cache off.
+   */
+  @Param({"valid", "valid-uncached", "first"})
   public String visit;
 
   private Router router;
@@ -55,7 +58,10 @@ public class CookieBenchmark {
   public void setUp() {
     byte[] secret = new byte[32];
     new Random(1).nextBytes(secret);
-    CookieAffinity config = CookieAffinity.builder(CookieKeys.of(CookieKey.of(1, secret))).build();
+    CookieAffinity config =
+        CookieAffinity.builder(CookieKeys.of(CookieKey.of(1, secret)))
+            .cacheSize(visit.equals("valid-uncached") ? 0 : CookieAffinity.DEFAULT_CACHE_SIZE)
+            .build();
     BackendGroup group = Fixtures.group(backends, false);
     router =
         Router.builder(group)
@@ -81,7 +87,7 @@ public class CookieBenchmark {
                   .cookie(issued.name(), issued.value())
                   .build();
       RoutingDecision d = router.select(requests[i]);
-      if (visit.equals("valid") && !d.strategy().equals("cookie")) {
+      if (!visit.equals("first") && !d.strategy().equals("cookie")) {
         throw new IllegalStateException("the cookie did not decide: " + d);
       }
     }
