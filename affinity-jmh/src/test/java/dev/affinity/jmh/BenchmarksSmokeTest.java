@@ -40,8 +40,8 @@ class BenchmarksSmokeTest {
     Collection<RunResult> results = new Runner(options).run();
 
     // Router: 9 strategies x 2 pools x 2 families; peers: 7 x 2 x 2; key hash: 6 methods x 3
-    // inputs; cookie: 2 pools x 2 visits; JWT: 3 algorithms x 2 token kinds.
-    assertThat(results).hasSize(36 + 28 + 18 + 4 + 6);
+    // inputs; cookie: 2 pools x 3 visits; JWT: 3 algorithms x 2 token kinds.
+    assertThat(results).hasSize(36 + 28 + 18 + 6 + 6);
     for (RunResult r : results) {
       double score = r.getPrimaryResult().getScore();
       assertThat(score)
