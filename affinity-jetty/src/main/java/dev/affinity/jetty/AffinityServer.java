@@ -46,6 +46,10 @@ public final class AffinityServer implements AutoCloseable {
     HttpConfiguration http = new HttpConfiguration();
     http.setSendServerVersion(false);
     http.setRequestHeaderSize(b.requestHeaderSize);
+    // Forward field names and values in the case the client sent them, as the Netty adapter,
+    // HAProxy and NGINX do: Jetty's case-insensitive field cache would rewrite "connection:
+    // upgrade" as "Connection: Upgrade".
+    http.setHeaderCacheCaseSensitive(true);
     HttpConnectionFactory h1 = new HttpConnectionFactory(http);
     this.connector =
         b.proxyProtocol

@@ -1,6 +1,7 @@
 package dev.affinity.netty;
 
 import dev.affinity.internal.http.HandshakeRules;
+import dev.affinity.internal.http.RequestTarget;
 import dev.affinity.internal.http.WebSocketAttempt;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
@@ -41,6 +42,10 @@ final class HandshakeCheck {
   static HandshakeCheck of(HttpRequest req, AffinityProxyConfig config) {
     if (req.decoderResult().isFailure()) {
       Throwable cause = req.decoderResult().cause();
+      if (cause instanceof TooLongHttpHeaderException && !RequestTarget.parses(req.uri())) {
+        // The request line comes before the fields: Jetty refuses its target first too.
+        return bad(HttpResponseStatus.BAD_REQUEST, "bad request target");
+      }
       if (cause instanceof TooLongHttpHeaderException) {
         return bad(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request header too large");
       }
@@ -50,6 +55,11 @@ final class HandshakeCheck {
       return bad(HttpResponseStatus.BAD_REQUEST, "malformed request");
     }
     HttpHeaders h = req.headers();
+    HandshakeRules.Problem request =
+        HandshakeRules.checkRequest(req.protocolVersion().text(), req.uri(), h.entries());
+    if (request != null) {
+      return bad(HttpResponseStatus.valueOf(request.status()), request.message());
+    }
     if (!WebSocketAttempt.is(h::getAll)) {
       return NOT_WEBSOCKET;
     }

@@ -20,8 +20,13 @@ import io.netty.handler.codec.http.HttpVersion;
 final class HttpErrors {
   private HttpErrors() {}
 
+  /** RFC 9110's name for 414 (Netty still says "Request-URI Too Long"), as Jetty writes it. */
+  private static final HttpResponseStatus URI_TOO_LONG =
+      new HttpResponseStatus(414, "URI Too Long");
+
   static FullHttpResponse response(
-      ChannelHandlerContext ctx, HttpResponseStatus status, String reason) {
+      ChannelHandlerContext ctx, HttpResponseStatus given, String reason) {
+    HttpResponseStatus status = given.code() == 414 ? URI_TOO_LONG : given;
     ByteBuf body = Unpooled.wrappedBuffer(ErrorAnswer.body(status.code(), reason));
     FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
     res.headers()

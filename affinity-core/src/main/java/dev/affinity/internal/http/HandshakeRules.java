@@ -12,12 +12,14 @@ import org.jspecify.annotations.Nullable;
  * rejection, so the same request head gets the same answer on either adapter. Messages name what is
  * wrong and never echo a header value. Not API.
  *
- * <p>In order: the header-field count (431), the head size (431), control characters in a field
- * value (400), HTTP/1.1 (400), GET (400), an {@code Upgrade} token {@code websocket} (400), a
- * {@code Connection} token {@code upgrade} (400), exactly one non-empty {@code Host} (400), an
- * origin-form or absolute-form request target of at most {@link #MAX_TARGET_LENGTH} characters (414
- * when longer, 400 when malformed), one 16-byte base64 {@code Sec-WebSocket-Key} (400), a {@code
- * Sec-WebSocket-Version} (400 when missing, 426 unless exactly one {@code 13}), no body (400).
+ * <p>In order: {@link #checkRequest} (the request target: origin-form or absolute-form, at most
+ * {@link #MAX_TARGET_LENGTH} characters, percent-encodings of UTF-8, no empty, {@code .} or {@code
+ * ..} segment, else 414 or 400; one {@code Host} matching an absolute-form authority, else 400),
+ * the header-field count (431), the head size (431), control characters in a field value (400),
+ * HTTP/1.1 (400), GET (400), an {@code Upgrade} token {@code websocket} (400), a {@code Connection}
+ * token {@code upgrade} (400), exactly one {@code Host} (400), one 16-byte base64 {@code
+ * Sec-WebSocket-Key} (400), a {@code Sec-WebSocket-Version} (400 when missing, 426 unless exactly
+ * one {@code 13}), no body (400).
  */
 public final class HandshakeRules {
   /** The default most header fields a handshake may carry on both adapters: 100. */
@@ -71,6 +73,35 @@ public final class HandshakeRules {
    * @param maxHeadBytes the largest head accepted, counted as request line plus {@code name: value
    *     CRLF} per field
    */
+  /**
+   * The rules every request meets, WebSocket attempt or not, because both HTTP parsers apply them
+   * before anything else: the request target (414 when longer than {@link #MAX_TARGET_LENGTH}, 400
+   * when malformed) and, for HTTP/1.1, exactly one non-empty {@code Host}, equal to the authority
+   * of an absolute-form target (400). Null when they hold.
+   */
+  public static @Nullable Problem checkRequest(
+      String version, String target, List<? extends Map.Entry<String, String>> fields) {
+    if (target.length() > MAX_TARGET_LENGTH) {
+      return new Problem(414, "request target too long (limit " + MAX_TARGET_LENGTH + ")");
+    }
+    if (RequestTarget.originForm(target) == null) {
+      return bad("bad request target");
+    }
+    if (!"HTTP/1.1".equals(version)) {
+      return null;
+    }
+    List<String> hosts = values(fields, "Host");
+    if (hosts.size() != 1 || hosts.get(0).trim().isEmpty()) {
+      return bad("exactly one Host header required");
+    }
+    String authority = RequestTarget.authority(target);
+    if (authority != null && !authority.equalsIgnoreCase(hosts.get(0).trim())) {
+      // RFC 9112 section 3.2.2; HAProxy refuses the mismatch too (request smuggling).
+      return bad("Host does not match the request target");
+    }
+    return null;
+  }
+
   public static @Nullable Problem check(
       String method,
       String version,
@@ -78,6 +109,11 @@ public final class HandshakeRules {
       List<? extends Map.Entry<String, String>> fields,
       int maxHeaderCount,
       int maxHeadBytes) {
+    // The target and Host first: both HTTP parsers judge them before anything else.
+    Problem request = checkRequest(version, target, fields);
+    if (request != null) {
+      return request;
+    }
     if (fields.size() > maxHeaderCount) {
       return new Problem(
           431, "too many header fields: " + fields.size() + " (limit " + maxHeaderCount + ")");
@@ -106,15 +142,8 @@ public final class HandshakeRules {
     if (!WebSocketAttempt.hasToken(values(fields, "Connection"), "upgrade")) {
       return bad("missing Connection: upgrade");
     }
-    List<String> hosts = values(fields, "Host");
-    if (hosts.size() != 1 || hosts.get(0).trim().isEmpty()) {
+    if (values(fields, "Host").size() != 1) {
       return bad("exactly one Host header required");
-    }
-    if (target.length() > MAX_TARGET_LENGTH) {
-      return new Problem(414, "request target too long (limit " + MAX_TARGET_LENGTH + ")");
-    }
-    if (RequestTarget.originForm(target) == null) {
-      return bad("bad request target");
     }
     List<String> keys = values(fields, "Sec-WebSocket-Key");
     if (keys.size() != 1 || !validKey(keys.get(0))) {

@@ -30,4 +30,19 @@ class RequestTargetTest {
     assertThat(RequestTarget.originForm("/a b")).isNull();
     assertThat(RequestTarget.originForm("/\u00e9")).isNull();
   }
+
+  @Test
+  void ambiguousPaths_areRefused_queriesAreNotJudged() {
+    assertThat(RequestTarget.originForm("/a%zz")).isNull();
+    assertThat(RequestTarget.originForm("/a%e")).isNull();
+    assertThat(RequestTarget.originForm("/a%ff")).as("not UTF-8").isNull();
+    assertThat(RequestTarget.originForm("//x")).isNull();
+    assertThat(RequestTarget.originForm("/;p/x")).isNull();
+    assertThat(RequestTarget.originForm("/a/../b")).isNull();
+    assertThat(RequestTarget.originForm("/a/%2E/b")).isNull();
+    assertThat(RequestTarget.originForm("/a%20b/%C3%A9/?q=%zz")).isEqualTo("/a%20b/%C3%A9/?q=%zz");
+    assertThat(RequestTarget.originForm("/a/")).isEqualTo("/a/");
+    assertThat(RequestTarget.originForm("/a%09b")).as("encoded control").isNull();
+    assertThat(RequestTarget.originForm("/a;p=%zz/b")).as("parameters not judged").isNotNull();
+  }
 }
