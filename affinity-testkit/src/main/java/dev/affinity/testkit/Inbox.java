@@ -60,7 +60,10 @@ final class Inbox {
     closed(-1, why);
   }
 
-  void closed(int status, String why) {
+  // Synchronized: a client may report a close frame and an error (the TCP close right behind the
+  // frame) on two threads at once; the first report wins whole, never a status from one and the
+  // reason from the other (seen under load as "closed by peer: 1012" with status -1).
+  synchronized void closed(int status, String why) {
     if (closed.getCount() > 0) {
       closeStatus = status;
       closeReason = why;
