@@ -2,6 +2,11 @@ package dev.affinity.proxy;
 
 import java.io.PrintWriter;
 import java.nio.charset.Charset;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import picocli.CommandLine;
 
 /**
@@ -43,7 +48,14 @@ public final class AffinityProxy {
     // The platform's charset, as PrintWriter(OutputStream) picks it, but said out loud.
     PrintWriter out = new PrintWriter(System.out, true, Charset.defaultCharset());
     PrintWriter err = new PrintWriter(System.err, true, Charset.defaultCharset());
-    int status = commandLine(command, out, err).execute(args);
+    CommandLine cl = commandLine(command, out, err);
+    int status;
+    try {
+      status = cl.execute(withConfigFile(cl, command, args));
+    } catch (IllegalArgumentException e) {
+      err.println("affinity-proxy: --config: " + e.getMessage());
+      status = USAGE_ERROR;
+    }
     if (status != 0) {
       System.exit(status);
     }
@@ -94,6 +106,53 @@ public final class AffinityProxy {
           return START_FAILED;
         });
     return cl;
+  }
+
+  /**
+   * {@code args} with the flags of the {@code --config} file they name put first, so that the
+   * command line overrides the file: a single-valued flag given on the command line wins, and a
+   * repeatable one (such as {@code --backend}) given there replaces the file's list. Without
+   * {@code --config}, {@code args} unchanged.
+   *
+   * @throws IllegalArgumentException naming the file, the line and what is wrong with it
+   */
+  static String[] withConfigFile(CommandLine cl, ProxyCommand command, String[] args) {
+    command.commandLineArgs = List.of(args);
+    String file = null;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config") && i + 1 < args.length) {
+        file = args[i + 1];
+      } else if (args[i].startsWith("--config=")) {
+        file = args[i].substring("--config=".length());
+      }
+    }
+    if (file == null) {
+      return args;
+    }
+    CommandLine.Model.CommandSpec spec = cl.getCommandSpec();
+    List<String> fromFile = ConfigFile.read(Path.of(file), spec.optionsMap().keySet());
+    Set<String> repeatedOnCommandLine = new HashSet<>();
+    for (String a : args) {
+      String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+      CommandLine.Model.OptionSpec o = spec.findOption(name);
+      if (o != null && o.isMultiValue()) {
+        repeatedOnCommandLine.add(o.longestName());
+      }
+    }
+    List<String> merged = new ArrayList<>();
+    for (int i = 0; i < fromFile.size(); i++) {
+      String a = fromFile.get(i);
+      CommandLine.Model.OptionSpec o = spec.findOption(a);
+      boolean takesValue = o != null && o.arity().max() > 0;
+      if (o != null && repeatedOnCommandLine.contains(o.longestName())) {
+        i += takesValue ? 1 : 0;
+        continue;
+      }
+      merged.add(a);
+    }
+    merged.addAll(List.of(args));
+    cl.setOverwrittenOptionsAllowed(true);
+    return merged.toArray(new String[0]);
   }
 
   private static String describe(Throwable e) {

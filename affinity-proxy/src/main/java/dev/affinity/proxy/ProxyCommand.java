@@ -83,6 +83,15 @@ public final class ProxyCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description =
+          "A YAML file whose keys are these flags without dashes (backends: as a list of {id, uri,"
+              + " weight}); flags given here override it. SIGHUP or POST /reload on the admin API"
+              + " re-read it and apply backend changes without dropping tunnels.")
+  @Nullable Path config;
+
+  @Option(
       names = "--demo",
       description =
           "Run the demo: three embedded backends, the proxy and the demo page. The default when no"
@@ -303,6 +312,9 @@ public final class ProxyCommand implements Callable<Integer> {
   private final @Nullable DemoMode demoMode;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final RoutingStats stats = RoutingStats.create();
+
+  /** The arguments as given, without the configuration file's: reload re-applies them on top. */
+  List<String> commandLineArgs = List.of();
 
   /** A command without a demo, reading secrets from the process environment. */
   public ProxyCommand() {
@@ -585,7 +597,7 @@ public final class ProxyCommand implements Callable<Integer> {
                 group,
                 operatorChanges(group, fleetParts),
                 metrics::scrape,
-                null);
+                config == null ? null : () -> reload(group));
         out.println(
             "affinity-proxy: admin API on http://"
                 + hostForUrl(adminServer.address())
@@ -632,6 +644,60 @@ public final class ProxyCommand implements Callable<Integer> {
       }
       throw e;
     }
+  }
+
+  /**
+   * Re-reads the configuration file (with the command-line flags on top, as at startup) and applies
+   * what can change while running: backends added, removed, re-addressed or re-weighted go through
+   * {@code group}, so open tunnels stay. A file that does not parse or validate changes nothing.
+   *
+   * @return a one-line summary of what changed
+   * @throws IllegalArgumentException naming the problem; the running configuration is kept
+   */
+  synchronized String reload(BackendGroup group) {
+    ProxyCommand fresh = new ProxyCommand(environment, demoMode);
+    java.io.StringWriter sink = new java.io.StringWriter();
+    PrintWriter w = new PrintWriter(sink, true);
+    CommandLine cl = AffinityProxy.commandLine(fresh, w, w);
+    try {
+      cl.parseArgs(
+          AffinityProxy.withConfigFile(cl, fresh, commandLineArgs.toArray(new String[0])));
+      fresh.validate();
+      fresh.buildRouter(BackendGroup.create(), w); // checks key files and strategy flags
+      BackendGroup.of(fresh.backends); // checks ids and addresses together
+    } catch (ParameterException | AffinityConfigurationException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+    if (fresh.backends.isEmpty()) {
+      throw new IllegalArgumentException("no backends (expected: at least one)");
+    }
+    int added = 0;
+    int removed = 0;
+    int changed = 0;
+    Set<String> wanted = new HashSet<>();
+    for (Backend b : fresh.backends) {
+      wanted.add(b.id());
+    }
+    for (Backend b : fresh.backends) {
+      Member m = group.snapshot().member(b.id());
+      if (m == null) {
+        group.add(b);
+        added++;
+      } else if (!m.backend().equals(b)) {
+        group.update(b);
+        changed++;
+      }
+    }
+    for (Member m : group.snapshot().members()) {
+      if (!wanted.contains(m.id())) {
+        group.remove(m.id());
+        removed++;
+      }
+    }
+    String summary =
+        "backends +" + added + " -" + removed + " ~" + changed + " (" + group.snapshot().size() + ")";
+    LOG.log(System.Logger.Level.INFO, "reloaded {0}: {1}", config, summary);
+    return summary;
   }
 
   /**
@@ -729,6 +795,24 @@ public final class ProxyCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     logLevel.apply();
     Running running = start(out, err);
+    if (config != null) {
+      Path file = config;
+      BackendGroup group = running.group();
+      Signals.onHangup(
+          () -> {
+            try {
+              out.println("affinity-proxy: reloaded " + file + ": " + reload(group));
+            } catch (IllegalArgumentException e) {
+              err.println(
+                  "affinity-proxy: reload of "
+                      + file
+                      + " refused, keeping the running configuration: "
+                      + e.getMessage());
+            }
+            out.flush();
+            err.flush();
+          });
+    }
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(

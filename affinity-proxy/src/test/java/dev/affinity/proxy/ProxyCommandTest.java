@@ -228,6 +228,7 @@ class ProxyCommandTest {
             "--admin",
             "--admin-token-file",
             "--admin-token-env",
+            "--config",
             "@proxy.conf")
         .doesNotContain("--demo");
   }
