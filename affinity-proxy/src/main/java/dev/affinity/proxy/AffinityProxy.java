@@ -111,8 +111,8 @@ public final class AffinityProxy {
   /**
    * {@code args} with the flags of the {@code --config} file they name put first, so that the
    * command line overrides the file: a single-valued flag given on the command line wins, and a
-   * repeatable one (such as {@code --backend}) given there replaces the file's list. Without
-   * {@code --config}, {@code args} unchanged.
+   * repeatable one (such as {@code --backend}) given there replaces the file's list. Without {@code
+   * --config}, {@code args} unchanged.
    *
    * @throws IllegalArgumentException naming the file, the line and what is wrong with it
    */

@@ -133,7 +133,12 @@ final class ConfigFile {
         String name = field.getKey().equals("maxConnections") ? "max-connections" : field.getKey();
         if (!BACKEND_FIELDS.contains(name)) {
           throw new IllegalArgumentException(
-              where + ": unknown backend field '" + field.getKey() + "' (expected: " + BACKEND_FIELDS + ")");
+              where
+                  + ": unknown backend field '"
+                  + field.getKey()
+                  + "' (expected: "
+                  + BACKEND_FIELDS
+                  + ")");
         }
         String v = scalar(where, field.getValue());
         if (v.indexOf(',') >= 0) {

@@ -195,8 +195,8 @@ public final class ProxyCommand implements Callable<Integer> {
   @Option(
       names = "--proxy-protocol",
       description =
-          "Connections start with a PROXY protocol v1/v2 header (behind an L4 load balancer such"
-              + " as HAProxy or AWS NLB); its source address is believed from trusted proxies only.")
+          "Connections start with a PROXY protocol v1/v2 header (behind an L4 load balancer such as"
+              + " HAProxy or AWS NLB); its source address is believed from trusted proxies only.")
   boolean proxyProtocol;
 
   @Option(
@@ -257,7 +257,8 @@ public final class ProxyCommand implements Callable<Integer> {
       defaultValue = "10s",
       converter = Converters.DurationSpec.class,
       description =
-          "On SIGTERM, how long open tunnels get before they are closed. Default: ${DEFAULT-VALUE}.")
+          "On SIGTERM, how long open tunnels get before they are closed. Default:"
+              + " ${DEFAULT-VALUE}.")
   Duration shutdownTimeout;
 
   @Option(
@@ -660,8 +661,7 @@ public final class ProxyCommand implements Callable<Integer> {
     PrintWriter w = new PrintWriter(sink, true);
     CommandLine cl = AffinityProxy.commandLine(fresh, w, w);
     try {
-      cl.parseArgs(
-          AffinityProxy.withConfigFile(cl, fresh, commandLineArgs.toArray(new String[0])));
+      cl.parseArgs(AffinityProxy.withConfigFile(cl, fresh, commandLineArgs.toArray(new String[0])));
       fresh.validate();
       fresh.buildRouter(BackendGroup.create(), w); // checks key files and strategy flags
       BackendGroup.of(fresh.backends); // checks ids and addresses together
@@ -695,7 +695,15 @@ public final class ProxyCommand implements Callable<Integer> {
       }
     }
     String summary =
-        "backends +" + added + " -" + removed + " ~" + changed + " (" + group.snapshot().size() + ")";
+        "backends +"
+            + added
+            + " -"
+            + removed
+            + " ~"
+            + changed
+            + " ("
+            + group.snapshot().size()
+            + ")";
     LOG.log(System.Logger.Level.INFO, "reloaded {0}: {1}", config, summary);
     return summary;
   }

@@ -84,8 +84,10 @@ class ConfigFileTest {
     Path f = write("listen: 0.0.0.0:9443\n\nlisten-port: 80\n");
     assertThatThrownBy(() -> parse("--config", f.toString()))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage(f + " line 3: listen-port: unknown key (expected: a flag name without its"
-            + " dashes, see --help)");
+        .hasMessage(
+            f
+                + " line 3: listen-port: unknown key (expected: a flag name without its"
+                + " dashes, see --help)");
   }
 
   @Test

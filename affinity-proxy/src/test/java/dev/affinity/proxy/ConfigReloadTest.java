@@ -26,8 +26,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Reloading the configuration file of a running proxy, through the same path SIGHUP and {@code
- * POST /reload} take: backends change through the group while tunnels stay open; a broken file is
+ * Reloading the configuration file of a running proxy, through the same path SIGHUP and {@code POST
+ * /reload} take: backends change through the group while tunnels stay open; a broken file is
  * refused whole and the proxy keeps serving.
  */
 class ConfigReloadTest {
@@ -119,15 +119,13 @@ class ConfigReloadTest {
         long version = running.group().snapshot().version();
         // A good backend next to a bad one: nothing of it applies.
         Files.writeString(
-            config,
-            yaml(ws1.port(), ws2.port()) + "  - {id: ws-3, uri: \"ws://127.0.0.1\"}\n");
+            config, yaml(ws1.port(), ws2.port()) + "  - {id: ws-3, uri: \"ws://127.0.0.1\"}\n");
         assertThatThrownBy(() -> c.reload(running.group()))
             .isInstanceOf(IllegalArgumentException.class)
             .hasMessageContaining("--backend")
             .hasMessageContaining("port");
         Files.writeString(config, "backends: [\n");
-        assertThatThrownBy(() -> c.reload(running.group()))
-            .hasMessageContaining("not valid YAML");
+        assertThatThrownBy(() -> c.reload(running.group())).hasMessageContaining("not valid YAML");
         assertThat(running.group().snapshot().version()).isEqualTo(version);
         assertThat(running.group().snapshot().member("ws-2")).isNull();
 

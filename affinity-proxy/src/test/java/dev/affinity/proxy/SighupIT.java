@@ -51,7 +51,9 @@ class SighupIT {
         EchoBackend ws2 = EchoBackend.start("ws-2")) {
       Path config = tmp.resolve("proxy.yaml");
       String one =
-          "listen: 127.0.0.1:0\nbackends:\n  - {id: ws-1, uri: \"ws://127.0.0.1:" + ws1.port() + "\"}\n";
+          "listen: 127.0.0.1:0\nbackends:\n  - {id: ws-1, uri: \"ws://127.0.0.1:"
+              + ws1.port()
+              + "\"}\n";
       Files.writeString(config, one);
       Path log = tmp.resolve("proxy.log");
       Process p =
