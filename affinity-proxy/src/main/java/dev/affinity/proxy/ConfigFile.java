@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -81,8 +80,7 @@ final class ConfigFile {
           file + " line 1: not a mapping (expected: keys named like the flags, e.g. listen:)");
     }
     List<String> args = new ArrayList<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : root.properties()) {
       String key = e.getKey();
       String where = file + " line " + lines.getOrDefault(key, 1) + ": " + key;
       JsonNode value = e.getValue();
@@ -128,8 +126,7 @@ final class ConfigFile {
             where + ": " + b + " (expected: {id: ID, uri: ws://HOST:PORT, weight: N})");
       }
       StringBuilder spec = new StringBuilder();
-      for (Iterator<Map.Entry<String, JsonNode>> f = b.fields(); f.hasNext(); ) {
-        Map.Entry<String, JsonNode> field = f.next();
+      for (Map.Entry<String, JsonNode> field : b.properties()) {
         String name = field.getKey().equals("maxConnections") ? "max-connections" : field.getKey();
         if (!BACKEND_FIELDS.contains(name)) {
           throw new IllegalArgumentException(
