@@ -806,20 +806,26 @@ public final class ProxyCommand implements Callable<Integer> {
     if (config != null) {
       Path file = config;
       BackendGroup group = running.group();
-      Signals.onHangup(
-          () -> {
-            try {
-              out.println("affinity-proxy: reloaded " + file + ": " + reload(group));
-            } catch (IllegalArgumentException e) {
-              err.println(
-                  "affinity-proxy: reload of "
-                      + file
-                      + " refused, keeping the running configuration: "
-                      + e.getMessage());
-            }
-            out.flush();
-            err.flush();
-          });
+      boolean hangup =
+          Signals.onHangup(
+              () -> {
+                try {
+                  out.println("affinity-proxy: reloaded " + file + ": " + reload(group));
+                } catch (IllegalArgumentException e) {
+                  err.println(
+                      "affinity-proxy: reload of "
+                          + file
+                          + " refused, keeping the running configuration: "
+                          + e.getMessage());
+                }
+                out.flush();
+                err.flush();
+              });
+      if (hangup) {
+        // After the handler is in place: a SIGHUP sent once this line is out reloads.
+        out.println("affinity-proxy: SIGHUP reloads " + file);
+        out.flush();
+      }
     }
     Runtime.getRuntime()
         .addShutdownHook(

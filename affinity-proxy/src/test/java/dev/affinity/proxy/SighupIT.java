@@ -68,7 +68,9 @@ class SighupIT {
               .redirectOutput(log.toFile())
               .start();
       try {
-        await(log, Pattern.compile("proxy listening on"));
+        // Not "listening": the SIGHUP handler is installed after that line, and a SIGHUP before
+        // it ends the JVM.
+        await(log, Pattern.compile("SIGHUP reloads "));
         Files.writeString(
             config, one + "  - {id: ws-2, uri: \"ws://127.0.0.1:" + ws2.port() + "\"}\n");
         hangup(p);
