@@ -11,6 +11,7 @@ import dev.affinity.internal.http.AdapterSettings;
 import dev.affinity.internal.http.ErrorAnswer;
 import dev.affinity.internal.http.ForwardedHeaders;
 import dev.affinity.internal.http.HandshakeRules;
+import dev.affinity.internal.tls.PemTls;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import javax.net.ssl.SSLContext;
 import org.eclipse.jetty.http.HttpCookie;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
@@ -27,6 +29,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.component.Graceful;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.Scheduler;
 import org.jspecify.annotations.Nullable;
 
@@ -142,6 +145,7 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
   private final boolean forwardedHeaders;
   private final ForwardedHeaders forwarding;
   private final @Nullable ClientConnector connector;
+  private final SslContextFactory.@Nullable Client backendTls;
   private final Set<LiveTunnel> tunnels = ConcurrentHashMap.newKeySet();
   private @Nullable BackendConnector backends;
   private final Duration requestHeadTimeout;
@@ -170,8 +174,16 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
       c.setTCPNoDelay(true);
       this.connector = c;
       addBean(c, true);
+      SslContextFactory.Client tls = new SslContextFactory.Client();
+      SSLContext context = b.backendSslContext;
+      tls.setSslContext(context != null ? context : PemTls.defaultClientContext());
+      tls.setEndpointIdentificationAlgorithm("HTTPS");
+      tls.setIncludeProtocols(PemTls.PROTOCOLS.toArray(new String[0]));
+      this.backendTls = tls;
+      addBean(tls, true);
     } else {
       this.connector = null;
+      this.backendTls = null;
     }
   }
 
@@ -203,7 +215,8 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
       if (c.getByteBufferPool() == null) {
         c.setByteBufferPool(getServer().getByteBufferPool());
       }
-      backends = new BackendConnector(this, c, getServer().getScheduler());
+      backends =
+          new BackendConnector(this, c, getServer().getScheduler(), requireNonNull(backendTls));
     }
     RequestHeadTimeout t = new RequestHeadTimeout(getServer().getScheduler(), requestHeadTimeout);
     for (org.eclipse.jetty.server.Connector connector : getServer().getConnectors()) {
@@ -432,6 +445,7 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
     private boolean forwardedHeaders = true;
     private final List<Cidr> trustedProxies = new ArrayList<>();
     private Duration requestHeadTimeout = DEFAULT_REQUEST_HEAD_TIMEOUT;
+    private @Nullable SSLContext backendSslContext;
 
     /**
      * How long a new connection may take to send a complete request head; past it the client gets
@@ -575,6 +589,17 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
      */
     public Builder forwardedHeaders(boolean enabled) {
       this.forwardedHeaders = enabled;
+      return this;
+    }
+
+    /**
+     * The TLS context for backends reached over TLS: those whose metadata {@code scheme} is {@code
+     * wss} (the proxy's {@code uri=wss://…}). Their certificate is verified by this context's trust
+     * managers and their host name checked (endpoint identification {@code HTTPS}); the host name
+     * is sent as SNI. Default: the JVM's default context, that is its trust store.
+     */
+    public Builder backendSslContext(SSLContext context) {
+      this.backendSslContext = requireNonNull(context, "context");
       return this;
     }
 

@@ -4,18 +4,32 @@ import static dev.affinity.internal.Checks.check;
 import static java.util.Objects.requireNonNull;
 
 import dev.affinity.Router;
+import dev.affinity.internal.http.AdapterSettings;
+import dev.affinity.internal.tls.PemTls;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLParameters;
 import org.eclipse.jetty.io.ByteBufferPool;
+import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ProxyConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.jspecify.annotations.Nullable;
 
 /**
  * A ready WebSocket load balancer: a Jetty {@link Server} with one HTTP/1.1 connector (optionally
- * behind the PROXY protocol) and an {@link AffinityHandler}.
+ * behind the PROXY protocol, optionally TLS: {@link Builder#tls}) and an {@link AffinityHandler}.
  *
  * <pre>{@code
  * try (AffinityServer lb = AffinityServer.builder(AffinityHandler.builder(router).build())
@@ -29,8 +43,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Plain HTTP requests get 404 unless you give the handler a wrapped handler ({@code
  * handler.setHandler(...)}). Jetty's {@code Server} header is not sent, and every error answer
  * (including Jetty's own for requests it cannot parse) carries {@code Connection: close}. For
- * anything more (TLS, several connectors, your own thread pool) build the {@code Server} yourself
- * and add the handler to it: that is all this class does.
+ * anything more (several connectors, your own thread pool) build the {@code Server} yourself and
+ * add the handler to it: that is all this class does.
  */
 public final class AffinityServer implements AutoCloseable {
   /** How long {@link #close()} lets tunnels take their 1001 close frames before cutting them. */
@@ -39,6 +53,12 @@ public final class AffinityServer implements AutoCloseable {
   private final Server server;
   private final ServerConnector connector;
   private final AffinityHandler handler;
+  private final @Nullable Path tlsCertificateChain;
+  private final @Nullable Path tlsPrivateKey;
+  private final Duration tlsCheckInterval;
+  private final SslContextFactory.@Nullable Server ssl;
+  private volatile PemTls.@Nullable ServerMaterial tls;
+  private volatile boolean closed;
 
   private AffinityServer(Builder b) {
     this.handler = b.handler;
@@ -50,11 +70,30 @@ public final class AffinityServer implements AutoCloseable {
     // HAProxy and NGINX do: Jetty's case-insensitive field cache would rewrite "connection:
     // upgrade" as "Connection: Upgrade".
     http.setHeaderCacheCaseSensitive(true);
+    this.tlsCertificateChain = b.tlsCertificateChain;
+    this.tlsPrivateKey = b.tlsPrivateKey;
+    this.tlsCheckInterval = b.tlsCheckInterval;
+    SslContextFactory.Server sslFactory = null;
+    if (b.tlsCertificateChain != null && b.tlsPrivateKey != null) {
+      PemTls.ServerMaterial material = PemTls.server(b.tlsCertificateChain, b.tlsPrivateKey);
+      this.tls = material;
+      sslFactory = new AlpnHttp11SslContextFactory();
+      sslFactory.setSslContext(material.sslContext());
+      sslFactory.setIncludeProtocols(PemTls.PROTOCOLS.toArray(new String[0]));
+      // No SNI checks: a WebSocket proxy is reached by whatever name its clients use.
+      http.addCustomizer(new SecureRequestCustomizer(false, false, -1, false));
+    }
+    this.ssl = sslFactory;
     HttpConnectionFactory h1 = new HttpConnectionFactory(http);
-    this.connector =
-        b.proxyProtocol
-            ? new ServerConnector(server, new ProxyConnectionFactory(h1.getProtocol()), h1)
-            : new ServerConnector(server, h1);
+    List<ConnectionFactory> factories = new ArrayList<>();
+    factories.add(h1);
+    if (sslFactory != null) {
+      factories.add(0, new SslConnectionFactory(sslFactory, h1.getProtocol()));
+    }
+    if (b.proxyProtocol) {
+      factories.add(0, new ProxyConnectionFactory(factories.get(0).getProtocol()));
+    }
+    this.connector = new ServerConnector(server, factories.toArray(new ConnectionFactory[0]));
     connector.setHost(b.host);
     connector.setPort(b.port);
     server.addConnector(connector);
@@ -95,7 +134,79 @@ public final class AffinityServer implements AutoCloseable {
    */
   public AffinityServer start() throws Exception {
     server.start();
+    if (ssl != null && !tlsCheckInterval.isZero()) {
+      scheduleTlsCheck();
+    }
     return this;
+  }
+
+  private void scheduleTlsCheck() {
+    if (closed) {
+      return;
+    }
+    server
+        .getScheduler()
+        .schedule(
+            () -> {
+              try {
+                reloadTls();
+              } catch (IllegalArgumentException e) {
+                // A half-written renewal is the common case: keep the old pair, look again later.
+                System.getLogger(AffinityServer.class.getName())
+                    .log(
+                        System.Logger.Level.WARNING,
+                        "tls: keeping the current certificate: {0}",
+                        e.getMessage());
+              } finally {
+                scheduleTlsCheck();
+              }
+            },
+            tlsCheckInterval.toMillis(),
+            TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Reads the certificate chain and key files again and serves them from the next handshake on;
+   * open tunnels keep their session. The server also does this by itself when the files change (see
+   * {@link Builder#tlsCheckInterval}).
+   *
+   * @return true if the files changed since they were last read (and were loaded), false if not
+   * @throws IllegalArgumentException naming the file and the reason if a file cannot be used: the
+   *     certificate served so far is kept
+   * @throws IllegalStateException if the server has no TLS listener
+   */
+  public boolean reloadTls() {
+    Path chain = tlsCertificateChain;
+    Path key = tlsPrivateKey;
+    SslContextFactory.Server factory = ssl;
+    PemTls.ServerMaterial current = tls;
+    if (chain == null || key == null || factory == null || current == null) {
+      throw new IllegalStateException("no TLS listener: " + this);
+    }
+    if (PemTls.stamp(chain, key).equals(current.stamp())) {
+      return false;
+    }
+    PemTls.ServerMaterial next = PemTls.server(chain, key);
+    try {
+      factory.reload(f -> f.setSslContext(next.sslContext()));
+    } catch (Exception e) {
+      throw new IllegalArgumentException("tls certificate: " + chain + ": " + e.getMessage(), e);
+    }
+    tls = next;
+    System.getLogger(AffinityServer.class.getName())
+        .log(
+            System.Logger.Level.INFO,
+            "tls: serving {0} (valid until {1}) from {2}",
+            next.leaf().getSubjectX500Principal().getName(),
+            next.leaf().getNotAfter().toInstant(),
+            chain);
+    return true;
+  }
+
+  /** The certificate the TLS listener serves to new handshakes; empty without TLS. */
+  public Optional<X509Certificate> tlsCertificate() {
+    PemTls.ServerMaterial m = tls;
+    return m == null ? Optional.empty() : Optional.of(m.leaf());
   }
 
   /** The bound port (useful with port 0); -1 before {@link #start()}. */
@@ -131,6 +242,7 @@ public final class AffinityServer implements AutoCloseable {
    */
   @Override
   public void close() {
+    closed = true;
     try {
       server.stop();
     } catch (Exception e) {
@@ -155,6 +267,9 @@ public final class AffinityServer implements AutoCloseable {
     private boolean proxyProtocol;
     private int requestHeaderSize = AffinityHandler.DEFAULT_MAX_HEAD_BYTES;
     private @Nullable ByteBufferPool bufferPool;
+    private @Nullable Path tlsCertificateChain;
+    private @Nullable Path tlsPrivateKey;
+    private Duration tlsCheckInterval = PemTls.DEFAULT_CHECK_INTERVAL;
 
     private Builder(AffinityHandler handler) {
       this.handler = handler;
@@ -209,7 +324,39 @@ public final class AffinityServer implements AutoCloseable {
       return this;
     }
 
-    /** Returns a server that is not started yet. */
+    /**
+     * Listen for TLS ({@code wss://}) with a PEM certificate chain (leaf first, then intermediates)
+     * and its unencrypted PKCS#8 private key ({@code BEGIN PRIVATE KEY}). TLS 1.2 and 1.3 only;
+     * ALPN offers {@code http/1.1}. The files are read by {@link #build()}, and again when they
+     * change (see {@link #tlsCheckInterval}) or on {@link AffinityServer#reloadTls()}. Default:
+     * plain TCP ({@code ws://}).
+     */
+    public Builder tls(Path certificateChain, Path privateKey) {
+      this.tlsCertificateChain = requireNonNull(certificateChain, "certificateChain");
+      this.tlsPrivateKey = requireNonNull(privateKey, "privateKey");
+      return this;
+    }
+
+    /**
+     * How often the TLS listener looks at its certificate and key files for a renewal; default 1 s,
+     * {@link Duration#ZERO} to reload only on {@link AffinityServer#reloadTls()}. A renewal that
+     * cannot be read is logged and the old pair kept.
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless zero or 1 ms..1 h
+     */
+    public Builder tlsCheckInterval(Duration interval) {
+      requireNonNull(interval, "interval");
+      this.tlsCheckInterval =
+          interval.isZero() ? interval : AdapterSettings.timeout("tlsCheckInterval", interval);
+      return this;
+    }
+
+    /**
+     * Returns a server that is not started yet.
+     *
+     * @throws IllegalArgumentException naming the file and the reason if a {@link #tls} file cannot
+     *     be used
+     */
     public AffinityServer build() {
       return new AffinityServer(this);
     }
@@ -217,6 +364,16 @@ public final class AffinityServer implements AutoCloseable {
     @Override
     public String toString() {
       return "AffinityServer.Builder{host=" + host + ", port=" + port + "}";
+    }
+  }
+
+  /** Offers exactly {@code http/1.1} over ALPN (the JDK negotiates it; no Jetty ALPN module). */
+  private static final class AlpnHttp11SslContextFactory extends SslContextFactory.Server {
+    @Override
+    public SSLParameters customize(SSLParameters parameters) {
+      SSLParameters p = super.customize(parameters);
+      p.setApplicationProtocols(new String[] {PemTls.ALPN_HTTP_1_1});
+      return p;
     }
   }
 }

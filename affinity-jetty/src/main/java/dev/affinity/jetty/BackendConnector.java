@@ -2,6 +2,7 @@ package dev.affinity.jetty;
 
 import com.google.common.net.InetAddresses;
 import dev.affinity.backend.Backend;
+import dev.affinity.internal.tls.PemTls;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.List;
@@ -10,8 +11,10 @@ import org.eclipse.jetty.io.ClientConnectionFactory;
 import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.Transport;
+import org.eclipse.jetty.io.ssl.SslClientConnectionFactory;
 import org.eclipse.jetty.util.Promise;
 import org.eclipse.jetty.util.SocketAddressResolver;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.Scheduler;
 
 /**
@@ -24,9 +27,15 @@ final class BackendConnector {
   private final ClientConnector connector;
   private final Scheduler scheduler;
   private final SocketAddressResolver resolver;
+  private final SslContextFactory.Client tls;
 
-  BackendConnector(AffinityHandler handler, ClientConnector connector, Scheduler scheduler) {
+  BackendConnector(
+      AffinityHandler handler,
+      ClientConnector connector,
+      Scheduler scheduler,
+      SslContextFactory.Client tls) {
     this.handler = handler;
+    this.tls = tls;
     this.connector = connector;
     this.scheduler = scheduler;
     this.resolver =
@@ -67,20 +76,26 @@ final class BackendConnector {
       List<InetSocketAddress> addresses, int index, Backend backend, ProxyExchange exchange) {
     Map<String, Object> context = new HashMap<>();
     context.put(Transport.CONTEXT_KEY, Transport.TCP_IP);
-    context.put(
-        ClientConnectionFactory.CONTEXT_KEY,
-        (ClientConnectionFactory)
-            (endPoint, ctx) ->
-                new BackendConnection(
-                    endPoint,
-                    connector.getExecutor(),
-                    connector.getByteBufferPool(),
-                    scheduler,
-                    handler.bufferSize(),
-                    handler.maxResponseHeadBytes(),
-                    handler.maxErrorBodyBytes(),
-                    exchange,
-                    backend));
+    ClientConnectionFactory backendConnection =
+        (endPoint, ctx) ->
+            new BackendConnection(
+                endPoint,
+                connector.getExecutor(),
+                connector.getByteBufferPool(),
+                scheduler,
+                handler.bufferSize(),
+                handler.maxResponseHeadBytes(),
+                handler.maxErrorBodyBytes(),
+                exchange,
+                backend);
+    if (PemTls.isTls(backend)) {
+      // TLS first. SNI and the host-name check use the connected address's host string: the
+      // backend's host name as resolved (an InetAddress keeps it), or its IP literal.
+      backendConnection =
+          new SslClientConnectionFactory(
+              tls, connector.getByteBufferPool(), connector.getExecutor(), backendConnection);
+    }
+    context.put(ClientConnectionFactory.CONTEXT_KEY, backendConnection);
     context.put(
         ClientConnector.CONNECTION_PROMISE_CONTEXT_KEY,
         new Promise<Connection>() {

@@ -8,9 +8,12 @@ import dev.affinity.internal.http.AdapterSettings;
 import dev.affinity.internal.http.ErrorAnswer;
 import dev.affinity.internal.http.ForwardedHeaders;
 import dev.affinity.internal.http.HandshakeRules;
+import dev.affinity.internal.tls.PemTls;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import javax.net.ssl.SSLContext;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Settings of {@link AffinityProxyHandler} and {@link AffinityProxyServer}: timeouts, head limits,
@@ -77,8 +80,10 @@ public final class AffinityProxyConfig {
   private final boolean decideOnly;
   private final ForwardedHeaders forwarding;
   private final Duration requestHeadTimeout;
+  private final @Nullable SSLContext backendSslContext;
 
   private AffinityProxyConfig(Builder b) {
+    this.backendSslContext = b.backendSslContext;
     this.requestHeadTimeout = b.requestHeadTimeout;
     this.forwarding = ForwardedHeaders.trusting(b.trustedProxies);
     this.connectTimeout = b.connectTimeout;
@@ -103,6 +108,15 @@ public final class AffinityProxyConfig {
   /** Returns a builder with the defaults. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * The TLS context for backends whose metadata {@code scheme} is {@code wss}: the one given to
+   * {@link Builder#backendSslContext}, or the JVM's default (its trust store).
+   */
+  public SSLContext backendSslContext() {
+    SSLContext c = backendSslContext;
+    return c != null ? c : PemTls.defaultClientContext();
   }
 
   /** How long a TCP connect to one backend may take before the next candidate is tried. */
@@ -238,6 +252,7 @@ public final class AffinityProxyConfig {
     private boolean decideOnly;
     private final List<Cidr> trustedProxies = new ArrayList<>();
     private Duration requestHeadTimeout = DEFAULT_REQUEST_HEAD_TIMEOUT;
+    private @Nullable SSLContext backendSslContext;
 
     private Builder() {}
 
@@ -370,6 +385,17 @@ public final class AffinityProxyConfig {
      */
     public Builder forwardedHeaders(boolean add) {
       this.forwardedHeaders = add;
+      return this;
+    }
+
+    /**
+     * The TLS context for backends reached over TLS: those whose metadata {@code scheme} is {@code
+     * wss} (the proxy's {@code uri=wss://…}). Their certificate is verified by this context's trust
+     * managers and their host name checked (endpoint identification {@code HTTPS}); the host name
+     * is sent as SNI. Default: the JVM's default context, that is its trust store.
+     */
+    public Builder backendSslContext(SSLContext context) {
+      this.backendSslContext = requireNonNull(context, "context");
       return this;
     }
 

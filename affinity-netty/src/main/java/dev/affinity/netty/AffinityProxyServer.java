@@ -4,7 +4,9 @@ import static dev.affinity.internal.Checks.check;
 import static java.util.Objects.requireNonNull;
 
 import dev.affinity.Router;
+import dev.affinity.internal.http.AdapterSettings;
 import dev.affinity.internal.http.ErrorAnswer;
+import dev.affinity.internal.tls.PemTls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -15,7 +17,15 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -31,7 +41,9 @@ import org.jspecify.annotations.Nullable;
  * A ready WebSocket load balancer: a Netty server whose pipeline is {@code HttpServerCodec} +
  * {@link AffinityProxyHandler}, on epoll by default ({@link NettyTransport}), NIO where no native
  * transport loads. Its startup log line names the transport that runs and, after a fallback, why
- * the requested one could not load.
+ * the requested one could not load. With {@link Builder#tls} it listens for {@code wss://} (TLS 1.2
+ * and 1.3, ALPN {@code http/1.1}) and serves a renewed certificate from the next handshake on,
+ * without touching open tunnels.
  *
  * <pre>{@code
  * try (AffinityProxyServer lb = AffinityProxyServer.builder(router).port(8080).build().start()) {
@@ -58,6 +70,22 @@ public final class AffinityProxyServer implements AutoCloseable {
   private @Nullable EventLoopGroup group;
   private @Nullable Channel channel;
   private NettyTransport transport;
+  private final @Nullable Path tlsCertificateChain;
+  private final @Nullable Path tlsPrivateKey;
+  private final Duration tlsCheckInterval;
+  private volatile @Nullable ServerTls tls;
+  private @Nullable ScheduledFuture<?> tlsCheck;
+
+  /** The listener's TLS context and the certificate it serves. */
+  private static final class ServerTls {
+    final SslContext context;
+    final PemTls.ServerMaterial material;
+
+    ServerTls(SslContext context, PemTls.ServerMaterial material) {
+      this.context = context;
+      this.material = material;
+    }
+  }
 
   private AffinityProxyServer(Builder b) {
     this.router = b.router;
@@ -69,6 +97,79 @@ public final class AffinityProxyServer implements AutoCloseable {
     this.config = b.config;
     this.customizer = b.customizer;
     this.transport = b.transport;
+    this.tlsCertificateChain = b.tlsCertificateChain;
+    this.tlsPrivateKey = b.tlsPrivateKey;
+    this.tlsCheckInterval = b.tlsCheckInterval;
+    if (b.tlsCertificateChain != null && b.tlsPrivateKey != null) {
+      this.tls = serverTls(b.tlsCertificateChain, b.tlsPrivateKey);
+    }
+  }
+
+  private static ServerTls serverTls(Path chain, Path key) {
+    PemTls.ServerMaterial material = PemTls.server(chain, key);
+    try {
+      SslContext context =
+          SslContextBuilder.forServer(material.keyManagers())
+              .sslProvider(SslProvider.JDK)
+              .protocols(PemTls.PROTOCOLS)
+              .applicationProtocolConfig(
+                  new ApplicationProtocolConfig(
+                      ApplicationProtocolConfig.Protocol.ALPN,
+                      ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                      ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                      PemTls.ALPN_HTTP_1_1))
+              .build();
+      return new ServerTls(context, material);
+    } catch (javax.net.ssl.SSLException e) {
+      throw new IllegalArgumentException("tls certificate: " + chain + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Reads the certificate chain and key files again and serves them from the next handshake on;
+   * open tunnels keep their session. The server also does this by itself when the files change (see
+   * {@link Builder#tlsCheckInterval}).
+   *
+   * @return true if the files changed since they were last read (and were loaded), false if not
+   * @throws IllegalArgumentException naming the file and the reason if a file cannot be used: the
+   *     certificate served so far is kept
+   * @throws IllegalStateException if the server has no TLS listener
+   */
+  public boolean reloadTls() {
+    Path chain = tlsCertificateChain;
+    Path key = tlsPrivateKey;
+    ServerTls current = tls;
+    if (chain == null || key == null || current == null) {
+      throw new IllegalStateException("no TLS listener: " + this);
+    }
+    if (PemTls.stamp(chain, key).equals(current.material.stamp())) {
+      return false;
+    }
+    ServerTls next = serverTls(chain, key);
+    tls = next;
+    LOG.log(
+        System.Logger.Level.INFO,
+        "tls: serving {0} (valid until {1}) from {2}",
+        next.material.leaf().getSubjectX500Principal().getName(),
+        next.material.leaf().getNotAfter().toInstant(),
+        chain);
+    return true;
+  }
+
+  /** The certificate the TLS listener serves to new handshakes; empty without TLS. */
+  public java.util.Optional<X509Certificate> tlsCertificate() {
+    ServerTls t = tls;
+    return t == null ? java.util.Optional.empty() : java.util.Optional.of(t.material.leaf());
+  }
+
+  private void checkTlsFiles() {
+    try {
+      reloadTls();
+    } catch (IllegalArgumentException e) {
+      // A half-written renewal is the common case: keep serving the old pair, try again later.
+      LOG.log(
+          System.Logger.Level.WARNING, "tls: keeping the current certificate: {0}", e.getMessage());
+    }
   }
 
   /**
@@ -106,6 +207,10 @@ public final class AffinityProxyServer implements AutoCloseable {
                       if (proxyProtocol) {
                         p.addLast("haproxy", new HAProxyMessageDecoder());
                       }
+                      ServerTls t = tls;
+                      if (t != null) {
+                        p.addLast("tls", t.context.newHandler(ch.alloc()));
+                      }
                       p.addLast(
                           "http",
                           new HttpServerCodec(
@@ -124,6 +229,11 @@ public final class AffinityProxyServer implements AutoCloseable {
       throw e;
     }
     this.channel = ch;
+    if (tls != null && !tlsCheckInterval.isZero()) {
+      long every = tlsCheckInterval.toMillis();
+      tlsCheck =
+          g.next().scheduleWithFixedDelay(this::checkTlsFiles, every, every, TimeUnit.MILLISECONDS);
+    }
     LOG.log(
         selection.fallbackReason == null ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
         "affinity proxy listening on {0} (transport {1})",
@@ -196,6 +306,10 @@ public final class AffinityProxyServer implements AutoCloseable {
     if (stopping.getAndSet(true)) {
       return; // closed already (idempotent)
     }
+    ScheduledFuture<?> check = tlsCheck;
+    if (check != null) {
+      check.cancel(false);
+    }
     Channel ch = channel;
     if (ch != null) {
       ch.close().syncUninterruptibly();
@@ -237,6 +351,9 @@ public final class AffinityProxyServer implements AutoCloseable {
     private boolean proxyProtocol;
     private AffinityProxyConfig config = AffinityProxyConfig.defaults();
     private Consumer<ChannelPipeline> customizer = p -> {};
+    private @Nullable Path tlsCertificateChain;
+    private @Nullable Path tlsPrivateKey;
+    private Duration tlsCheckInterval = PemTls.DEFAULT_CHECK_INTERVAL;
 
     private Builder(Router router) {
       this.router = router;
@@ -305,7 +422,39 @@ public final class AffinityProxyServer implements AutoCloseable {
       return this;
     }
 
-    /** Returns a server that is not started yet: call {@link AffinityProxyServer#start()}. */
+    /**
+     * Listen for TLS ({@code wss://}) with a PEM certificate chain (leaf first, then intermediates)
+     * and its unencrypted PKCS#8 private key ({@code BEGIN PRIVATE KEY}). TLS 1.2 and 1.3 only;
+     * ALPN offers {@code http/1.1}. The files are read by {@link #build()}, and again when they
+     * change (see {@link #tlsCheckInterval}) or on {@link AffinityProxyServer#reloadTls()}.
+     * Default: plain TCP ({@code ws://}).
+     */
+    public Builder tls(Path certificateChain, Path privateKey) {
+      this.tlsCertificateChain = requireNonNull(certificateChain, "certificateChain");
+      this.tlsPrivateKey = requireNonNull(privateKey, "privateKey");
+      return this;
+    }
+
+    /**
+     * How often the TLS listener looks at its certificate and key files for a renewal; default 1 s,
+     * {@link Duration#ZERO} to reload only on {@link AffinityProxyServer#reloadTls()}. A renewal
+     * that cannot be read is logged and the old pair kept.
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless zero or 1 ms..1 h
+     */
+    public Builder tlsCheckInterval(Duration interval) {
+      requireNonNull(interval, "interval");
+      this.tlsCheckInterval =
+          interval.isZero() ? interval : AdapterSettings.timeout("tlsCheckInterval", interval);
+      return this;
+    }
+
+    /**
+     * Returns a server that is not started yet: call {@link AffinityProxyServer#start()}.
+     *
+     * @throws IllegalArgumentException naming the file and the reason if a {@link #tls} file cannot
+     *     be used
+     */
     public AffinityProxyServer build() {
       return new AffinityProxyServer(this);
     }

@@ -9,6 +9,7 @@ import dev.affinity.backend.ConnectionLease;
 import dev.affinity.internal.WebSocketFrameTracker;
 import dev.affinity.internal.http.AdapterSettings;
 import dev.affinity.internal.http.ErrorAnswer;
+import dev.affinity.internal.tls.PemTls;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
@@ -45,6 +46,7 @@ import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -189,6 +191,13 @@ final class ProxyConnection implements Tunnel {
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
+                    if (PemTls.isTls(target)) {
+                      ch.pipeline()
+                          .addLast(
+                              "tls",
+                              new SslHandler(
+                                  PemTls.clientEngine(config.backendSslContext(), target)));
+                    }
                     ch.pipeline()
                         .addLast(
                             CODEC,

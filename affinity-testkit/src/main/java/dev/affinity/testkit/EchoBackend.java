@@ -40,6 +40,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.codec.http.websocketx.extensions.compression.WebSocketServerCompressionHandler;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -54,6 +55,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -99,6 +102,7 @@ public final class EchoBackend implements AutoCloseable {
 
   private final String id;
   private final String subprotocols;
+  private final @Nullable SSLContext tls;
   private final EventLoopGroup group;
   private final ChannelGroup children = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final AtomicBoolean hang = new AtomicBoolean();
@@ -114,6 +118,7 @@ public final class EchoBackend implements AutoCloseable {
     this.id = b.id;
     this.port = b.port;
     this.subprotocols = b.subprotocols;
+    this.tls = b.tls;
     this.group = new MultiThreadIoEventLoopGroup(b.threads, NioIoHandler.newFactory());
   }
 
@@ -243,6 +248,12 @@ public final class EchoBackend implements AutoCloseable {
     @Override
     protected void initChannel(SocketChannel ch) {
       children.add(ch);
+      SSLContext t = tls;
+      if (t != null) {
+        SSLEngine engine = t.createSSLEngine();
+        engine.setUseClientMode(false);
+        ch.pipeline().addLast(new SslHandler(engine));
+      }
       if (hang.get()) {
         ch.pipeline().addLast(new Swallow());
         return;
@@ -481,6 +492,7 @@ public final class EchoBackend implements AutoCloseable {
     private int port;
     private int threads = 1;
     private String subprotocols = "";
+    private @Nullable SSLContext tls;
 
     private Builder(String id) {
       this.id = requireNonNull(id, "id");
@@ -510,6 +522,12 @@ public final class EchoBackend implements AutoCloseable {
      */
     public Builder subprotocols(String... subprotocols) {
       this.subprotocols = String.join(",", subprotocols);
+      return this;
+    }
+
+    /** Serve {@code wss://}: TLS with this server context. Default: plain {@code ws://}. */
+    public Builder tls(SSLContext serverContext) {
+      this.tls = requireNonNull(serverContext, "serverContext");
       return this;
     }
 

@@ -3,6 +3,7 @@ package dev.affinity.testkit;
 import java.net.CookieManager;
 import java.net.CookiePolicy;
 import java.net.HttpCookie;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
@@ -13,13 +14,33 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
 /** {@link WsClient} over {@code java.net.http.WebSocket}. */
 final class JdkWsClient implements WsClient {
   private final CookieManager cookies = new CookieManager(null, CookiePolicy.ACCEPT_ALL);
-  private final HttpClient http =
-      HttpClient.newBuilder().cookieHandler(cookies).connectTimeout(Duration.ofSeconds(30)).build();
+  private final HttpClient http;
+  private final boolean secure;
+
+  JdkWsClient() {
+    this.http =
+        HttpClient.newBuilder()
+            .cookieHandler(cookies)
+            .connectTimeout(Duration.ofSeconds(30))
+            .build();
+    this.secure = false;
+  }
+
+  JdkWsClient(SSLContext tls) {
+    this.http =
+        HttpClient.newBuilder()
+            .cookieHandler(cookies)
+            .sslContext(tls)
+            .connectTimeout(Duration.ofSeconds(30))
+            .build();
+    this.secure = true;
+  }
 
   @Override
   public WsSession connect(Handshake handshake) {
@@ -34,7 +55,7 @@ final class JdkWsClient implements WsClient {
     }
     Session session = new Session();
     try {
-      session.ws = b.buildAsync(handshake.uri(), session).get(60, TimeUnit.SECONDS);
+      session.ws = b.buildAsync(uri(handshake), session).get(60, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       int status = -1;
@@ -49,6 +70,11 @@ final class JdkWsClient implements WsClient {
       throw new HandshakeFailedException("interrupted", -1, e);
     }
     return session;
+  }
+
+  private URI uri(Handshake handshake) {
+    URI ws = handshake.uri();
+    return secure ? URI.create("wss" + ws.toString().substring("ws".length())) : ws;
   }
 
   @Override

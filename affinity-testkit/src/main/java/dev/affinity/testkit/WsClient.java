@@ -20,6 +20,14 @@ public interface WsClient extends AutoCloseable {
     return new JdkWsClient();
   }
 
+  /**
+   * A client over {@code java.net.http.WebSocket} for {@code wss://} URIs, trusting what {@code
+   * tls} trusts (host names verified), with its own cookie jar.
+   */
+  static WsClient jdk(javax.net.ssl.SSLContext tls) {
+    return new JdkWsClient(tls);
+  }
+
   /** A client over Jetty's WebSocket client, with its own cookie jar. */
   static WsClient jetty() {
     return new JettyWsClient();
