@@ -378,7 +378,8 @@ final class AdminServer implements AutoCloseable {
     Backend b = m.backend();
     ObjectNode o = JSON.createObjectNode();
     o.put("id", b.id());
-    o.put("uri", "ws://" + hostForUri(b.host()) + ":" + b.port());
+    String scheme = "wss".equals(b.metadata().get("scheme")) ? "wss://" : "ws://";
+    o.put("uri", scheme + hostForUri(b.host()) + ":" + b.port());
     o.put("weight", b.weight());
     if (b.maxConnections().isPresent()) {
       o.put("maxConnections", b.maxConnections().getAsInt());

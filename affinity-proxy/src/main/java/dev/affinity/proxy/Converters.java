@@ -53,11 +53,13 @@ final class Converters {
   }
 
   /**
-   * A backend: {@code id=ws-1,uri=ws://10.0.0.1:8080[,weight=2][,max-connections=10000]}. The
+   * A backend: {@code id=ws-1,uri=ws://10.0.0.1:8080[,weight=2][,max-connections=10000]}; a {@code
+   * wss://} URI gets the metadata {@code scheme=wss}, which the adapters reach over TLS. The
    * client's path is forwarded unchanged, so the URI has no path.
    */
   static final class BackendSpec implements ITypeConverter<Backend> {
-    private static final String FORMAT = "id=ID,uri=ws://HOST:PORT[,weight=N][,max-connections=N]";
+    private static final String FORMAT =
+        "id=ID,uri=ws[s]://HOST:PORT[,weight=N][,max-connections=N]";
 
     @Override
     public Backend convert(String value) {
@@ -86,6 +88,9 @@ final class Converters {
           host = host.substring(1, host.length() - 1); // an IPv6 literal
         }
         Backend b = Backend.of(id, host, u.getPort());
+        if ("wss".equalsIgnoreCase(u.getScheme())) {
+          b = b.withMetadata("scheme", "wss"); // the adapters connect it over TLS
+        }
         String weight = fields.remove("weight");
         if (weight != null) {
           b = b.withWeight(integer("weight", weight));
@@ -115,13 +120,13 @@ final class Converters {
       } catch (URISyntaxException e) {
         throw new TypeConversionException("uri: '" + uri + "' (expected: ws://HOST:PORT)");
       }
-      if ("wss".equalsIgnoreCase(u.getScheme())) {
+      boolean schemeOk =
+          "ws".equalsIgnoreCase(u.getScheme()) || "wss".equalsIgnoreCase(u.getScheme());
+      if (!schemeOk || u.getHost() == null || u.getPort() < 0) {
         throw new TypeConversionException(
-            "uri: '" + uri + "' (expected: ws://HOST:PORT; TLS to backends is not supported)");
-      }
-      if (!"ws".equalsIgnoreCase(u.getScheme()) || u.getHost() == null || u.getPort() < 0) {
-        throw new TypeConversionException(
-            "uri: '" + uri + "' (expected: ws://HOST:PORT with an explicit port)");
+            "uri: '"
+                + uri
+                + "' (expected: ws://HOST:PORT or wss://HOST:PORT with an explicit port)");
       }
       boolean noPath =
           u.getRawPath() == null || u.getRawPath().isEmpty() || u.getRawPath().equals("/");

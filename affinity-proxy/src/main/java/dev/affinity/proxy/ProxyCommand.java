@@ -279,6 +279,29 @@ public final class ProxyCommand implements Callable<Integer> {
   LogLevel logLevel;
 
   @Option(
+      names = "--tls-cert",
+      paramLabel = "PATH",
+      description =
+          "Listen for wss:// with this PEM certificate chain (leaf first), with --tls-key. TLS 1.2"
+              + " and 1.3, ALPN http/1.1. A renewed file is served from the next handshake"
+              + " (checked every second, and on reload); open tunnels are untouched.")
+  @Nullable Path tlsCert;
+
+  @Option(
+      names = "--tls-key",
+      paramLabel = "PATH",
+      description = "The PEM PKCS#8 private key (BEGIN PRIVATE KEY) of --tls-cert.")
+  @Nullable Path tlsKey;
+
+  @Option(
+      names = "--backend-ca",
+      paramLabel = "PATH",
+      description =
+          "PEM CA certificates that wss:// backends are verified against (with their host name)."
+              + " Default: the JVM's trust store.")
+  @Nullable Path backendCa;
+
+  @Option(
       names = "--admin",
       paramLabel = "HOST:PORT",
       converter = Converters.ListenAddress.class,
@@ -310,6 +333,8 @@ public final class ProxyCommand implements Callable<Integer> {
   InetSocketAddress demoPage;
 
   private final Function<String, @Nullable String> environment;
+  // The running listener, for reload (TLS files); set by start.
+  private volatile @Nullable ProxyServer listener;
   private final @Nullable DemoMode demoMode;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final RoutingStats stats = RoutingStats.create();
@@ -367,6 +392,12 @@ public final class ProxyCommand implements Callable<Integer> {
     if (demo && !backends.isEmpty()) {
       throw new ParameterException(
           cl, "--demo starts its own backends (expected: no --backend with --demo)");
+    }
+    if ((tlsCert == null) != (tlsKey == null)) {
+      throw new ParameterException(
+          cl,
+          (tlsCert == null ? "--tls-key" : "--tls-cert")
+              + " given alone (expected: --tls-cert and --tls-key together)");
     }
     cookie.validate(cl);
     jwt.validate(cl, strategies.stream().anyMatch(s -> s.kind() == StrategySpec.Kind.JWT));
@@ -562,9 +593,26 @@ public final class ProxyCommand implements Callable<Integer> {
       }
       // The shared state and the discovered backends are in the group before clients come.
       fleetParts = fleet.start(group, spec.commandLine(), out);
-      proxy = ProxyServers.start(server, router, listen, timeouts(), proxyProtocol, trustedProxies);
+      try {
+        proxy =
+            ProxyServers.start(
+                server,
+                router,
+                listen,
+                timeouts(),
+                proxyProtocol,
+                trustedProxies,
+                new ProxyTls(tlsCert, tlsKey, backendCa));
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+      }
+      listener = proxy;
       String proxyUrl =
-          "ws://" + hostForUrl(proxy.address()) + ":" + proxy.address().getPort() + "/";
+          (proxy.secure() ? "wss://" : "ws://")
+              + hostForUrl(proxy.address())
+              + ":"
+              + proxy.address().getPort()
+              + "/";
       out.println(
           "affinity-proxy: "
               + server.flagValue()
@@ -577,7 +625,7 @@ public final class ProxyCommand implements Callable<Integer> {
         out.println(
             "affinity-proxy: backend "
                 + b.id()
-                + " ws://"
+                + ("wss".equals(b.metadata().get("scheme")) ? " wss://" : " ws://")
                 + b.host()
                 + ":"
                 + b.port()
@@ -590,7 +638,7 @@ public final class ProxyCommand implements Callable<Integer> {
               + " -> fallback "
               + fallback);
       if (admin != null) {
-        metrics = ProxyMetrics.create(router, stats, server);
+        metrics = ProxyMetrics.create(router, stats, proxy);
         adminServer =
             AdminServer.start(
                 admin,
@@ -704,6 +752,16 @@ public final class ProxyCommand implements Callable<Integer> {
             + " ("
             + group.snapshot().size()
             + ")";
+    ProxyServer running = listener;
+    if (running != null && running.secure()) {
+      // The certificate files named at startup, read again: a renewal is served from now on.
+      try {
+        summary +=
+            running.reloadTls() ? "; tls certificate renewed" : "; tls certificate unchanged";
+      } catch (IllegalArgumentException e) {
+        summary += "; tls certificate kept: " + e.getMessage();
+      }
+    }
     LOG.log(System.Logger.Level.INFO, "reloaded {0}: {1}", config, summary);
     return summary;
   }

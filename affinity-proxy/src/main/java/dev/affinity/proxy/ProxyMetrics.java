@@ -7,19 +7,17 @@ import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
 import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufAllocatorMetricProvider;
 
 /**
  * The proxy's meters in a Prometheus registry: the routing meters of {@link AffinityMetrics}
- * ({@code affinity_*}), the JVM's (memory, GC, threads, classes, CPU, uptime, file descriptors)
- * and, on the Netty adapter, Netty's buffer allocator.
+ * ({@code affinity_*}), the JVM's (memory, GC, threads, classes, CPU, uptime, file descriptors) and
+ * the adapter's transport meters ({@link ProxyServer#bindMeters}): Jetty's connections and thread
+ * pool, or Netty's buffer allocator.
  */
 final class ProxyMetrics implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
@@ -34,7 +32,7 @@ final class ProxyMetrics implements AutoCloseable {
   }
 
   /** Binds every meter for {@code router}, whose listeners include {@code stats}. */
-  static ProxyMetrics create(Router router, RoutingStats stats, ServerKind server) {
+  static ProxyMetrics create(Router router, RoutingStats stats, ProxyServer server) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     AffinityMetrics affinity = AffinityMetrics.of(router, stats);
     affinity.bindTo(registry);
@@ -46,11 +44,7 @@ final class ProxyMetrics implements AutoCloseable {
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     new FileDescriptorMetrics().bindTo(registry);
-    if (server == ServerKind.NETTY
-        && ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider) {
-      new NettyAllocatorMetrics((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT)
-          .bindTo(registry);
-    }
+    server.bindMeters(registry);
     return new ProxyMetrics(registry, affinity, gc);
   }
 

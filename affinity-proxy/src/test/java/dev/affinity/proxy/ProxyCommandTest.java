@@ -271,9 +271,9 @@ class ProxyCommandTest {
   void badBackend_namesTheFlagAndWhatWasWrong() {
     assertThat(failure("--backend", "id=ws-1")).contains("--backend").contains("lacks uri");
     err.getBuffer().setLength(0);
-    assertThat(failure("--backend", "id=ws-1,uri=wss://h:1"))
+    assertThat(failure("--backend", "id=ws-1,uri=http://h:1"))
         .contains("--backend")
-        .contains("TLS to backends is not supported");
+        .contains("expected: ws://HOST:PORT or wss://HOST:PORT");
     err.getBuffer().setLength(0);
     assertThat(failure("--backend", "id=ws-1,uri=ws://h"))
         .contains("--backend")
