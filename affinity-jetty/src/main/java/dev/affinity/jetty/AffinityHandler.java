@@ -11,6 +11,7 @@ import dev.affinity.internal.http.AdapterSettings;
 import dev.affinity.internal.http.ErrorAnswer;
 import dev.affinity.internal.http.ForwardedHeaders;
 import dev.affinity.internal.http.HandshakeRules;
+import dev.affinity.internal.http.TunnelAccounting;
 import dev.affinity.internal.tls.PemTls;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -146,6 +147,7 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
   private final ForwardedHeaders forwarding;
   private final @Nullable ClientConnector connector;
   private final SslContextFactory.@Nullable Client backendTls;
+  private final TunnelListener tunnelListener;
   private final Set<LiveTunnel> tunnels = ConcurrentHashMap.newKeySet();
   private @Nullable BackendConnector backends;
   private final Duration requestHeadTimeout;
@@ -167,6 +169,7 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
     this.forwardedHeaders = b.forwardedHeaders;
     this.requestHeadTimeout = b.requestHeadTimeout;
     this.forwarding = ForwardedHeaders.trusting(b.trustedProxies);
+    this.tunnelListener = b.tunnelListener;
     if (mode == Mode.PROXY) {
       ClientConnector c = new ClientConnector();
       c.setConnectTimeout(connectTimeout);
@@ -293,10 +296,14 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
     }
     JettyRoutingRequest view = new JettyRoutingRequest(request);
     RoutingDecision decision = router.select(view);
+    TunnelAccounting accounting = new TunnelAccounting();
     request.setAttribute(DECISION_ATTRIBUTE, decision);
     if (!decision.hasBackend()) {
       Errors.respond(
           request, response, callback, decision.httpStatus(), ErrorAnswer.forDecision(decision));
+      if (mode == Mode.PROXY) {
+        answered(decision, accounting, decision.httpStatus());
+      }
       return true;
     }
     if (mode == Mode.DECIDE_ONLY) {
@@ -313,7 +320,7 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
       Errors.respond(request, response, callback, 503, "proxy not started");
       return true;
     }
-    new ProxyExchange(this, b, request, response, callback, decision, view).start();
+    new ProxyExchange(this, b, request, response, callback, decision, view, accounting).start();
     return true;
   }
 
@@ -350,6 +357,19 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
       b.maxAge(maxAge.toSeconds());
     }
     return b.build();
+  }
+
+  /** Hears each routed handshake's answer and each tunnel's end (see the builder's option). */
+  TunnelListener tunnelListener() {
+    return tunnelListener;
+  }
+
+  /** Reports a handshake's answer to the tunnel listener, once. */
+  void answered(RoutingDecision decision, TunnelAccounting accounting, int status) {
+    Duration took = accounting.answered();
+    if (took != null) {
+      TunnelAccounting.notify(() -> tunnelListener.handshakeAnswered(decision, status, took));
+    }
   }
 
   void opened(LiveTunnel t) {
@@ -446,6 +466,7 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
     private final List<Cidr> trustedProxies = new ArrayList<>();
     private Duration requestHeadTimeout = DEFAULT_REQUEST_HEAD_TIMEOUT;
     private @Nullable SSLContext backendSslContext;
+    private TunnelListener tunnelListener = TunnelListener.NONE;
 
     /**
      * How long a new connection may take to send a complete request head; past it the client gets
@@ -600,6 +621,15 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
      */
     public Builder backendSslContext(SSLContext context) {
       this.backendSslContext = requireNonNull(context, "context");
+      return this;
+    }
+
+    /**
+     * Hears how each routed handshake was answered (status, time) and how each tunnel ended
+     * (duration, bytes each way, close code), for an access log; default none.
+     */
+    public Builder tunnelListener(TunnelListener listener) {
+      this.tunnelListener = requireNonNull(listener, "listener");
       return this;
     }
 

@@ -5,8 +5,10 @@ import dev.affinity.backend.Backend;
 import dev.affinity.backend.ConnectionLease;
 import dev.affinity.internal.WebSocketFrameTracker;
 import dev.affinity.internal.http.AdapterSettings;
+import dev.affinity.internal.http.TunnelAccounting;
 import java.lang.System.Logger.Level;
 import java.net.SocketAddress;
+import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -32,6 +34,7 @@ final class LiveTunnel implements Tunnel {
   private final ClientConnection clientLeg;
   private final BackendConnection backendLeg;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final TunnelAccounting accounting;
   private final AtomicInteger endedDirections = new AtomicInteger();
   private volatile boolean started;
   private volatile Scheduler.@Nullable Task closeFrameDeadline;
@@ -42,7 +45,9 @@ final class LiveTunnel implements Tunnel {
       ConnectionLease lease,
       SocketAddress client,
       ClientConnection clientLeg,
-      BackendConnection backendLeg) {
+      BackendConnection backendLeg,
+      TunnelAccounting accounting) {
+    this.accounting = accounting;
     this.handler = handler;
     this.decision = decision;
     this.lease = lease;
@@ -90,6 +95,19 @@ final class LiveTunnel implements Tunnel {
     } finally {
       lease.close();
       handler.closed(this);
+      if (accounting.ended()) {
+        TunnelAccounting.notify(
+            () ->
+                handler
+                    .tunnelListener()
+                    .tunnelClosed(
+                        decision,
+                        lease.backend(),
+                        accounting.openFor(),
+                        accounting.bytesFromClient(),
+                        accounting.bytesFromBackend(),
+                        accounting.closeCode()));
+      }
     }
     if (LOG.isLoggable(Level.DEBUG)) {
       LOG.log(
@@ -104,6 +122,15 @@ final class LiveTunnel implements Tunnel {
   @Override
   public void close() {
     close(null);
+  }
+
+  /** {@code bytes} (position to limit), read by leg {@code from}, are about to be relayed. */
+  void relayed(TunnelEnd from, ByteBuffer bytes) {
+    if (from == clientLeg) {
+      accounting.fromClient(bytes::get, bytes.position(), bytes.limit());
+    } else {
+      accounting.fromBackend(bytes::get, bytes.position(), bytes.limit());
+    }
   }
 
   @Override
@@ -130,6 +157,7 @@ final class LiveTunnel implements Tunnel {
       closeFrameDeadline.cancel();
       return;
     }
+    accounting.proxyClosed(webSocketCode);
     backendLeg.closeWithFrame(WebSocketFrameTracker.closeFrame(webSocketCode, reason));
   }
 

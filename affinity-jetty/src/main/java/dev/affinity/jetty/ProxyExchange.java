@@ -5,6 +5,7 @@ import dev.affinity.SetCookie;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.ConnectionLease;
 import dev.affinity.internal.http.ErrorAnswer;
+import dev.affinity.internal.http.TunnelAccounting;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -39,6 +40,7 @@ final class ProxyExchange {
   private final RoutingDecision decision;
   private final JettyRoutingRequest view;
   private final ByteBuffer head;
+  private final TunnelAccounting accounting;
   private final AtomicBoolean completed = new AtomicBoolean();
   private volatile @Nullable BackendConnection current;
   private int nextCandidate; // only touched by the one attempt in flight
@@ -50,7 +52,9 @@ final class ProxyExchange {
       Response response,
       Callback callback,
       RoutingDecision decision,
-      JettyRoutingRequest view) {
+      JettyRoutingRequest view,
+      TunnelAccounting accounting) {
+    this.accounting = accounting;
     this.handler = handler;
     this.connector = connector;
     this.request = request;
@@ -120,12 +124,14 @@ final class ProxyExchange {
       return;
     }
     if (completed.compareAndSet(false, true)) {
+      int status = timedOut ? HttpStatus.GATEWAY_TIMEOUT_504 : HttpStatus.BAD_GATEWAY_502;
       Errors.respond(
           request,
           response,
           callback,
-          timedOut ? HttpStatus.GATEWAY_TIMEOUT_504 : HttpStatus.BAD_GATEWAY_502,
+          status,
           timedOut ? ErrorAnswer.BACKEND_TIMEOUT : ErrorAnswer.NO_BACKEND_REACHABLE);
+      handler.answered(decision, accounting, status);
     }
   }
 
@@ -164,12 +170,17 @@ final class ProxyExchange {
       response.reset();
       Errors.respond(
           request, response, callback, HttpStatus.BAD_GATEWAY_502, ErrorAnswer.BAD_RESPONSE);
+      handler.answered(decision, accounting, HttpStatus.BAD_GATEWAY_502);
       return;
     }
     InetSocketAddress client = view.remoteAddress();
+    // Reported while the request view can still read headers (the access log's client address).
+    handler.answered(decision, accounting, HttpStatus.SWITCHING_PROTOCOLS_101);
     // The decision carries what the tunnel needs (key hash, cookie, candidates): copy nothing.
     view.release();
-    LiveTunnel tunnel = new LiveTunnel(handler, decision, lease, client, clientLeg, backendLeg);
+    LiveTunnel tunnel =
+        new LiveTunnel(handler, decision, lease, client, clientLeg, backendLeg, accounting);
+    accounting.opened();
     handler.opened(tunnel);
     // Jetty installs clientLeg on the endpoint once the 101 is written; clientLeg.onOpen starts it.
     request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, clientLeg);
@@ -205,6 +216,7 @@ final class ProxyExchange {
     copyHeaders(fields, response.getHeaders(), true);
     response.getHeaders().put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE);
     response.write(true, body, callback);
+    handler.answered(decision, accounting, status);
   }
 
   private void abort(Throwable cause) {

@@ -173,6 +173,7 @@ abstract class TunnelEnd extends AbstractConnection {
           }
         }
         if (bytes.hasRemaining()) {
+          t.relayed(TunnelEnd.this, bytes);
           to.getEndPoint().write(this, bytes);
           return Action.SCHEDULED;
         }

@@ -81,8 +81,10 @@ public final class AffinityProxyConfig {
   private final ForwardedHeaders forwarding;
   private final Duration requestHeadTimeout;
   private final @Nullable SSLContext backendSslContext;
+  private final TunnelListener tunnelListener;
 
   private AffinityProxyConfig(Builder b) {
+    this.tunnelListener = b.tunnelListener;
     this.backendSslContext = b.backendSslContext;
     this.requestHeadTimeout = b.requestHeadTimeout;
     this.forwarding = ForwardedHeaders.trusting(b.trustedProxies);
@@ -117,6 +119,14 @@ public final class AffinityProxyConfig {
   public SSLContext backendSslContext() {
     SSLContext c = backendSslContext;
     return c != null ? c : PemTls.defaultClientContext();
+  }
+
+  /**
+   * Hears each routed handshake's answer and each tunnel's end; default {@link
+   * TunnelListener#NONE}.
+   */
+  public TunnelListener tunnelListener() {
+    return tunnelListener;
   }
 
   /** How long a TCP connect to one backend may take before the next candidate is tried. */
@@ -253,6 +263,7 @@ public final class AffinityProxyConfig {
     private final List<Cidr> trustedProxies = new ArrayList<>();
     private Duration requestHeadTimeout = DEFAULT_REQUEST_HEAD_TIMEOUT;
     private @Nullable SSLContext backendSslContext;
+    private TunnelListener tunnelListener = TunnelListener.NONE;
 
     private Builder() {}
 
@@ -396,6 +407,15 @@ public final class AffinityProxyConfig {
      */
     public Builder backendSslContext(SSLContext context) {
       this.backendSslContext = requireNonNull(context, "context");
+      return this;
+    }
+
+    /**
+     * Hears how each routed handshake was answered (status, time) and how each tunnel ended
+     * (duration, bytes each way, close code), for an access log; default none.
+     */
+    public Builder tunnelListener(TunnelListener listener) {
+      this.tunnelListener = requireNonNull(listener, "listener");
       return this;
     }
 

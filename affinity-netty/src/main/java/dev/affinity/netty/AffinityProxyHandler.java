@@ -9,6 +9,7 @@ import dev.affinity.internal.http.ErrorAnswer;
 import dev.affinity.internal.http.ForwardedHeaders;
 import dev.affinity.internal.http.HandshakeRules;
 import dev.affinity.internal.http.RequestTarget;
+import dev.affinity.internal.http.TunnelAccounting;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -31,6 +32,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -270,6 +272,7 @@ public final class AffinityProxyHandler extends ChannelInboundHandlerAdapter {
     RoutingDecision decision =
         router.select(
             new NettyRoutingRequest(req, ctx.channel().remoteAddress(), proxySource, secure));
+    TunnelAccounting accounting = new TunnelAccounting();
     ctx.channel().attr(DECISION).set(decision);
     ctx.fireUserEventTriggered(new RoutingDecisionEvent(decision));
     if (!ctx.channel().isActive()) {
@@ -280,6 +283,13 @@ public final class AffinityProxyHandler extends ChannelInboundHandlerAdapter {
       // Decide-only too: a refused or unplaceable client is answered here, as on Jetty.
       HttpResponseStatus status = HttpResponseStatus.valueOf(decision.httpStatus());
       fail(ctx, req, status, ErrorAnswer.forDecision(decision));
+      if (!config.decideOnly()) {
+        Duration took = accounting.answered();
+        if (took != null) {
+          TunnelAccounting.notify(
+              () -> config.tunnelListener().handshakeAnswered(decision, status.code(), took));
+        }
+      }
       return;
     }
     if (config.decideOnly()) {
@@ -302,7 +312,8 @@ public final class AffinityProxyHandler extends ChannelInboundHandlerAdapter {
     if (config.forwardedHeaders()) {
       writeForwardedHeaders(ctx, head, secure);
     }
-    ProxyConnection c = new ProxyConnection(ctx, router, config, decision, head, openTunnels);
+    ProxyConnection c =
+        new ProxyConnection(ctx, router, config, decision, head, openTunnels, accounting);
     connection = c;
     ctx.channel().attr(TUNNEL).set(c);
     stopDecoding(ctx.pipeline());

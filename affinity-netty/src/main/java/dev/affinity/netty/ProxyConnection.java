@@ -9,6 +9,7 @@ import dev.affinity.backend.ConnectionLease;
 import dev.affinity.internal.WebSocketFrameTracker;
 import dev.affinity.internal.http.AdapterSettings;
 import dev.affinity.internal.http.ErrorAnswer;
+import dev.affinity.internal.http.TunnelAccounting;
 import dev.affinity.internal.tls.PemTls;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -54,6 +55,7 @@ import java.lang.System.Logger.Level;
 import java.net.ConnectException;
 import java.net.SocketAddress;
 import java.nio.channels.ClosedChannelException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -100,6 +102,7 @@ final class ProxyConnection implements Tunnel {
   private final RoutingDecision decision;
   private final HttpRequest head;
   private final Set<Tunnel> openTunnels;
+  private final TunnelAccounting accounting;
   private int failovers;
   private State state = State.CONNECTING;
   private volatile Backend backend;
@@ -124,8 +127,10 @@ final class ProxyConnection implements Tunnel {
       AffinityProxyConfig config,
       RoutingDecision decision,
       HttpRequest head,
-      Set<Tunnel> openTunnels) {
+      Set<Tunnel> openTunnels,
+      TunnelAccounting accounting) {
     this.openTunnels = openTunnels;
+    this.accounting = accounting;
     this.clientCtx = clientCtx;
     this.client = clientCtx.channel();
     this.router = router;
@@ -343,6 +348,7 @@ final class ProxyConnection implements Tunnel {
     h.set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
         .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     clientCtx.writeAndFlush(full).addListener(ChannelFutureListener.CLOSE);
+    answered(res.status().code());
   }
 
   /** Hop-by-hop and framing fields of a relayed error answer: this hop writes its own. */
@@ -368,6 +374,8 @@ final class ProxyConnection implements Tunnel {
     }
     clientCtx.write(res);
     clientCtx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    answered(HttpResponseStatus.SWITCHING_PROTOCOLS.code());
+    accounting.opened();
 
     // Client leg: the relay replaces us first, so bytes the HTTP decoder still holds reach it.
     ChannelPipeline cp = client.pipeline();
@@ -394,11 +402,18 @@ final class ProxyConnection implements Tunnel {
     CompositeByteBuf e = early;
     if (e != null) {
       early = null;
+      relayed(client, e, e.readerIndex(), e.writerIndex());
       be.writeAndFlush(e);
     }
     client.config().setAutoRead(true);
     openTunnels.add(this);
-    client.closeFuture().addListener(closed -> openTunnels.remove(this));
+    client
+        .closeFuture()
+        .addListener(
+            closed -> {
+              openTunnels.remove(this);
+              tunnelEnded();
+            });
   }
 
   private static void removeHttpHandlers(ChannelPipeline p) {
@@ -417,7 +432,44 @@ final class ProxyConnection implements Tunnel {
     }
   }
 
+  private void answered(int status) {
+    Duration took = accounting.answered();
+    if (took != null) {
+      TunnelAccounting.notify(
+          () -> config.tunnelListener().handshakeAnswered(decision, status, took));
+    }
+  }
+
+  private void tunnelEnded() {
+    if (accounting.ended()) {
+      Backend b = backend;
+      TunnelAccounting.notify(
+          () ->
+              config
+                  .tunnelListener()
+                  .tunnelClosed(
+                      decision,
+                      b,
+                      accounting.openFor(),
+                      accounting.bytesFromClient(),
+                      accounting.bytesFromBackend(),
+                      accounting.closeCode()));
+    }
+  }
+
+  /**
+   * Bytes from {@code start} to {@code end} of {@code buf}, read on leg {@code from}, are relayed.
+   */
+  void relayed(Channel from, ByteBuf buf, int start, int end) {
+    if (from == client) {
+      accounting.fromClient(buf::getByte, start, end);
+    } else {
+      accounting.fromBackend(buf::getByte, start, end);
+    }
+  }
+
   private void failClient(HttpResponseStatus status, String reason) {
+    answered(status.code());
     state = State.CLOSED;
     cancelTimer();
     Channel be = backendChannel;
@@ -545,6 +597,7 @@ final class ProxyConnection implements Tunnel {
       return;
     }
     closeFrame = WebSocketFrameTracker.closeFrame(webSocketCode, reason);
+    accounting.proxyClosed(webSocketCode);
     if (frames.atBoundary()) {
       sendCloseFrame();
     } else {

@@ -45,6 +45,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         int boundary = frames.advance(buf::getByte, buf.readerIndex(), buf.writerIndex(), true);
         if (boundary >= 0) {
           int n = boundary - buf.readerIndex();
+          connection.relayed(ctx.channel(), buf, buf.readerIndex(), boundary);
           if (n > 0) {
             peer.write(buf.retainedSlice(buf.readerIndex(), n), peer.voidPromise());
           }
@@ -56,6 +57,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         frames.advance(buf::getByte, buf.readerIndex(), buf.writerIndex(), false);
       }
     }
+    connection.relayed(ctx.channel(), buf, buf.readerIndex(), buf.writerIndex());
     peer.write(buf, peer.voidPromise());
     if (!peer.isWritable()) {
       ctx.channel().config().setAutoRead(false);

@@ -17,21 +17,33 @@ import java.util.function.LongSupplier;
 /**
  * The proxy's access log and its connect-failure warnings, as a {@link RoutingListener}.
  *
- * <p>One line per handshake decision on the logger {@code dev.affinity.proxy.access} at INFO, in
- * logfmt or JSON, through {@link System.Logger} so that the logging backend routes it:
+ * <p>One line per routed handshake, once it is answered, and one per tunnel when it closes, on the
+ * logger {@code dev.affinity.proxy.access} at INFO, in logfmt or JSON, through {@link
+ * System.Logger} so that the logging backend routes it. The adapters report both through their
+ * tunnel listeners (this class is both adapters' {@code TunnelListener}):
  *
  * <pre>
  * time=2026-12-03T09:30:00.123Z event=handshake client=203.0.113.7 method=GET path=/chat
- *   strategy=cookie outcome=AFFINITY_HIT backend=ws-1 status=101 reason="valid cookie"
+ *   strategy=cookie outcome=AFFINITY_HIT backend=ws-1 status=101 ms=1.8 reason="valid cookie"
+ * time=2026-12-03T09:41:02.007Z event=close client=203.0.113.7 path=/chat backend=ws-1
+ *   duration_ms=662115.3 bytes_in=5230 bytes_out=88121 close_code=1000
  * </pre>
  *
- * The key source is the deciding strategy and its reason, never a token, cookie or header value.
+ * {@code status} is what the client got (101, the backend's own refusal, 502/504, or the decision's
+ * 401/503), {@code ms} the time from the decision to it; {@code bytes_in} came from the client,
+ * {@code bytes_out} from the backend; {@code close_code} is the first close frame's (either side's,
+ * or the proxy's own), 1006 when the tunnel ended without one.
+ *
+ * <p>The key source is the deciding strategy and its reason, never a token, cookie or header value.
  *
  * <p>A backend that refuses or times out a connect is a WARNING on {@code dev.affinity.proxy}, at
  * most once per backend per {@link #WARN_EVERY}; the failures in between are counted and the next
  * warning says how many.
  */
-final class AccessLog implements RoutingListener {
+final class AccessLog
+    implements RoutingListener,
+        dev.affinity.netty.TunnelListener,
+        dev.affinity.jetty.TunnelListener {
   /** The shortest time between two connect-failure warnings about one backend. */
   static final Duration WARN_EVERY = Duration.ofSeconds(10);
 
@@ -59,28 +71,61 @@ final class AccessLog implements RoutingListener {
   }
 
   @Override
-  public void decisionMade(RoutingDecision d) {
+  public void handshakeAnswered(RoutingDecision d, int status, Duration handshakeTime) {
     if (format == Format.OFF || !ACCESS.isLoggable(System.Logger.Level.INFO)) {
       return;
-    }
-    String client;
-    try {
-      client = clients.resolve(d.request()).address().getHostAddress();
-    } catch (RuntimeException e) {
-      client = d.request().remoteAddress().getAddress().getHostAddress();
     }
     Line line = new Line(format);
     line.add("time", clock.instant().toString());
     line.add("event", "handshake");
-    line.add("client", client);
+    line.add("client", client(d));
     line.add("method", d.request().method());
     line.add("path", d.request().path());
     line.add("strategy", d.strategy());
     line.add("outcome", d.outcome().name());
     line.add("backend", d.hasBackend() ? d.backend().id() : "-");
-    line.add("status", Integer.toString(d.httpStatus()));
+    line.add("status", Integer.toString(status));
+    line.add("ms", millis(handshakeTime));
     line.add("reason", d.reason());
     ACCESS.log(System.Logger.Level.INFO, line.toString());
+  }
+
+  @Override
+  public void tunnelClosed(
+      RoutingDecision d,
+      Backend backend,
+      Duration open,
+      long bytesFromClient,
+      long bytesFromBackend,
+      int closeCode) {
+    if (format == Format.OFF || !ACCESS.isLoggable(System.Logger.Level.INFO)) {
+      return;
+    }
+    Line line = new Line(format);
+    line.add("time", clock.instant().toString());
+    line.add("event", "close");
+    line.add("client", client(d));
+    line.add("path", d.request().path());
+    line.add("backend", backend.id());
+    line.add("duration_ms", millis(open));
+    line.add("bytes_in", Long.toString(bytesFromClient));
+    line.add("bytes_out", Long.toString(bytesFromBackend));
+    line.add("close_code", Integer.toString(closeCode));
+    ACCESS.log(System.Logger.Level.INFO, line.toString());
+  }
+
+  private String client(RoutingDecision d) {
+    try {
+      return clients.resolve(d.request()).address().getHostAddress();
+    } catch (RuntimeException e) {
+      return d.request().remoteAddress().getAddress().getHostAddress();
+    }
+  }
+
+  /** Milliseconds with one decimal: {@code 0.4}, {@code 12.0}. */
+  static String millis(Duration d) {
+    long tenths = d.toNanos() / 100_000;
+    return (tenths / 10) + "." + (tenths % 10);
   }
 
   @Override

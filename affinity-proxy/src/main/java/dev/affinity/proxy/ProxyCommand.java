@@ -335,6 +335,8 @@ public final class ProxyCommand implements Callable<Integer> {
   private final Function<String, @Nullable String> environment;
   // The running listener, for reload (TLS files); set by start.
   private volatile @Nullable ProxyServer listener;
+  // The access log of the router buildRouter made last: the adapters report answers and closes.
+  private @Nullable AccessLog access;
   private final @Nullable DemoMode demoMode;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final RoutingStats stats = RoutingStats.create();
@@ -507,10 +509,9 @@ public final class ProxyCommand implements Callable<Integer> {
       }
       rb.strategy(strategy);
     }
-    return rb.listener(stats)
-        .listener(new AccessLog(accessLog, resolver, Clock.systemUTC(), System::nanoTime))
-        .fallback(fallback.create())
-        .build();
+    AccessLog access = new AccessLog(accessLog, resolver, Clock.systemUTC(), System::nanoTime);
+    this.access = access;
+    return rb.listener(stats).listener(access).fallback(fallback.create()).build();
   }
 
   /**
@@ -602,7 +603,8 @@ public final class ProxyCommand implements Callable<Integer> {
                 timeouts(),
                 proxyProtocol,
                 trustedProxies,
-                new ProxyTls(tlsCert, tlsKey, backendCa));
+                new ProxyTls(tlsCert, tlsKey, backendCa),
+                requireNonNull(access, "access"));
       } catch (IllegalArgumentException e) {
         throw new ParameterException(spec.commandLine(), e.getMessage(), e);
       }

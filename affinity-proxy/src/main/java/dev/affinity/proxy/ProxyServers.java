@@ -33,6 +33,7 @@ final class ProxyServers {
    * @param proxyProtocol whether connections start with a PROXY protocol (v1/v2) header
    * @param trustedProxies the ranges whose forwarded headers and PROXY source the adapter believes
    * @param tls the listener's certificate and key, and the CA of {@code wss://} backends
+   * @param access the access log, told how each handshake was answered and each tunnel closed
    * @throws IllegalArgumentException naming the flag, file and reason of unusable TLS files
    * @throws IllegalStateException if the adapter cannot start (the port is taken, ...)
    */
@@ -43,7 +44,8 @@ final class ProxyServers {
       ProxyTimeouts timeouts,
       boolean proxyProtocol,
       List<String> trustedProxies,
-      ProxyTls tls) {
+      ProxyTls tls,
+      AccessLog access) {
     SSLContext backendTrust = tls.backendContext();
     String[] trusted = trustedProxies.toArray(new String[0]);
     String host = listen.getAddress().getHostAddress();
@@ -51,11 +53,27 @@ final class ProxyServers {
       switch (kind) {
         case JETTY:
           return jetty(
-              router, host, listen.getPort(), timeouts, proxyProtocol, trusted, tls, backendTrust);
+              router,
+              host,
+              listen.getPort(),
+              timeouts,
+              proxyProtocol,
+              trusted,
+              tls,
+              backendTrust,
+              access);
         case NETTY:
         default:
           return netty(
-              router, host, listen.getPort(), timeouts, proxyProtocol, trusted, tls, backendTrust);
+              router,
+              host,
+              listen.getPort(),
+              timeouts,
+              proxyProtocol,
+              trusted,
+              tls,
+              backendTrust,
+              access);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -78,14 +96,16 @@ final class ProxyServers {
       boolean proxyProtocol,
       String[] trusted,
       ProxyTls tls,
-      @Nullable SSLContext backendTrust)
+      @Nullable SSLContext backendTrust,
+      AccessLog access)
       throws InterruptedException {
     AffinityProxyConfig.Builder config =
         AffinityProxyConfig.builder()
             .connectTimeout(t.connect())
             .handshakeTimeout(t.handshake())
             .idleTimeout(t.idle())
-            .trustedProxies(trusted);
+            .trustedProxies(trusted)
+            .tunnelListener(access);
     if (backendTrust != null) {
       config.backendSslContext(backendTrust);
     }
@@ -124,14 +144,16 @@ final class ProxyServers {
       boolean proxyProtocol,
       String[] trusted,
       ProxyTls tls,
-      @Nullable SSLContext backendTrust)
+      @Nullable SSLContext backendTrust,
+      AccessLog access)
       throws Exception {
     AffinityHandler.Builder handler =
         AffinityHandler.builder(router)
             .connectTimeout(t.connect())
             .handshakeTimeout(t.handshake())
             .idleTimeout(t.idle())
-            .trustedProxies(trusted);
+            .trustedProxies(trusted)
+            .tunnelListener(access);
     if (backendTrust != null) {
       handler.backendSslContext(backendTrust);
     }

@@ -1,6 +1,7 @@
 package dev.affinity.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.affinity.backend.Backend;
 import dev.affinity.client.ClientAddressResolver;
@@ -15,6 +16,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -22,6 +25,7 @@ import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -75,15 +79,35 @@ class AccessLogTest {
               "--shutdown-timeout",
               "1s");
       try (ProxyCommand.Running running = c.start(w, w)) {
+        CompletableFuture<Integer> closedWith = new CompletableFuture<>();
         WebSocket ws =
             HttpClient.newHttpClient()
                 .newWebSocketBuilder()
                 .header("Cookie", "AFFINITY=not-a-valid-cookie-value")
                 .buildAsync(
                     URI.create("ws://127.0.0.1:" + running.proxyAddress().getPort() + "/chat?x=1"),
-                    new WebSocket.Listener() {})
+                    new WebSocket.Listener() {
+                      @Override
+                      public @Nullable CompletionStage<?> onClose(
+                          WebSocket webSocket, int statusCode, String reason) {
+                        closedWith.complete(statusCode);
+                        return null;
+                      }
+                    })
                 .get(10, TimeUnit.SECONDS);
-        ws.abort();
+        ws.sendText("hello", true).get(10, TimeUnit.SECONDS);
+        ws.sendClose(4001, "bye").get(10, TimeUnit.SECONDS);
+        assertThat(closedWith.get(10, TimeUnit.SECONDS)).isEqualTo(4001); // the backend's echo
+        String close = awaitLine("event=close");
+        // Masked client frames: "hello" (2 + 4 + 5 bytes) and the close 4001 "bye" (2 + 4 + 5).
+        assertThat(close)
+            .startsWith("INFO time=")
+            .contains(" client=127.0.0.1 path=/chat backend=ws-1 duration_ms=")
+            .contains(" bytes_in=22 ")
+            .containsPattern(" bytes_out=\\d+ close_code=4001$");
+        // The backend's "backend:ws-1" (2 + 12) and the echo of "hello" (2 + 5) at least.
+        assertThat(Long.parseLong(close.replaceAll(".* bytes_out=(\\d+) .*", "$1")))
+            .isGreaterThanOrEqualTo(21);
       }
     }
     List<String> handshakes = lines.stream().filter(l -> l.contains("event=handshake")).toList();
@@ -91,8 +115,57 @@ class AccessLogTest {
     assertThat(handshakes.get(0))
         .startsWith("INFO time=")
         .contains(" client=127.0.0.1 method=GET path=/chat ")
-        .containsPattern(" strategy=\\S+ outcome=[A-Z_]+ backend=ws-1 status=101 reason=")
+        .containsPattern(
+            " strategy=\\S+ outcome=[A-Z_]+ backend=ws-1 status=101 ms=\\d+\\.\\d reason=")
         .doesNotContain("not-a-valid-cookie-value");
+    assertThat(lines).noneMatch(l -> l.contains("not-a-valid-cookie-value"));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"netty", "jetty"})
+  void refusedHandshake_logsTheRealStatus_andNoCloseLine(String server) throws Exception {
+    // Nothing listens on the backend's port: the client gets 502, and the line says so.
+    try (dev.affinity.testkit.DeadPort dead = dev.affinity.testkit.DeadPort.reserve()) {
+      ProxyCommand c = new ProxyCommand(Map.<String, String>of()::get);
+      StringWriter out = new StringWriter();
+      PrintWriter w = new PrintWriter(out, true);
+      AffinityProxy.commandLine(c, w, w)
+          .parseArgs(
+              "--listen",
+              "127.0.0.1:0",
+              "--server",
+              server,
+              "--backend",
+              "id=ws-1,uri=ws://127.0.0.1:" + dead.port(),
+              "--shutdown-timeout",
+              "1s");
+      try (ProxyCommand.Running running = c.start(w, w)) {
+        CompletableFuture<WebSocket> ws =
+            HttpClient.newHttpClient()
+                .newWebSocketBuilder()
+                .buildAsync(
+                    URI.create("ws://127.0.0.1:" + running.proxyAddress().getPort() + "/x"),
+                    new WebSocket.Listener() {});
+        assertThatThrownBy(() -> ws.get(10, TimeUnit.SECONDS))
+            .hasStackTraceContaining("status code 502");
+        assertThat(awaitLine("event=handshake")).contains(" backend=ws-1 status=502 ms=");
+      }
+    }
+    assertThat(lines).noneMatch(l -> l.contains("event=close"));
+  }
+
+  /** Waits for a line another thread logs (the adapters log on their I/O threads). */
+  private String awaitLine(String marker) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      for (String l : lines) {
+        if (l.contains(marker)) {
+          return l;
+        }
+      }
+      Thread.sleep(10); // polling a list the I/O thread appends to; the wait ends on the line
+    }
+    throw new AssertionError("no line with " + marker + " in " + lines);
   }
 
   @Test
@@ -100,7 +173,7 @@ class AccessLogTest {
     AccessLog log =
         new AccessLog(
             AccessLog.Format.JSON, ClientAddressResolver.direct(), Clock.systemUTC(), () -> 0L);
-    log.decisionMade(
+    log.handshakeAnswered(
         dev.affinity.Router.builder(
                 dev.affinity.backend.BackendGroup.of(Backend.of("ws-1", "127.0.0.1", 1)))
             .build()
@@ -109,11 +182,14 @@ class AccessLogTest {
                     .remoteAddress(new java.net.InetSocketAddress("127.0.0.1", 5000))
                     .method("GET")
                     .path("/a\"b")
-                    .build()));
+                    .build()),
+        101,
+        Duration.ofNanos(1_250_000));
     assertThat(lines).hasSize(1);
     assertThat(lines.get(0))
         .startsWith("INFO {\"time\":\"")
-        .contains("\"path\":\"/a\\\"b\"", "\"backend\":\"ws-1\"", "\"status\":\"101\"")
+        .contains(
+            "\"path\":\"/a\\\"b\"", "\"backend\":\"ws-1\"", "\"status\":\"101\"", "\"ms\":\"1.2\"")
         .endsWith("}");
   }
 
