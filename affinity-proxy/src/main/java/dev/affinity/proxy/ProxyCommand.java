@@ -337,6 +337,8 @@ public final class ProxyCommand implements Callable<Integer> {
   private volatile @Nullable ProxyServer listener;
   // The access log of the router buildRouter made last: the adapters report answers and closes.
   private @Nullable AccessLog access;
+  // The cookie and JWT strategies of that router, in --strategy order: a reload swaps their keys.
+  private List<KeyedStrategy> keyed = List.of();
   private final @Nullable DemoMode demoMode;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final RoutingStats stats = RoutingStats.create();
@@ -464,11 +466,19 @@ public final class ProxyCommand implements Callable<Integer> {
       throw new ParameterException(cl, "--ipv6-prefix: " + e.getMessage(), e);
     }
     ClientAddressResolver resolver = clients.forwardedHeader(forwardedHeader).build();
+    List<KeyedStrategy> keyedNow = new ArrayList<>();
     for (StrategySpec s : strategies) {
       AffinityStrategy strategy;
       switch (s.kind()) {
         case COOKIE:
           strategy = AffinityStrategy.cookie(cookie.build(cl, environment, !isDemo(), warnings));
+          if (cookie.secretFile != null || cookie.secretEnv != null) {
+            // A secret from a file or the environment: a reload may rotate it. (A random one is
+            // never replaced, or every reload would void the cookies issued so far.)
+            KeyedStrategy cookieStrategy = new KeyedStrategy(strategy);
+            keyedNow.add(cookieStrategy);
+            strategy = cookieStrategy;
+          }
           break;
         case SOURCE_IP:
           switch (hash) {
@@ -497,7 +507,10 @@ public final class ProxyCommand implements Callable<Integer> {
           break;
         case JWT:
         default:
-          strategy = AffinityStrategy.jwt(jwt.build(cl, environment));
+          KeyedStrategy jwtStrategy =
+              new KeyedStrategy(AffinityStrategy.jwt(jwt.build(cl, environment)));
+          keyedNow.add(jwtStrategy);
+          strategy = jwtStrategy;
           break;
       }
       if (boundedLoad != null && s.kind().isHash()) {
@@ -511,6 +524,7 @@ public final class ProxyCommand implements Callable<Integer> {
     }
     AccessLog access = new AccessLog(accessLog, resolver, Clock.systemUTC(), System::nanoTime);
     this.access = access;
+    this.keyed = List.copyOf(keyedNow);
     return rb.listener(stats).listener(access).fallback(fallback.create()).build();
   }
 
@@ -754,6 +768,18 @@ public final class ProxyCommand implements Callable<Integer> {
             + " ("
             + group.snapshot().size()
             + ")";
+    if (!keyed.isEmpty()) {
+      if (fresh.strategies.toString().equals(strategies.toString())
+          && fresh.keyed.size() == keyed.size()) {
+        // Same strategies: the cookie and JWT ones take the keys just read (new handshakes only).
+        for (int i = 0; i < keyed.size(); i++) {
+          keyed.get(i).replace(fresh.keyed.get(i).current());
+        }
+        summary += "; cookie and JWT keys re-read";
+      } else {
+        summary += "; --strategy changed: the running strategies are kept until a restart";
+      }
+    }
     ProxyServer running = listener;
     if (running != null && running.secure()) {
       // The certificate files named at startup, read again: a renewal is served from now on.

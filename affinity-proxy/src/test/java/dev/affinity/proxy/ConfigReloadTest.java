@@ -48,6 +48,18 @@ class ConfigReloadTest {
     return c;
   }
 
+  private static String secret() {
+    byte[] b = new byte[32];
+    new java.security.SecureRandom().nextBytes(b);
+    return java.util.Base64.getEncoder().encodeToString(b) + "\n";
+  }
+
+  /** The key id of an affinity cookie: byte 1 of its Base64url value. */
+  private static int keyIdOf(@org.jspecify.annotations.Nullable String cookie) {
+    assertThat(cookie).as("an affinity cookie").isNotNull();
+    return java.util.Base64.getUrlDecoder().decode(cookie)[1] & 0xff;
+  }
+
   private static String yaml(int... ports) {
     StringBuilder sb = new StringBuilder("listen: 127.0.0.1:0\nshutdown-timeout: 1s\nbackends:\n");
     for (int i = 0; i < ports.length; i++) {
@@ -62,13 +74,18 @@ class ConfigReloadTest {
 
   @ParameterizedTest(name = "--server {0}")
   @ValueSource(strings = {"netty", "jetty"})
-  void reload_addsABackend_whileAHundredTunnelsStayOpen_withNoMessageLost(String server)
-      throws Exception {
+  void reload_addsABackend_andRotatesTheCookieKey_whileAHundredTunnelsStayOpen_withNoMessageLost(
+      String server) throws Exception {
     Path config = dir.resolve("proxy.yaml");
+    Path key1 = dir.resolve("cookie-1.key");
+    Path key2 = dir.resolve("cookie-2.key");
+    Files.writeString(key1, secret());
+    Files.writeString(key2, secret());
     try (EchoBackend ws1 = EchoBackend.start("ws-1");
         EchoBackend ws2 = EchoBackend.start("ws-2");
-        WsClient client = WsClient.jdk()) {
-      Files.writeString(config, yaml(ws1.port()));
+        WsClient client = WsClient.jdk();
+        WsClient later = WsClient.jdk()) {
+      Files.writeString(config, yaml(ws1.port()) + "cookie-secret-file: " + key1 + "\n");
       ProxyCommand c = command(config, "--server", server);
       StringWriter out = new StringWriter();
       PrintWriter w = new PrintWriter(out, true);
@@ -82,9 +99,27 @@ class ConfigReloadTest {
             assertThat(s.next(WAIT).text()).isEqualTo("backend:ws-1");
           }
 
-          Files.writeString(config, yaml(ws1.port(), ws2.port()));
-          assertThat(c.reload(running.group())).isEqualTo("backends +1 -0 ~0 (2)");
+          assertThat(keyIdOf(client.cookie("AFFINITY"))).isEqualTo(1);
+
+          // The key rotation of docs/deploy.md: a new secret under a new id, the old one still
+          // accepted, and a backend more, in one reload.
+          Files.writeString(
+              config,
+              yaml(ws1.port(), ws2.port())
+                  + "cookie-secret-file: "
+                  + key2
+                  + "\ncookie-key-id: 2\ncookie-old-secret-file: \"1="
+                  + key1
+                  + "\"\n");
+          assertThat(c.reload(running.group()))
+              .isEqualTo("backends +1 -0 ~0 (2); cookie and JWT keys re-read");
           assertThat(running.group().snapshot().member("ws-2")).isNotNull();
+
+          // A new client gets a cookie signed under the new key id.
+          try (WsSession fresh = later.connect(Handshake.to(port, "/new"))) {
+            assertThat(fresh.next(WAIT).text()).startsWith("backend:");
+          }
+          assertThat(keyIdOf(later.cookie("AFFINITY"))).isEqualTo(2);
 
           // Every tunnel opened before the reload still carries messages both ways.
           for (int i = 0; i < TUNNELS; i++) {
@@ -100,6 +135,65 @@ class ConfigReloadTest {
           for (WsSession s : tunnels) {
             s.close();
           }
+        }
+      }
+    }
+  }
+
+  private static String token(String secret) {
+    return com.auth0
+        .jwt
+        .JWT
+        .create()
+        .withSubject("alice")
+        .withExpiresAt(java.time.Instant.now().plusSeconds(600))
+        .sign(
+            com.auth0.jwt.algorithms.Algorithm.HMAC256(
+                java.util.Base64.getDecoder().decode(secret.trim())));
+  }
+
+  private static int handshakeStatus(WsClient client, int port, String token) {
+    try (WsSession s = client.connect(Handshake.to(port, "/?token=" + token))) {
+      assertThat(s.next(WAIT).text()).isEqualTo("backend:ws-1");
+      return 101;
+    } catch (dev.affinity.testkit.HandshakeFailedException e) {
+      return e.status();
+    }
+  }
+
+  @ParameterizedTest(name = "--server {0}")
+  @ValueSource(strings = {"netty", "jetty"})
+  void reload_rotatesTheJwtKey_forTheNextHandshakes(String server) throws Exception {
+    Path config = dir.resolve("proxy.yaml");
+    Path key = dir.resolve("jwt.key");
+    String first = secret();
+    String second = secret();
+    Files.writeString(key, first);
+    try (EchoBackend ws1 = EchoBackend.start("ws-1");
+        WsClient client = WsClient.jdk()) {
+      Files.writeString(
+          config,
+          yaml(ws1.port())
+              + "strategy: [jwt, source-ip]\njwt-algorithm: hs256\njwt-key-file: "
+              + key
+              + "\njwt-from: query:token\n");
+      ProxyCommand c = command(config, "--server", server);
+      StringWriter out = new StringWriter();
+      PrintWriter w = new PrintWriter(out, true);
+      try (ProxyCommand.Running running = c.start(w, w)) {
+        int port = running.proxyAddress().getPort();
+        try (WsSession open = client.connect(Handshake.to(port, "/?token=" + token(first)))) {
+          assertThat(open.next(WAIT).text()).isEqualTo("backend:ws-1");
+          assertThat(handshakeStatus(client, port, token(second))).isEqualTo(401);
+
+          Files.writeString(key, second); // the issuer rotated its key
+          assertThat(c.reload(running.group()))
+              .isEqualTo("backends +0 -0 ~0 (1); cookie and JWT keys re-read");
+
+          assertThat(handshakeStatus(client, port, token(second))).isEqualTo(101);
+          assertThat(handshakeStatus(client, port, token(first))).isEqualTo(401);
+          open.sendText("still open");
+          assertThat(open.next(WAIT).text()).isEqualTo("still open");
         }
       }
     }

@@ -228,6 +228,9 @@ class ProxyCommandTest {
             "--admin",
             "--admin-token-file",
             "--admin-token-env",
+            "--tls-cert",
+            "--tls-key",
+            "--backend-ca",
             "--config",
             "@proxy.conf")
         .doesNotContain("--demo");
