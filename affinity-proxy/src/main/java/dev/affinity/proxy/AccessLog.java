@@ -8,7 +8,10 @@ import dev.affinity.client.ClientAddressResolver;
 import dev.affinity.metrics.RoutingListener;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -62,6 +65,10 @@ final class AccessLog
   private final Clock clock;
   private final LongSupplier nanoTicker;
   private final ConcurrentMap<String, Throttle> throttles = new ConcurrentHashMap<>();
+  // The client address of each open tunnel, resolved at its handshake: an adapter may drop the
+  // request's headers once the tunnel is open, and the close line names the same client.
+  private final Map<RoutingDecision, String> tunnelClients =
+      Collections.synchronizedMap(new IdentityHashMap<>());
 
   AccessLog(Format format, ClientAddressResolver clients, Clock clock, LongSupplier nanoTicker) {
     this.format = requireNonNull(format, "format");
@@ -75,10 +82,14 @@ final class AccessLog
     if (format == Format.OFF || !ACCESS.isLoggable(System.Logger.Level.INFO)) {
       return;
     }
+    String client = client(d);
+    if (status == 101) {
+      tunnelClients.put(d, client);
+    }
     Line line = new Line(format);
     line.add("time", clock.instant().toString());
     line.add("event", "handshake");
-    line.add("client", client(d));
+    line.add("client", client);
     line.add("method", d.request().method());
     line.add("path", d.request().path());
     line.add("strategy", d.strategy());
@@ -98,13 +109,14 @@ final class AccessLog
       long bytesFromClient,
       long bytesFromBackend,
       int closeCode) {
+    String client = tunnelClients.remove(d);
     if (format == Format.OFF || !ACCESS.isLoggable(System.Logger.Level.INFO)) {
       return;
     }
     Line line = new Line(format);
     line.add("time", clock.instant().toString());
     line.add("event", "close");
-    line.add("client", client(d));
+    line.add("client", client != null ? client : client(d));
     line.add("path", d.request().path());
     line.add("backend", backend.id());
     line.add("duration_ms", millis(open));
