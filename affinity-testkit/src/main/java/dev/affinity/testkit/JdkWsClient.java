@@ -169,6 +169,12 @@ final class JdkWsClient implements WsClient {
 
     @Override
     public int closeStatus() {
+      WebSocket w = ws;
+      if (w != null && w.isInputClosed()) {
+        // isOpen() turns false when the close frame is read, a moment before the client calls
+        // onClose on its executor: wait for that call, so a closed session reports its status.
+        inbox.awaitClosed(Duration.ofSeconds(10));
+      }
       return inbox.closeStatus();
     }
 

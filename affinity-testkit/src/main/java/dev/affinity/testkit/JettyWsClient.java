@@ -151,6 +151,11 @@ public final class JettyWsClient implements WsClient {
 
     @Override
     public int closeStatus() {
+      var s = session;
+      if (s != null && !s.isOpen()) {
+        // The session reads closed a moment before the close callback records the status.
+        inbox.awaitClosed(Duration.ofSeconds(10));
+      }
       return inbox.closeStatus();
     }
 
