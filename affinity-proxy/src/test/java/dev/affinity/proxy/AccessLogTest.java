@@ -1,10 +1,12 @@
 package dev.affinity.proxy;
 
+import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.affinity.backend.Backend;
 import dev.affinity.client.ClientAddressResolver;
+import dev.affinity.testkit.Await;
 import dev.affinity.testkit.EchoBackend;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -21,6 +23,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -155,17 +158,21 @@ class AccessLogTest {
   }
 
   /** Waits for a line another thread logs (the adapters log on their I/O threads). */
-  private String awaitLine(String marker) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (System.nanoTime() < deadline) {
-      for (String l : lines) {
-        if (l.contains(marker)) {
-          return l;
-        }
-      }
-      Thread.sleep(10); // polling a list the I/O thread appends to; the wait ends on the line
-    }
-    throw new AssertionError("no line with " + marker + " in " + lines);
+  private String awaitLine(String marker) {
+    AtomicReference<@Nullable String> found = new AtomicReference<>();
+    Await.until(
+        "a log line with " + marker,
+        Duration.ofSeconds(10),
+        () -> {
+          for (String l : lines) {
+            if (l.contains(marker)) {
+              found.set(l);
+              return true;
+            }
+          }
+          return false;
+        });
+    return requireNonNull(found.get(), marker);
   }
 
   @Test

@@ -1,17 +1,22 @@
 package dev.affinity.proxy;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.affinity.testkit.Await;
 import dev.affinity.testkit.EchoBackend;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
@@ -25,16 +30,28 @@ import org.junit.jupiter.api.io.TempDir;
 class SighupIT {
   private static final Duration WAIT = Duration.ofSeconds(60);
 
-  private static String await(Path log, Pattern pattern) throws IOException, InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (System.nanoTime() < deadline) {
-      Matcher m = pattern.matcher(Files.readString(log, UTF_8));
-      if (m.find()) {
-        return m.group();
-      }
-      Thread.sleep(50); // polling a file another process writes; the wait ends on the line
+  private static String await(Path log, Pattern pattern) {
+    AtomicReference<@Nullable String> found = new AtomicReference<>();
+    Await.until(
+        pattern + " in " + log,
+        WAIT,
+        () -> {
+          Matcher m = pattern.matcher(read(log));
+          if (m.find()) {
+            found.set(m.group());
+            return true;
+          }
+          return false;
+        });
+    return requireNonNull(found.get(), "match");
+  }
+
+  private static String read(Path log) {
+    try {
+      return Files.readString(log, UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
-    throw new AssertionError("no " + pattern + " in:\n" + Files.readString(log, UTF_8));
   }
 
   private static void hangup(Process p) throws Exception {
