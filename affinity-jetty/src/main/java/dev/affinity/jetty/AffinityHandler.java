@@ -24,6 +24,8 @@ import javax.net.ssl.SSLContext;
 import org.eclipse.jetty.http.HttpCookie;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.io.ArrayByteBufferPool;
+import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -148,6 +150,9 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
   private final @Nullable ClientConnector connector;
   private final SslContextFactory.@Nullable Client backendTls;
   private final TunnelListener tunnelListener;
+  private final @Nullable ByteBufferPool configuredBuffers;
+  private volatile @Nullable ByteBufferPool serverSuppliedBuffers;
+  private volatile @Nullable ByteBufferPool buffers;
   private final Set<LiveTunnel> tunnels = ConcurrentHashMap.newKeySet();
   private @Nullable BackendConnector backends;
   private final Duration requestHeadTimeout;
@@ -170,6 +175,7 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
     this.requestHeadTimeout = b.requestHeadTimeout;
     this.forwarding = ForwardedHeaders.trusting(b.trustedProxies);
     this.tunnelListener = b.tunnelListener;
+    this.configuredBuffers = b.buffers;
     if (mode == Mode.PROXY) {
       ClientConnector c = new ClientConnector();
       c.setConnectTimeout(connectTimeout);
@@ -206,18 +212,27 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
 
   @Override
   protected void doStart() throws Exception {
+    // Tunnel and backend buffers never come from the server's pool: Jetty 12.1's HTTP/1 parser
+    // can hand a request buffer back to its pool twice after a malformed request (an oversized
+    // head under load), after which two connections share one buffer. Relayed bytes stay apart.
+    ByteBufferPool pool = configuredBuffers;
+    if (pool == null) {
+      pool = serverSuppliedBuffers;
+    }
+    if (pool == null) {
+      pool = new ArrayByteBufferPool();
+    }
+    buffers = pool;
     ClientConnector c = connector;
     if (c != null) {
-      // Share the server's threads, timers and buffers rather than starting a second set.
+      // Share the server's threads and timers rather than starting a second set.
       if (c.getExecutor() == null) {
         c.setExecutor(getServer().getThreadPool());
       }
       if (c.getScheduler() == null) {
         c.setScheduler(getServer().getScheduler());
       }
-      if (c.getByteBufferPool() == null) {
-        c.setByteBufferPool(getServer().getByteBufferPool());
-      }
+      c.setByteBufferPool(pool);
       backends =
           new BackendConnector(this, c, getServer().getScheduler(), requireNonNull(backendTls));
     }
@@ -403,6 +418,19 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
     return bufferSize;
   }
 
+  /** The pool tunnel and backend-connection buffers come from; set when the handler starts. */
+  ByteBufferPool buffers() {
+    return requireNonNull(buffers, "buffers (the handler is not started)");
+  }
+
+  /**
+   * The pool {@link AffinityServer} offers for tunnel buffers when the handler's builder named
+   * none; read when the handler starts.
+   */
+  void offerBuffers(ByteBufferPool pool) {
+    this.serverSuppliedBuffers = pool;
+  }
+
   int maxResponseHeadBytes() {
     return maxResponseHeadBytes;
   }
@@ -467,6 +495,7 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
     private Duration requestHeadTimeout = DEFAULT_REQUEST_HEAD_TIMEOUT;
     private @Nullable SSLContext backendSslContext;
     private TunnelListener tunnelListener = TunnelListener.NONE;
+    private @Nullable ByteBufferPool buffers;
 
     /**
      * How long a new connection may take to send a complete request head; past it the client gets
@@ -543,6 +572,19 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
      */
     public Builder idleTimeout(Duration timeout) {
       this.idleTimeout = AdapterSettings.idleTimeout("idleTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * The pool the tunnels and the connections to backends take their buffers from. Default: a
+     * Jetty {@code ArrayByteBufferPool} of the handler's own (or the one {@link
+     * AffinityServer.Builder#byteBufferPool} names), never the server's: Jetty 12.1's HTTP/1 parser
+     * can return a request buffer to the server's pool twice after a malformed request, so two
+     * connections may briefly share one buffer, and relayed bytes must not be exposed to that. An
+     * {@code ArrayByteBufferPool.Tracking} pool finds leaks in tests.
+     */
+    public Builder byteBufferPool(ByteBufferPool pool) {
+      this.buffers = requireNonNull(pool, "pool");
       return this;
     }
 

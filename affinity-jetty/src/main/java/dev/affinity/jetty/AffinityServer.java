@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLParameters;
+import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -62,8 +63,17 @@ public final class AffinityServer implements AutoCloseable {
 
   private AffinityServer(Builder b) {
     this.handler = b.handler;
-    this.server = b.bufferPool == null ? new Server() : new Server(null, null, b.bufferPool);
+    // Jetty parses requests into buffers of its own, not pooled: Jetty 12.1's HTTP/1 parser can
+    // hand a request buffer back to its pool twice after a malformed request (seen with an
+    // oversized head under load), and the next two connections then share it, so one client's
+    // bytes were parsed as another's head (a 431 answered to a small request). A handshake-only
+    // server parses one head per connection; a heap buffer per connection costs little. The
+    // tunnels take pooled buffers from the handler's own pool.
+    this.server = new Server(null, null, new ByteBufferPool.NonPooling());
+    handler.offerBuffers(b.bufferPool != null ? b.bufferPool : new ArrayByteBufferPool());
     HttpConfiguration http = new HttpConfiguration();
+    http.setUseInputDirectByteBuffers(false);
+    http.setUseOutputDirectByteBuffers(false);
     http.setSendServerVersion(false);
     http.setRequestHeaderSize(b.requestHeaderSize);
     // Forward field names and values in the case the client sent them, as the Netty adapter,
@@ -316,8 +326,11 @@ public final class AffinityServer implements AutoCloseable {
     }
 
     /**
-     * The buffer pool the server, its connector and the tunnels share; default Jetty's {@code
-     * ArrayByteBufferPool}. A {@code ArrayByteBufferPool.Tracking} pool finds leaks in tests.
+     * The buffer pool the tunnels and the connections to backends take their buffers from, unless
+     * the handler's own builder named one; default a Jetty {@code ArrayByteBufferPool}. Jetty's
+     * HTTP parsing of the handshakes uses unpooled heap buffers whatever this says (see {@link
+     * AffinityHandler.Builder#byteBufferPool}). A {@code ArrayByteBufferPool.Tracking} pool finds
+     * leaks in tests.
      */
     public Builder byteBufferPool(ByteBufferPool pool) {
       this.bufferPool = requireNonNull(pool, "pool");

@@ -160,7 +160,7 @@ final class ProxyExchange {
           new ClientConnection(
               clientEndPoint,
               request.getComponents().getExecutor(),
-              request.getComponents().getByteBufferPool(),
+              handler.buffers(),
               handler.bufferSize());
     } catch (RuntimeException e) {
       // Nothing is committed yet: the client gets an error, not a hang.
