@@ -117,7 +117,7 @@ public final class Member {
 
   /**
    * The weight strategies use: {@code backend().weight()}, scaled down while the backend is in its
-   * slow-start ramp (see {@link SlowStart}). Always greater than zero.
+   * slow-start ramp (see {@link dev.affinity.lifecycle.SlowStart}). Always greater than zero.
    */
   public double effectiveWeight() {
     return backend.weight() * weightFactor;
