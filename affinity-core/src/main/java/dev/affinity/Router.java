@@ -80,7 +80,12 @@ public final class Router implements AutoCloseable {
             maxFailoverCandidates);
     // Listen first, then build: a snapshot published in between is built by the listener.
     group.addListener(core);
-    core.publish(group.snapshot());
+    try {
+      core.publish(group.snapshot());
+    } catch (AffinityConfigurationException e) {
+      group.removeListener(core);
+      throw e;
+    }
     if (listener != RoutingListener.NOOP) {
       reporter = new RouterCore.StateReporter(listener);
       group.addListener(reporter);
@@ -399,7 +404,9 @@ public final class Router implements AutoCloseable {
     /**
      * Returns an immutable router.
      *
-     * @throws AffinityConfigurationException if the same strategy instance is used twice
+     * @throws AffinityConfigurationException if the same strategy instance is used twice, or a
+     *     strategy refuses the group (a cookie, JWT or learned strategy given a clock other than
+     *     the group's, say)
      */
     public Router build() {
       AffinityStrategy fb = fallback == null ? AffinityStrategy.leastConnections() : fallback;

@@ -91,6 +91,13 @@ final class RouterCore implements MembershipListener {
         throw new IllegalStateException("selector(...) returned null");
       }
       return built;
+    } catch (AffinityConfigurationException e) {
+      if (current == null) {
+        throw e; // the router's first snapshot: Router.Builder.build() reports it
+      }
+      listener.strategyFailed(s.name(), e);
+      Selection failed = Selection.abstain("failed: " + e.getClass().getSimpleName());
+      return request -> failed;
     } catch (RuntimeException e) {
       listener.strategyFailed(s.name(), e);
       Selection failed = Selection.abstain("failed: " + e.getClass().getSimpleName());

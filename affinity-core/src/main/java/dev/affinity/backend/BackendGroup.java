@@ -52,12 +52,13 @@ public final class BackendGroup {
   private final Map<String, Set<Lease>> tracked = new ConcurrentHashMap<>();
   private final List<MembershipListener> listeners = new CopyOnWriteArrayList<>();
   private final Object lock = new Object();
-  private volatile Membership current = Membership.empty();
+  private volatile Membership current;
   private long version;
   private LifecycleHooks.@Nullable WeightRamp ramp;
 
   private BackendGroup(InstantSource clock) {
     this.clock = clock;
+    this.current = new Membership(ImmutableList.of(), 0, clock);
   }
 
   /** Returns an empty group that reads time from the system clock. */
@@ -469,7 +470,7 @@ public final class BackendGroup {
       indexed.add(m.with(i, r == null || now == null ? 1.0 : r.factor(m, now)));
     }
     Membership previous = current;
-    Membership snapshot = new Membership(indexed.build(), ++version);
+    Membership snapshot = new Membership(indexed.build(), ++version, clock);
     current = snapshot;
     for (MembershipListener l : listeners) {
       try {

@@ -6,6 +6,7 @@ import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import com.google.common.hash.Hasher;
 import com.google.common.hash.Hashing;
+import java.time.InstantSource;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -16,9 +17,14 @@ import org.jspecify.annotations.Nullable;
  * <p>Because members are sorted by id, two groups that hold the same backends in the same states
  * produce equal snapshots whatever order the backends were added in; the {@link #fingerprint()}
  * lets proxy instances check that they agree.
+ *
+ * <p>A snapshot also carries its group's {@linkplain #clock() clock}, so that a strategy building
+ * its selector reads time (cookie ages, token expiry, drain deadlines) from the one clock the group
+ * uses for everything else.
  */
 public final class Membership {
-  private static final Membership EMPTY = new Membership(ImmutableList.of(), 0);
+  private static final Membership EMPTY =
+      new Membership(ImmutableList.of(), 0, InstantSource.system());
 
   private final ImmutableList<Member> members;
   private final ImmutableMap<String, Member> byId;
@@ -26,10 +32,12 @@ public final class Membership {
   private final long version;
   private final boolean uniformWeights;
   private final String fingerprint;
+  private final InstantSource clock;
 
-  Membership(ImmutableList<Member> sortedMembers, long version) {
+  Membership(ImmutableList<Member> sortedMembers, long version, InstantSource clock) {
     this.members = sortedMembers;
     this.version = version;
+    this.clock = clock;
     ImmutableMap.Builder<String, Member> map = ImmutableMap.builderWithExpectedSize(members.size());
     ImmutableList.Builder<Member> up = ImmutableList.builder();
     double firstWeight = -1;
@@ -56,7 +64,7 @@ public final class Membership {
     this.fingerprint = fp.hash().toString().substring(0, 16);
   }
 
-  /** A snapshot with no members. */
+  /** A snapshot with no members, on the system clock. */
   public static Membership empty() {
     return EMPTY;
   }
@@ -97,6 +105,15 @@ public final class Membership {
    */
   public boolean uniformWeights() {
     return uniformWeights;
+  }
+
+  /**
+   * The clock of the group that published this snapshot ({@link BackendGroup#clock()}): the one
+   * time source for everything a router decides, strategies included. {@link #empty()} has the
+   * system clock. Not part of the {@link #fingerprint()}.
+   */
+  public InstantSource clock() {
+    return clock;
   }
 
   /** Grows by at least one with every change to the group. */

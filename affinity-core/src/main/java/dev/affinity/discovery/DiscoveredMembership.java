@@ -72,7 +72,7 @@ public final class DiscoveredMembership implements AutoCloseable {
     this.source = b.source;
     this.interval = b.interval;
     this.drainDeadline = b.drainDeadline;
-    this.clock = b.clock != null ? b.clock : InstantSource.system();
+    this.clock = b.clock != null ? b.clock : b.group.clock();
     this.givenScheduler = b.scheduler;
   }
 
@@ -230,7 +230,7 @@ public final class DiscoveredMembership implements AutoCloseable {
       return this;
     }
 
-    /** The clock for drain deadlines (default: the system clock; pass the group's clock). */
+    /** The clock for drain deadlines; default (and best) the group's clock. */
     public Builder clock(InstantSource clock) {
       this.clock = requireNonNull(clock, "clock");
       return this;

@@ -231,14 +231,6 @@ public interface AffinityStrategy {
   }
 
   /**
-   * Learned affinity ("sticky learn") on the system clock: {@link #learned(LearnedStore,
-   * LearnedCarrier, InstantSource)}.
-   */
-  static LearnedAffinity learned(LearnedStore store, LearnedCarrier carrier) {
-    return learned(store, carrier, InstantSource.system());
-  }
-
-  /**
    * Learned affinity ("sticky learn"): the backend's own session value (a cookie or header it sets
    * on its 101 response, such as {@code JSESSIONID} or a room id) is remembered in {@code store} as
    * value → backend id, and a later handshake carrying the value goes back to that backend if it
@@ -248,11 +240,26 @@ public interface AffinityStrategy {
    * LearnedAffinity#learn}. {@link LearnedStore#inMemory} serves one instance; {@code
    * affinity-redis} has a store a fleet shares.
    *
+   * <p>Drain deadlines are read on the group's clock; the store's own expiry (its TTL) on the clock
+   * given to the store ({@link LearnedStore#inMemory(byte[], java.time.Duration, InstantSource)}:
+   * pass the group's).
+   *
    * <p><b>Do not use</b> it when affinity can be derived from the request alone (a cookie you
    * issue, a token claim, the client address): those need no store and no lookup.
-   *
-   * @param clock reads time for drain deadlines
    */
+  static LearnedAffinity learned(LearnedStore store, LearnedCarrier carrier) {
+    return new LearnedAffinity(
+        requireNonNull(store, "store"), requireNonNull(carrier, "carrier"), null);
+  }
+
+  /**
+   * Learned affinity reading drain deadlines on {@code clock}.
+   *
+   * @deprecated drain deadlines are read on the group's clock: use {@link #learned(LearnedStore,
+   *     LearnedCarrier)}. A clock given here must be the group's: a router over a group with
+   *     another clock refuses to build ({@link AffinityConfigurationException} naming both).
+   */
+  @Deprecated
   static LearnedAffinity learned(LearnedStore store, LearnedCarrier carrier, InstantSource clock) {
     return new LearnedAffinity(
         requireNonNull(store, "store"),

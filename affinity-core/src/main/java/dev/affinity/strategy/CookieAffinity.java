@@ -31,8 +31,10 @@ import org.jspecify.annotations.Nullable;
  * <p>Defaults: name {@value #DEFAULT_NAME}, {@code Path=/}, {@code HttpOnly}, {@code SameSite=Lax},
  * {@code Secure} when the request came over TLS, no {@code Domain}, a session cookie (no {@code
  * Max-Age} attribute), honoured for {@link #DEFAULT_MAX_AGE} after it was issued, no header or
- * query parameter carrier, not strict, {@value #DEFAULT_CACHE_SIZE} verified cookie values cached,
- * the system clock. Immutable and thread-safe.
+ * query parameter carrier, not strict, {@value #DEFAULT_CACHE_SIZE} verified cookie values cached.
+ * Time (issue dates, the max age, drain deadlines) comes from the group's clock ({@link
+ * dev.affinity.backend.BackendGroup#create(InstantSource)}), like everything a router decides.
+ * Immutable and thread-safe.
  */
 public final class CookieAffinity {
   /** The cookie name unless told otherwise. */
@@ -59,7 +61,7 @@ public final class CookieAffinity {
   private final @Nullable String header;
   private final @Nullable String queryParameter;
   private final boolean strict;
-  private final InstantSource clock;
+  private final @Nullable InstantSource clock;
   private final int cacheSize;
 
   private CookieAffinity(Builder b) {
@@ -114,7 +116,8 @@ public final class CookieAffinity {
     return strict;
   }
 
-  InstantSource clock() {
+  /** The clock set through the deprecated {@link Builder#clock}, or null (the group's). */
+  @Nullable InstantSource clock() {
     return clock;
   }
 
@@ -179,7 +182,7 @@ public final class CookieAffinity {
     private @Nullable String header;
     private @Nullable String queryParameter;
     private boolean strict;
-    private InstantSource clock = InstantSource.system();
+    private @Nullable InstantSource clock;
     private int cacheSize = DEFAULT_CACHE_SIZE;
 
     private Builder(CookieKeys keys) {
@@ -313,7 +316,15 @@ public final class CookieAffinity {
       return this;
     }
 
-    /** The clock that dates new cookies and enforces the max age and drain deadlines. */
+    /**
+     * The clock that dates new cookies and enforces the max age and drain deadlines.
+     *
+     * @deprecated cookies read the group's clock, like everything a router decides: pass the clock
+     *     to {@link dev.affinity.backend.BackendGroup#create(InstantSource)} instead. A clock set
+     *     here must be that same clock: a router over a group with another clock refuses to build
+     *     ({@link AffinityConfigurationException} naming both).
+     */
+    @Deprecated
     public Builder clock(InstantSource clock) {
       this.clock = requireNonNull(clock, "clock");
       return this;

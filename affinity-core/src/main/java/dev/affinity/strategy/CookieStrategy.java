@@ -81,7 +81,6 @@ final class CookieStrategy extends SnapshotStrategy {
   private static final Base64.Decoder DECODER = Base64.getUrlDecoder();
 
   private final CookieAffinity config;
-  private final InstantSource clock;
   private final long maxAgeSeconds;
   private final long refreshAfterSeconds;
   private final int signingId;
@@ -97,7 +96,6 @@ final class CookieStrategy extends SnapshotStrategy {
 
   CookieStrategy(CookieAffinity config) {
     this.config = config;
-    this.clock = config.clock();
     this.maxAgeSeconds = config.maxAge().toSeconds();
     this.refreshAfterSeconds = maxAgeSeconds / 2;
     this.signingId = config.keys().signing().id();
@@ -123,15 +121,19 @@ final class CookieStrategy extends SnapshotStrategy {
         previous instanceof CookieSelector
             ? ((CookieSelector) previous).tags.reuseFor(membership)
             : null;
-    return new CookieSelector(t != null ? t : new Tags(membership, keys));
+    return new CookieSelector(
+        t != null ? t : new Tags(membership, keys),
+        GroupClock.of(config.clock(), membership, "CookieAffinity.clock"));
   }
 
-  /** One snapshot's cookie verification and issuing. */
+  /** One snapshot's cookie verification and issuing, on the group's clock. */
   final class CookieSelector implements Selectors.Snapshot {
     final Tags tags;
+    private final InstantSource clock;
 
-    CookieSelector(Tags tags) {
+    CookieSelector(Tags tags, InstantSource clock) {
       this.tags = tags;
+      this.clock = clock;
     }
 
     @Override

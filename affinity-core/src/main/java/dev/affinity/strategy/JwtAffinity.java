@@ -35,7 +35,10 @@ import org.jspecify.annotations.Nullable;
  * TokenSource#authorizationBearer()}, key claim {@code sub}, {@code exp} required, leeway {@link
  * #DEFAULT_LEEWAY}, any issuer and audience (set both in production), policy {@link
  * InvalidTokenPolicy#REJECT}, tokens up to {@value #DEFAULT_MAX_TOKEN_LENGTH} characters, {@value
- * #DEFAULT_CACHE_SIZE} verified tokens cached, the system clock. Immutable and thread-safe.
+ * #DEFAULT_CACHE_SIZE} verified tokens cached. Time ({@code exp}, {@code nbf}, {@code iat}, drain
+ * deadlines) comes from the group's clock ({@link
+ * dev.affinity.backend.BackendGroup#create(InstantSource)}), like everything a router decides.
+ * Immutable and thread-safe.
  */
 public final class JwtAffinity {
   /** Clock skew tolerated on {@code exp}, {@code nbf} and {@code iat} unless told otherwise. */
@@ -68,7 +71,7 @@ public final class JwtAffinity {
   private final InvalidTokenPolicy policy;
   private final int maxTokenLength;
   private final int cacheSize;
-  private final InstantSource clock;
+  private final @Nullable InstantSource clock;
 
   private JwtAffinity(Builder b) {
     this.algorithm = b.algorithm;
@@ -228,7 +231,8 @@ public final class JwtAffinity {
     return cacheSize;
   }
 
-  InstantSource clock() {
+  /** The clock set through the deprecated {@link Builder#clock}, or null (the group's). */
+  @Nullable InstantSource clock() {
     return clock;
   }
 
@@ -277,7 +281,7 @@ public final class JwtAffinity {
     private InvalidTokenPolicy policy = InvalidTokenPolicy.REJECT;
     private int maxTokenLength = DEFAULT_MAX_TOKEN_LENGTH;
     private int cacheSize = DEFAULT_CACHE_SIZE;
-    private InstantSource clock = InstantSource.system();
+    private @Nullable InstantSource clock;
 
     private Builder(JwtAlgorithm algorithm, byte @Nullable [] secret, @Nullable PublicKey key) {
       this.algorithm = algorithm;
@@ -415,7 +419,15 @@ public final class JwtAffinity {
       return this;
     }
 
-    /** The clock that {@code exp}, {@code nbf} and {@code iat} and drain deadlines are read by. */
+    /**
+     * The clock that {@code exp}, {@code nbf} and {@code iat} and drain deadlines are read by.
+     *
+     * @deprecated tokens are checked on the group's clock, like everything a router decides: pass
+     *     the clock to {@link dev.affinity.backend.BackendGroup#create(InstantSource)} instead. A
+     *     clock set here must be that same clock: a router over a group with another clock refuses
+     *     to build ({@link AffinityConfigurationException} naming both).
+     */
+    @Deprecated
     public Builder clock(InstantSource clock) {
       this.clock = requireNonNull(clock, "clock");
       return this;

@@ -62,8 +62,10 @@ final class JwtStrategy extends SnapshotStrategy {
   static final int CARRIER_SLACK = 16;
 
   private final JwtAffinity config;
-  private final InstantSource clock;
-  private final JWTVerifier verifier;
+
+  /** The verifier for the last clock a selector was built with; rebuilt only if it changes. */
+  private volatile Clocked clocked;
+
   private final TokenSource[] sources;
   private final String[] claims;
   private final @Nullable String backendClaim;
@@ -76,7 +78,6 @@ final class JwtStrategy extends SnapshotStrategy {
 
   JwtStrategy(JwtAffinity config) {
     this.config = config;
-    this.clock = config.clock();
     this.sources = config.sources().toArray(new TokenSource[0]);
     this.claims = config.claims().toArray(new String[0]);
     this.backendClaim = config.backendClaim();
@@ -84,6 +85,14 @@ final class JwtStrategy extends SnapshotStrategy {
     this.maxLength = config.maxTokenLength();
     this.leewayMillis = config.leeway().toMillis();
     this.cache = config.cacheSize() == 0 ? null : new TokenCache<>(config.cacheSize());
+    this.rendezvous = new RendezvousStrategy(NAME, new ClaimKey());
+    // Built now so that a key the verifier refuses fails here, not on the first publish.
+    InstantSource own = config.clock();
+    this.clocked = new Clocked(own, verifierFor(own != null ? own : InstantSource.system()));
+  }
+
+  /** A verifier checking {@code exp}, {@code nbf} and {@code iat} on {@code clock}. */
+  private JWTVerifier verifierFor(InstantSource clock) {
     Verification v = JWT.require(algorithm(config)).acceptLeeway(config.leeway().toSeconds());
     if (!config.issuers().isEmpty()) {
       v = v.withIssuer(config.issuers().toArray(new String[0]));
@@ -102,8 +111,28 @@ final class JwtStrategy extends SnapshotStrategy {
     }
     // build(Clock) lives on the implementation type; java-jwt documents this cast for custom
     // clocks.
-    this.verifier = ((JWTVerifier.BaseVerification) v).build(clock.withZone(ZoneOffset.UTC));
-    this.rendezvous = new RendezvousStrategy(NAME, new ClaimKey());
+    return ((JWTVerifier.BaseVerification) v).build(clock.withZone(ZoneOffset.UTC));
+  }
+
+  /** The verifier on {@code clock}, reusing the last one built when the clock is the same. */
+  private Clocked clocked(InstantSource clock) {
+    Clocked c = clocked;
+    if (c.clock != clock) {
+      c = new Clocked(clock, verifierFor(clock));
+      clocked = c;
+    }
+    return c;
+  }
+
+  /** A clock and the verifier that reads it. */
+  private static final class Clocked {
+    final @Nullable InstantSource clock;
+    final JWTVerifier verifier;
+
+    Clocked(@Nullable InstantSource clock, JWTVerifier verifier) {
+      this.clock = clock;
+      this.verifier = verifier;
+    }
   }
 
   private static Algorithm algorithm(JwtAffinity config) {
@@ -144,15 +173,24 @@ final class JwtStrategy extends SnapshotStrategy {
   JwtSelector build(Membership membership, Selectors.@Nullable Snapshot previous) {
     Selectors.Snapshot inner =
         previous instanceof JwtSelector ? ((JwtSelector) previous).rendezvous : null;
-    return new JwtSelector(rendezvous.build(membership, inner));
+    return new JwtSelector(
+        rendezvous.build(membership, inner),
+        clocked(GroupClock.of(config.clock(), membership, "JwtAffinity.clock")));
   }
 
-  /** One snapshot: verified claims hash to their rendezvous owner, or a claim names the backend. */
+  /**
+   * One snapshot: verified claims hash to their rendezvous owner, or a claim names the backend.
+   * Time is the group's clock.
+   */
   final class JwtSelector implements Selectors.Snapshot {
     final RendezvousStrategy.RendezvousSelector rendezvous;
+    private final InstantSource clock;
+    private final JWTVerifier verifier;
 
-    JwtSelector(RendezvousStrategy.RendezvousSelector rendezvous) {
+    JwtSelector(RendezvousStrategy.RendezvousSelector rendezvous, Clocked clocked) {
       this.rendezvous = rendezvous;
+      this.clock = requireNonNull(clocked.clock);
+      this.verifier = clocked.verifier;
     }
 
     @Override
@@ -163,7 +201,7 @@ final class JwtStrategy extends SnapshotStrategy {
     @Override
     public Selection select(RoutingRequest request) {
       long now = clock.millis();
-      Verified v = verify(request, now);
+      Verified v = verify(verifier, request, now);
       if (v == NO_TOKEN_FOUND) {
         return NO_TOKEN;
       }
@@ -199,7 +237,7 @@ final class JwtStrategy extends SnapshotStrategy {
       if (!reject) {
         return null;
       }
-      Verified v = verify(request, clock.millis());
+      Verified v = verify(verifier, request, clock.millis());
       return v == NO_TOKEN_FOUND || v.failure == null ? null : v.rejection;
     }
 
@@ -226,26 +264,26 @@ final class JwtStrategy extends SnapshotStrategy {
    * cached token is found by its carrier (the whole header value, say), so the repeated-token path
    * neither copies the token out of the header nor allocates.
    */
-  private Verified verify(RoutingRequest request, long nowMillis) {
+  private Verified verify(JWTVerifier verifier, RoutingRequest request, long nowMillis) {
     for (int i = 0; i < sources.length; i++) {
       String carrier = sources[i].carrier(request);
       if (carrier != null) {
-        return verify(i, carrier, nowMillis);
+        return verify(verifier, i, carrier, nowMillis);
       }
     }
     return NO_TOKEN_FOUND;
   }
 
   /** A token verified as if it came from no source; for tests. */
-  Verified verify(String token, long nowMillis) {
-    return verify(-1, token, nowMillis);
+  Verified verify(String token, InstantSource clock) {
+    return verify(clocked(clock).verifier, -1, token, clock.millis());
   }
 
   /**
    * The verified token held by {@code carrier} of source {@code source} (-1: the carrier is the
    * token), from the cache while it is unexpired, or a failure.
    */
-  private Verified verify(int source, String carrier, long nowMillis) {
+  private Verified verify(JWTVerifier verifier, int source, String carrier, long nowMillis) {
     TokenCache<Verified> c = cache;
     int hash = 0;
     if (c != null) {
@@ -255,14 +293,15 @@ final class JwtStrategy extends SnapshotStrategy {
         return hit;
       }
     }
-    return verifyAndCache(source, carrier, hash, nowMillis);
+    return verifyAndCache(verifier, source, carrier, hash, nowMillis);
   }
 
   /**
    * The cache miss: extract, verify, cache if valid. A method of its own so that the hit path above
    * stays small enough to inline whatever the verifier's code is.
    */
-  private Verified verifyAndCache(int source, String carrier, int hash, long nowMillis) {
+  private Verified verifyAndCache(
+      JWTVerifier verifier, int source, String carrier, int hash, long nowMillis) {
     TokenCache<Verified> c = cache;
     String token = source < 0 ? carrier : sources[source].tokenIn(carrier);
     if (token.length() > maxLength) {
@@ -419,7 +458,10 @@ final class JwtStrategy extends SnapshotStrategy {
 
     @Override
     public long hash(RoutingRequest request) {
-      Verified v = verify(request, clock.millis());
+      // Outside a selector (a direct rendezvous call): the clock of the last selector built.
+      Clocked c = clocked;
+      InstantSource clock = c.clock != null ? c.clock : InstantSource.system();
+      Verified v = verify(c.verifier, request, clock.millis());
       return v.failure == null && v.backendId == null ? v.keyHash : ABSENT;
     }
 

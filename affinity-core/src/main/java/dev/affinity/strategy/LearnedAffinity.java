@@ -2,6 +2,7 @@ package dev.affinity.strategy;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.affinity.AffinityConfigurationException;
 import dev.affinity.Outcome;
 import dev.affinity.RoutingRequest;
 import dev.affinity.backend.Backend;
@@ -11,6 +12,7 @@ import java.lang.System.Logger.Level;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Learned affinity ("sticky learn"): a value the backend itself sets in its 101 response (its
@@ -46,14 +48,27 @@ public final class LearnedAffinity implements AffinityStrategy {
 
   private final LearnedStore store;
   private final LearnedCarrier carrier;
-  private final InstantSource clock;
+  private final @Nullable InstantSource clock;
 
-  LearnedAffinity(LearnedStore store, LearnedCarrier carrier, InstantSource clock) {
+  LearnedAffinity(LearnedStore store, LearnedCarrier carrier, @Nullable InstantSource clock) {
     this.store = store;
     this.carrier = carrier;
     this.clock = clock;
   }
 
+  /**
+   * The per-request selector, after checking that a clock given to the deprecated {@link
+   * AffinityStrategy#learned(LearnedStore, LearnedCarrier, InstantSource)} is the group's.
+   *
+   * @throws AffinityConfigurationException if it is another clock, naming both
+   */
+  @Override
+  public Selector selector(Membership membership, @Nullable Selector previous) {
+    GroupClock.of(clock, membership, "learned(store, carrier, clock)");
+    return AffinityStrategy.super.selector(membership, previous);
+  }
+
+  /** Drain deadlines are read on the snapshot's (the group's) clock. */
   @Override
   public Selection select(RoutingRequest request, Membership membership) {
     String value = carrier.fromRequest(request);
@@ -74,7 +89,7 @@ public final class LearnedAffinity implements AffinityStrategy {
     if (m == null) {
       return GONE;
     }
-    String refusal = Returning.refusal(m, clock.millis());
+    String refusal = Returning.refusal(m, membership.clock().millis());
     if (refusal == null) {
       return Selection.chosen(m, Outcome.AFFINITY_HIT, "learned value names " + id);
     }

@@ -38,14 +38,12 @@ class AffinityChainTest {
   }
 
   private Router router(InvalidTokenPolicy policy) {
-    CookieAffinity cookies =
-        CookieAffinity.builder(CookieKeys.of(CookieStrategyTest.K1)).clock(clock).build();
+    CookieAffinity cookies = CookieAffinity.builder(CookieKeys.of(CookieStrategyTest.K1)).build();
     JwtAffinity jwt =
         JwtAffinity.builder(JwtAlgorithm.HS256, JwtStrategyTest.HS_SECRET)
             .issuer(JwtStrategyTest.ISSUER)
             .sources(TokenSource.authorizationBearer(), TokenSource.webSocketProtocol())
             .invalidToken(policy)
-            .clock(clock)
             .build();
     return Router.builder(group)
         .strategy(AffinityStrategy.cookie(cookies))

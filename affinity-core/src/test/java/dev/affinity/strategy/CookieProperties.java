@@ -50,7 +50,6 @@ class CookieProperties {
                 AffinityStrategy.cookie(
                     CookieAffinity.builder(
                             CookieKeys.of(CookieStrategyTest.K2, CookieStrategyTest.K1))
-                        .clock(clock)
                         .build()))
             .fallback(AffinityStrategy.roundRobin())
             .build();

@@ -54,7 +54,7 @@ class CookieStrategyTest {
   }
 
   private CookieAffinity.Builder config(CookieKeys keys) {
-    return CookieAffinity.builder(keys).clock(clock);
+    return CookieAffinity.builder(keys);
   }
 
   private Router router(CookieAffinity config) {
@@ -272,19 +272,41 @@ class CookieStrategyTest {
     assertThat(expired.explanation()).contains("(older than its max age)");
   }
 
+  /** Another proxy instance: the same backends and key, its own group on its own clock. */
+  private static Router instanceOn(TestClock clock) {
+    BackendGroup other = BackendGroup.create(clock);
+    other.add(Backend.of("ws-1", "10.0.0.1", 8080));
+    other.add(Backend.of("ws-2", "10.0.0.2", 8080));
+    other.add(Backend.of("ws-3", "10.0.0.3", 8080));
+    return Router.builder(other)
+        .strategy(AffinityStrategy.cookie(CookieAffinity.builder(CookieKeys.of(K1)).build()))
+        .fallback(AffinityStrategy.roundRobin())
+        .build();
+  }
+
   @Test
   void cookieFromTheFuture_isInvalid_beyondTheAllowedSkew() {
     TestClock ahead = new TestClock(clock.instant().plusSeconds(3600));
-    Router aheadRouter = router(CookieAffinity.builder(CookieKeys.of(K1)).clock(ahead).build());
-    String value = first(aheadRouter).cookie().value();
+    String value = first(instanceOn(ahead)).cookie().value();
     assertThat(router().select(withCookie(value)).explanation()).contains("(issued in the future)");
 
     TestClock slightly = new TestClock(clock.instant().plusSeconds(30));
-    String skewed =
-        first(router(CookieAffinity.builder(CookieKeys.of(K1)).clock(slightly).build()))
-            .cookie()
-            .value();
+    String skewed = first(instanceOn(slightly)).cookie().value();
     assertThat(router().select(withCookie(skewed)).outcome()).isEqualTo(Outcome.AFFINITY_HIT);
+  }
+
+  @Test
+  @SuppressWarnings("deprecation") // the deprecated clock setter is what is tested
+  void build_cookieClockOtherThanTheGroups_isRejectedNamingBoth() {
+    TestClock other = new TestClock(clock.instant().plusSeconds(5));
+    CookieAffinity own = CookieAffinity.builder(CookieKeys.of(K1)).clock(other).build();
+    assertThatThrownBy(() -> router(own))
+        .isInstanceOf(AffinityConfigurationException.class)
+        .hasMessageContaining("CookieAffinity.clock: " + other)
+        .hasMessageContaining("the group's clock " + clock);
+    // The group's own clock, given again, is accepted (deprecated but harmless).
+    CookieAffinity same = CookieAffinity.builder(CookieKeys.of(K1)).clock(clock).build();
+    assertThat(first(router(same)).outcome()).isEqualTo(Outcome.FIRST_ASSIGNMENT);
   }
 
   @Test

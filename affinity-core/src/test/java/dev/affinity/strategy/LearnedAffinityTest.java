@@ -28,10 +28,18 @@ class LearnedAffinityTest {
   private final InstantSource clock = () -> Instant.ofEpochMilli(now.get());
   private final LearnedStore store = LearnedStore.inMemory(KEY, Duration.ofMinutes(10), clock);
   private final LearnedAffinity learned =
-      AffinityStrategy.learned(store, LearnedCarrier.cookie("JSESSIONID"), clock);
-  private final BackendGroup group = BackendGroup.of(WS1, WS2);
+      AffinityStrategy.learned(store, LearnedCarrier.cookie("JSESSIONID"));
+  private final BackendGroup group = group(clock, WS1, WS2);
   private final Router router =
       Router.builder(group).strategy(learned).fallback(AffinityStrategy.roundRobin()).build();
+
+  private static BackendGroup group(InstantSource clock, Backend... backends) {
+    BackendGroup g = BackendGroup.create(clock);
+    for (Backend b : backends) {
+      g.add(b);
+    }
+    return g;
+  }
 
   private static RoutingRequest withSession(String sid) {
     return RoutingRequest.builder()

@@ -24,4 +24,9 @@ final class TestClock implements InstantSource {
   public Instant instant() {
     return now;
   }
+
+  @Override
+  public String toString() {
+    return "TestClock(" + now + ")";
+  }
 }
