@@ -291,6 +291,18 @@ public final class Router implements AutoCloseable {
   }
 
   /**
+   * The fingerprint of what this router's hash decisions depend on: the current membership's
+   * {@linkplain Membership#fingerprint() fingerprint} and every strategy's {@linkplain
+   * AffinityStrategy#decisionParameters() parameters}, the fallback's included, in chain order (a
+   * rendezvous table's bucket count, a Maglev table's size). Two instances with equal router
+   * fingerprints send a key to the same backend; compare them across a fleet. 16 hex digits of a
+   * SHA-256, computed when asked.
+   */
+  public String fingerprint() {
+    return core.fingerprint(core.group.snapshot());
+  }
+
+  /**
    * Detaches this router from its group: it stops following membership changes and stops reporting
    * them to its listener. Decisions already made, and their leases, keep working; later selects see
    * the last snapshot it followed. Idempotent.

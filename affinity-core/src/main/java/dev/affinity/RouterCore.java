@@ -1,6 +1,7 @@
 package dev.affinity;
 
 import com.google.common.collect.ImmutableList;
+import com.google.common.hash.Hashing;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
 import dev.affinity.backend.BackendState;
@@ -13,6 +14,7 @@ import dev.affinity.metrics.RoutingListener;
 import dev.affinity.strategy.AffinityStrategy;
 import dev.affinity.strategy.Selection;
 import dev.affinity.strategy.Selector;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import org.jspecify.annotations.Nullable;
@@ -27,6 +29,7 @@ final class RouterCore implements MembershipListener {
   final AffinityStrategy[] chain;
   final RoutingListener listener;
   final int maxFailoverCandidates;
+  private final String decisionParameters;
   private volatile @Nullable State current;
   private volatile @Nullable State previous;
 
@@ -39,6 +42,19 @@ final class RouterCore implements MembershipListener {
     this.chain = chain.toArray(new AffinityStrategy[0]);
     this.listener = listener;
     this.maxFailoverCandidates = maxFailoverCandidates;
+    StringBuilder parameters = new StringBuilder();
+    for (AffinityStrategy s : this.chain) {
+      parameters.append('\n').append(s.decisionParameters());
+    }
+    this.decisionParameters = parameters.toString();
+  }
+
+  /** See {@link Router#fingerprint()}. */
+  String fingerprint(Membership snapshot) {
+    return Hashing.sha256()
+        .hashString(snapshot.fingerprint() + decisionParameters, StandardCharsets.UTF_8)
+        .toString()
+        .substring(0, 16);
   }
 
   /** The selectors of the newest snapshot published so far. */

@@ -47,6 +47,18 @@ public interface AffinityStrategy {
   String name();
 
   /**
+   * What this strategy's choices depend on besides the membership, as text: its name, and for the
+   * table strategies the table size, which is part of their pinned hash (for example {@code
+   * rendezvous-table buckets=4194304} or {@code maglev table=65537}). {@link
+   * dev.affinity.Router#fingerprint()} covers it, so instances whose routers have equal
+   * fingerprints see the same members and hash with the same parameters. Default: {@link #name()};
+   * a custom strategy with a setting that changes which backend a key gets should include it.
+   */
+  default String decisionParameters() {
+    return name();
+  }
+
+  /**
    * Turns a membership snapshot into this strategy's immutable {@link Selector}. A {@link
    * dev.affinity.Router} calls it exactly once per strategy for each snapshot the group publishes,
    * on the publishing thread, never on a request thread; concurrent selects only read what it

@@ -28,6 +28,12 @@ final class BoundedLoadStrategy extends SnapshotStrategy {
     return "bounded-load(" + inner.name() + ")";
   }
 
+  /** The hash strategy's parameters and the load factor. */
+  @Override
+  public String decisionParameters() {
+    return "bounded-load(" + inner.decisionParameters() + ", factor=" + factor + ")";
+  }
+
   @Override
   BoundedSelector build(Membership membership, Selectors.@Nullable Snapshot previous) {
     Selectors.Snapshot innerPrevious =

@@ -34,6 +34,12 @@ final class MaglevStrategy extends HashStrategy {
     return "maglev";
   }
 
+  /** The name and the table size, which decides every slot's owner. */
+  @Override
+  public String decisionParameters() {
+    return "maglev table=" + tableSize;
+  }
+
   @Override
   RoutingKey key() {
     return key;

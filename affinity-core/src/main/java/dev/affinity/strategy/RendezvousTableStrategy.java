@@ -34,6 +34,12 @@ final class RendezvousTableStrategy extends HashStrategy {
     return name;
   }
 
+  /** The name and the bucket count {@code M}, which is part of the pinned hash. */
+  @Override
+  public String decisionParameters() {
+    return name + " buckets=" + buckets;
+  }
+
   @Override
   RoutingKey key() {
     return key;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.affinity.AffinityConfigurationException;
 import dev.affinity.Outcome;
+import dev.affinity.Router;
 import dev.affinity.RoutingRequest;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
@@ -132,6 +133,37 @@ class RendezvousTableStrategyTest {
     }
     assertThat(owners(AffinityStrategy.rendezvousTable(KEY, M), a.snapshot(), 2000))
         .isEqualTo(owners(AffinityStrategy.rendezvousTable(KEY, M), b.snapshot(), 2000));
+  }
+
+  @Test
+  void routerFingerprint_coversTheBucketCount_andTheMembership() {
+    // Two instances built alike (members added in another order) agree; another M or another
+    // member makes the fingerprint differ, though the membership fingerprint alone cannot tell M.
+    BackendGroup a = group(3);
+    BackendGroup b = BackendGroup.create();
+    for (int i = 2; i >= 0; i--) {
+      b.add(Backend.of("b" + i, "10.0.0.1", 8080 + i).withMaxConnections(1));
+    }
+    Router ra = Router.builder(a).fallback(AffinityStrategy.rendezvousTable(KEY, M)).build();
+    Router rb = Router.builder(b).fallback(AffinityStrategy.rendezvousTable(KEY, M)).build();
+    Router otherM =
+        Router.builder(b).fallback(AffinityStrategy.rendezvousTable(KEY, 2 * M)).build();
+    Router maglev = Router.builder(b).fallback(AffinityStrategy.maglev(KEY)).build();
+
+    assertThat(ra.fingerprint()).hasSize(16).isEqualTo(rb.fingerprint());
+    assertThat(otherM.membershipFingerprint()).isEqualTo(ra.membershipFingerprint());
+    assertThat(otherM.fingerprint()).isNotEqualTo(ra.fingerprint());
+    assertThat(maglev.fingerprint()).isNotIn(ra.fingerprint(), otherM.fingerprint());
+    assertThat(AffinityStrategy.rendezvousTable(KEY, M).decisionParameters())
+        .isEqualTo("rendezvous-table buckets=" + M);
+    assertThat(
+            AffinityStrategy.boundedLoad(AffinityStrategy.rendezvousTable(KEY, M), 1.25)
+                .decisionParameters())
+        .isEqualTo("bounded-load(rendezvous-table buckets=" + M + ", factor=1.25)");
+
+    String before = ra.fingerprint();
+    a.add(Backend.of("b9", "10.0.0.1", 9000));
+    assertThat(ra.fingerprint()).isNotEqualTo(before).isNotEqualTo(rb.fingerprint());
   }
 
   @Test
