@@ -11,6 +11,7 @@ import dev.affinity.backend.Membership;
 import java.lang.System.Logger.Level;
 import java.time.InstantSource;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -49,6 +50,8 @@ public final class LearnedAffinity implements AffinityStrategy {
   private final LearnedStore store;
   private final LearnedCarrier carrier;
   private final @Nullable InstantSource clock;
+  private final LongAdder lookupFailures = new LongAdder();
+  private final LongAdder learnFailures = new LongAdder();
 
   LearnedAffinity(LearnedStore store, LearnedCarrier carrier, @Nullable InstantSource clock) {
     this.store = store;
@@ -79,6 +82,7 @@ public final class LearnedAffinity implements AffinityStrategy {
     try {
       id = store.lookup(value);
     } catch (RuntimeException e) {
+      lookupFailures.increment();
       LOG.log(Level.DEBUG, "learned store " + store + " threw; abstaining", e);
       return UNKNOWN;
     }
@@ -120,9 +124,23 @@ public final class LearnedAffinity implements AffinityStrategy {
     try {
       return store.hold(value, backend.id());
     } catch (RuntimeException e) {
+      learnFailures.increment();
       LOG.log(Level.WARNING, "learned store " + store + " threw; value not learned", e);
       return NOTHING;
     }
+  }
+
+  /**
+   * Lookups the store failed with an exception (the strategy abstained). A store's own budget
+   * misses, answered as null, are not counted here: the store counts those.
+   */
+  public long lookupFailures() {
+    return lookupFailures.sum();
+  }
+
+  /** Values not learned because the store threw (the handshake went on without them). */
+  public long learnFailures() {
+    return learnFailures.sum();
   }
 
   /** Where the value travels. */

@@ -6,6 +6,7 @@ import static java.util.Objects.requireNonNull;
 import dev.affinity.Router;
 import dev.affinity.RoutingDecision;
 import dev.affinity.SetCookie;
+import dev.affinity.backend.Backend;
 import dev.affinity.client.Cidr;
 import dev.affinity.internal.http.AdapterSettings;
 import dev.affinity.internal.http.ErrorAnswer;
@@ -13,6 +14,8 @@ import dev.affinity.internal.http.ForwardedHeaders;
 import dev.affinity.internal.http.HandshakeRules;
 import dev.affinity.internal.http.TunnelAccounting;
 import dev.affinity.internal.tls.PemTls;
+import dev.affinity.strategy.LearnedAffinity;
+import dev.affinity.strategy.LearnedStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -22,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.SSLContext;
 import org.eclipse.jetty.http.HttpCookie;
+import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.ArrayByteBufferPool;
@@ -150,6 +154,7 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
   private final @Nullable ClientConnector connector;
   private final SslContextFactory.@Nullable Client backendTls;
   private final TunnelListener tunnelListener;
+  private final @Nullable LearnedAffinity learnedAffinity;
   private final @Nullable ByteBufferPool configuredBuffers;
   private volatile @Nullable ByteBufferPool serverSuppliedBuffers;
   private volatile @Nullable ByteBufferPool buffers;
@@ -175,6 +180,7 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
     this.requestHeadTimeout = b.requestHeadTimeout;
     this.forwarding = ForwardedHeaders.trusting(b.trustedProxies);
     this.tunnelListener = b.tunnelListener;
+    this.learnedAffinity = b.learnedAffinity;
     this.configuredBuffers = b.buffers;
     if (mode == Mode.PROXY) {
       ClientConnector c = new ClientConnector();
@@ -379,6 +385,20 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
     return tunnelListener;
   }
 
+  /**
+   * What a backend's 101 teaches the learned affinity, if one is configured: the hold to close when
+   * the tunnel ends. Called while the request view can still read the handshake; never throws.
+   */
+  LearnedStore.Hold learn(RoutingDecision decision, Backend connected, HttpFields fields) {
+    LearnedAffinity learned = learnedAffinity;
+    if (learned == null) {
+      return NOTHING_HELD;
+    }
+    return learned.learn(decision.request(), connected, fields::getValuesList);
+  }
+
+  private static final LearnedStore.Hold NOTHING_HELD = () -> {};
+
   /** Reports a handshake's answer to the tunnel listener, once. */
   void answered(RoutingDecision decision, TunnelAccounting accounting, int status) {
     Duration took = accounting.answered();
@@ -495,6 +515,7 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
     private Duration requestHeadTimeout = DEFAULT_REQUEST_HEAD_TIMEOUT;
     private @Nullable SSLContext backendSslContext;
     private TunnelListener tunnelListener = TunnelListener.NONE;
+    private @Nullable LearnedAffinity learnedAffinity;
     private @Nullable ByteBufferPool buffers;
 
     /**
@@ -672,6 +693,28 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
      */
     public Builder tunnelListener(TunnelListener listener) {
       this.tunnelListener = requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Learns from each backend's 101 ("sticky learn"): when a backend opens a tunnel, the value its
+     * 101 sets in the {@linkplain LearnedAffinity#carrier() carrier} (a cookie or header) is stored
+     * as value → that backend, held while the tunnel is open and left to its time to live after.
+     * Put the same {@code learned} in the router's strategy chain, first, so that a later handshake
+     * carrying the value goes back to that backend. A failing store never fails the handshake: the
+     * value is just not learned (logged and counted by {@link LearnedAffinity#learnFailures()}).
+     * Proxy mode only: in decide mode the application answers the handshake itself. Default: none.
+     * The same option as the Netty adapter's {@code AffinityProxyConfig.Builder.learnedAffinity}.
+     *
+     * <pre>{@code
+     * LearnedAffinity learned = AffinityStrategy.learned(
+     *     LearnedStore.inMemory(key, Duration.ofHours(1)), LearnedCarrier.cookie("JSESSIONID"));
+     * Router router = Router.builder(group).strategy(learned).strategy(hash).build();
+     * AffinityHandler handler = AffinityHandler.proxy(router).learnedAffinity(learned).build();
+     * }</pre>
+     */
+    public Builder learnedAffinity(LearnedAffinity learned) {
+      this.learnedAffinity = requireNonNull(learned, "learned");
       return this;
     }
 

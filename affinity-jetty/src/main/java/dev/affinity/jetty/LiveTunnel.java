@@ -6,6 +6,7 @@ import dev.affinity.backend.ConnectionLease;
 import dev.affinity.internal.WebSocketFrameTracker;
 import dev.affinity.internal.http.AdapterSettings;
 import dev.affinity.internal.http.TunnelAccounting;
+import dev.affinity.strategy.LearnedStore;
 import java.lang.System.Logger.Level;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
@@ -30,6 +31,7 @@ final class LiveTunnel implements Tunnel {
   private final AffinityHandler handler;
   private final RoutingDecision decision;
   private final ConnectionLease lease;
+  private final LearnedStore.Hold learned;
   private final SocketAddress client;
   private final ClientConnection clientLeg;
   private final BackendConnection backendLeg;
@@ -43,6 +45,7 @@ final class LiveTunnel implements Tunnel {
       AffinityHandler handler,
       RoutingDecision decision,
       ConnectionLease lease,
+      LearnedStore.Hold learned,
       SocketAddress client,
       ClientConnection clientLeg,
       BackendConnection backendLeg,
@@ -51,6 +54,7 @@ final class LiveTunnel implements Tunnel {
     this.handler = handler;
     this.decision = decision;
     this.lease = lease;
+    this.learned = learned;
     this.client = client;
     this.clientLeg = clientLeg;
     this.backendLeg = backendLeg;
@@ -94,6 +98,7 @@ final class LiveTunnel implements Tunnel {
       backendLeg.getEndPoint().close(cause);
     } finally {
       lease.close();
+      learned.close();
       handler.closed(this);
       if (accounting.ended()) {
         TunnelAccounting.notify(

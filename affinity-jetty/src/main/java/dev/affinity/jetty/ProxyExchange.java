@@ -6,6 +6,7 @@ import dev.affinity.backend.Backend;
 import dev.affinity.backend.ConnectionLease;
 import dev.affinity.internal.http.ErrorAnswer;
 import dev.affinity.internal.http.TunnelAccounting;
+import dev.affinity.strategy.LearnedStore;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -176,10 +177,13 @@ final class ProxyExchange {
     InetSocketAddress client = view.remoteAddress();
     // Reported while the request view can still read headers (the access log's client address).
     handler.answered(decision, accounting, HttpStatus.SWITCHING_PROTOCOLS_101);
+    // Learned from the backend's own fields (not our cookie), also while the view can be read.
+    LearnedStore.Hold learned = handler.learn(decision, backendLeg.backend(), fields);
     // The decision carries what the tunnel needs (key hash, cookie, candidates): copy nothing.
     view.release();
     LiveTunnel tunnel =
-        new LiveTunnel(handler, decision, lease, client, clientLeg, backendLeg, accounting);
+        new LiveTunnel(
+            handler, decision, lease, learned, client, clientLeg, backendLeg, accounting);
     accounting.opened();
     handler.opened(tunnel);
     // Jetty installs clientLeg on the endpoint once the 101 is written; clientLeg.onOpen starts it.

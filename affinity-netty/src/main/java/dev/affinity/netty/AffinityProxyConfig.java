@@ -9,6 +9,7 @@ import dev.affinity.internal.http.ErrorAnswer;
 import dev.affinity.internal.http.ForwardedHeaders;
 import dev.affinity.internal.http.HandshakeRules;
 import dev.affinity.internal.tls.PemTls;
+import dev.affinity.strategy.LearnedAffinity;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -82,9 +83,11 @@ public final class AffinityProxyConfig {
   private final Duration requestHeadTimeout;
   private final @Nullable SSLContext backendSslContext;
   private final TunnelListener tunnelListener;
+  private final @Nullable LearnedAffinity learnedAffinity;
 
   private AffinityProxyConfig(Builder b) {
     this.tunnelListener = b.tunnelListener;
+    this.learnedAffinity = b.learnedAffinity;
     this.backendSslContext = b.backendSslContext;
     this.requestHeadTimeout = b.requestHeadTimeout;
     this.forwarding = ForwardedHeaders.trusting(b.trustedProxies);
@@ -127,6 +130,14 @@ public final class AffinityProxyConfig {
    */
   public TunnelListener tunnelListener() {
     return tunnelListener;
+  }
+
+  /**
+   * What learns from each backend's 101 ({@link Builder#learnedAffinity}), or null: nothing is
+   * learned.
+   */
+  public @Nullable LearnedAffinity learnedAffinity() {
+    return learnedAffinity;
   }
 
   /** How long a TCP connect to one backend may take before the next candidate is tried. */
@@ -264,6 +275,7 @@ public final class AffinityProxyConfig {
     private Duration requestHeadTimeout = DEFAULT_REQUEST_HEAD_TIMEOUT;
     private @Nullable SSLContext backendSslContext;
     private TunnelListener tunnelListener = TunnelListener.NONE;
+    private @Nullable LearnedAffinity learnedAffinity;
 
     private Builder() {}
 
@@ -416,6 +428,29 @@ public final class AffinityProxyConfig {
      */
     public Builder tunnelListener(TunnelListener listener) {
       this.tunnelListener = requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Learns from each backend's 101 ("sticky learn"): when a backend opens a tunnel, the value its
+     * 101 sets in the {@linkplain LearnedAffinity#carrier() carrier} (a cookie or header) is stored
+     * as value → that backend, held while the tunnel is open and left to its time to live after.
+     * Put the same {@code learned} in the router's strategy chain, first, so that a later handshake
+     * carrying the value goes back to that backend. A failing store never fails the handshake: the
+     * value is just not learned (logged and counted by {@link LearnedAffinity#learnFailures()}).
+     * Proxy mode only: in {@link #decideOnly decide-only} mode the application answers the
+     * handshake itself. Default: none. The same option as the Jetty adapter's {@code
+     * AffinityHandler.Builder.learnedAffinity}.
+     *
+     * <pre>{@code
+     * LearnedAffinity learned = AffinityStrategy.learned(
+     *     LearnedStore.inMemory(key, Duration.ofHours(1)), LearnedCarrier.cookie("JSESSIONID"));
+     * Router router = Router.builder(group).strategy(learned).strategy(hash).build();
+     * AffinityProxyConfig config = AffinityProxyConfig.builder().learnedAffinity(learned).build();
+     * }</pre>
+     */
+    public Builder learnedAffinity(LearnedAffinity learned) {
+      this.learnedAffinity = requireNonNull(learned, "learned");
       return this;
     }
 

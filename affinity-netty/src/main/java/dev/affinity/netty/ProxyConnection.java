@@ -11,6 +11,8 @@ import dev.affinity.internal.http.AdapterSettings;
 import dev.affinity.internal.http.ErrorAnswer;
 import dev.affinity.internal.http.TunnelAccounting;
 import dev.affinity.internal.tls.PemTls;
+import dev.affinity.strategy.LearnedAffinity;
+import dev.affinity.strategy.LearnedStore;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
@@ -368,6 +370,8 @@ final class ProxyConnection implements Tunnel {
       return;
     }
     state = State.TUNNEL;
+    // Learned from the backend's own fields, before our cookie joins them; held while open.
+    LearnedStore.Hold learnedHold = learn(res);
     SetCookie cookie = decision.cookieFor(backend); // names where we are, after a failover too
     if (cookie != null) {
       res.headers().add(HttpHeaderNames.SET_COOKIE, cookie.toHeaderValue());
@@ -412,9 +416,22 @@ final class ProxyConnection implements Tunnel {
         .addListener(
             closed -> {
               openTunnels.remove(this);
+              learnedHold.close();
               tunnelEnded();
             });
   }
+
+  /** What the backend's 101 teaches the learned affinity, if configured; never throws. */
+  private LearnedStore.Hold learn(HttpResponse res) {
+    LearnedAffinity learned = config.learnedAffinity();
+    if (learned == null) {
+      return NOTHING_HELD;
+    }
+    HttpHeaders fields = res.headers();
+    return learned.learn(decision.request(), backend, fields::getAll);
+  }
+
+  private static final LearnedStore.Hold NOTHING_HELD = () -> {};
 
   private static void removeHttpHandlers(ChannelPipeline p) {
     for (String name : p.names()) {

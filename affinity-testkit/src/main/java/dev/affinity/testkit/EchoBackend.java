@@ -12,6 +12,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -26,6 +28,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
@@ -48,6 +51,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -103,6 +107,7 @@ public final class EchoBackend implements AutoCloseable {
   private final String id;
   private final String subprotocols;
   private final @Nullable SSLContext tls;
+  private final List<String[]> on101;
   private final EventLoopGroup group;
   private final ChannelGroup children = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final AtomicBoolean hang = new AtomicBoolean();
@@ -119,6 +124,7 @@ public final class EchoBackend implements AutoCloseable {
     this.port = b.port;
     this.subprotocols = b.subprotocols;
     this.tls = b.tls;
+    this.on101 = List.copyOf(b.on101);
     this.group = new MultiThreadIoEventLoopGroup(b.threads, NioIoHandler.newFactory());
   }
 
@@ -267,13 +273,38 @@ public final class EchoBackend implements AutoCloseable {
               .allowExtensions(true) // permessage-deflate sets RSV1
               .handshakeTimeoutMillis(30_000)
               .build();
+      ch.pipeline().addLast(new HttpServerCodec());
+      if (!on101.isEmpty()) {
+        ch.pipeline().addLast(new FieldsOn101(on101));
+      }
       ch.pipeline()
-          .addLast(new HttpServerCodec())
           .addLast(new HttpObjectAggregator(65536))
           .addLast(new Special())
           .addLast(new WebSocketServerCompressionHandler(MAX_FRAME))
           .addLast(new WebSocketServerProtocolHandler(config))
           .addLast(new Echo());
+    }
+  }
+
+  /** Adds the configured fields to the 101 the protocol handler writes, then steps aside. */
+  private static final class FieldsOn101 extends ChannelOutboundHandlerAdapter {
+    private final List<String[]> fields;
+
+    FieldsOn101(List<String[]> fields) {
+      this.fields = fields;
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+      if (msg instanceof HttpResponse) {
+        HttpResponse res = (HttpResponse) msg;
+        if (res.status().code() == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
+          for (String[] f : fields) {
+            res.headers().add(f[0], f[1]);
+          }
+        }
+      }
+      ctx.write(msg, promise);
     }
   }
 
@@ -493,6 +524,7 @@ public final class EchoBackend implements AutoCloseable {
     private int threads = 1;
     private String subprotocols = "";
     private @Nullable SSLContext tls;
+    private final List<String[]> on101 = new ArrayList<>();
 
     private Builder(String id) {
       this.id = requireNonNull(id, "id");
@@ -528,6 +560,16 @@ public final class EchoBackend implements AutoCloseable {
     /** Serve {@code wss://}: TLS with this server context. Default: plain {@code ws://}. */
     public Builder tls(SSLContext serverContext) {
       this.tls = requireNonNull(serverContext, "serverContext");
+      return this;
+    }
+
+    /**
+     * Adds a field to every 101 the backend answers, as an application sets its session cookie on
+     * the upgrade ({@code on101("Set-Cookie", "JSESSIONID=abc; Path=/")}). May be called again for
+     * more fields.
+     */
+    public Builder on101(String name, String value) {
+      on101.add(new String[] {requireNonNull(name, "name"), requireNonNull(value, "value")});
       return this;
     }
 
