@@ -11,8 +11,10 @@ import dev.affinity.backend.ConnectionCloser;
 import dev.affinity.backend.ConnectionLease;
 import dev.affinity.backend.Member;
 import dev.affinity.backend.Membership;
+import dev.affinity.lifecycle.OutlierDetector;
 import dev.affinity.metrics.GuardedRoutingListener;
 import dev.affinity.metrics.RoutingListener;
+import dev.affinity.metrics.RoutingStats;
 import dev.affinity.strategy.AffinityStrategy;
 import dev.affinity.strategy.RoutingKey;
 import dev.affinity.strategy.Selection;
@@ -63,13 +65,23 @@ public final class Router implements AutoCloseable {
   private final ImmutableList<AffinityStrategy> strategies;
   private final AffinityStrategy fallback;
   private final RouterCore.@Nullable StateReporter reporter;
+  private final @Nullable RoutingStats stats;
 
   Router(
       BackendGroup group,
       List<AffinityStrategy> strategies,
       AffinityStrategy fallback,
-      RoutingListener listener,
+      List<RoutingListener> listeners,
       int maxFailoverCandidates) {
+    RoutingListener listener = GuardedRoutingListener.of(listeners);
+    RoutingStats firstStats = null;
+    for (RoutingListener l : listeners) {
+      if (l instanceof RoutingStats) {
+        firstStats = (RoutingStats) l;
+        break;
+      }
+    }
+    this.stats = firstStats;
     this.strategies = ImmutableList.copyOf(strategies);
     this.fallback = fallback;
     this.core =
@@ -283,6 +295,15 @@ public final class Router implements AutoCloseable {
   }
 
   /**
+   * The first {@link RoutingStats} registered with {@link Builder#listener}, or null: what a
+   * metrics binding (such as {@code AffinityMetrics.of(router)}) reads, so that the stats are
+   * registered once.
+   */
+  public @Nullable RoutingStats stats() {
+    return stats;
+  }
+
+  /**
    * The fingerprint of the current membership: equal on instances that see the same backends,
    * weights and states. See {@link Membership#fingerprint()}.
    */
@@ -341,8 +362,8 @@ public final class Router implements AutoCloseable {
    * second call is almost always a configuration mistake. Strategies and listeners accumulate.
    *
    * <p>Defaults: no strategies (every client gets a first pick), fallback {@link
-   * AffinityStrategy#leastConnections()}, no listener, {@value #DEFAULT_MAX_FAILOVER_CANDIDATES}
-   * failover candidates.
+   * AffinityStrategy#leastConnections()}, no listener, no outlier detection, {@value
+   * #DEFAULT_MAX_FAILOVER_CANDIDATES} failover candidates.
    */
   public static final class Builder {
     /** How many further backends a decision offers for connect failover unless told otherwise. */
@@ -354,6 +375,7 @@ public final class Router implements AutoCloseable {
     private final List<RoutingListener> listeners = new ArrayList<>();
     private int maxFailoverCandidates = DEFAULT_MAX_FAILOVER_CANDIDATES;
     private boolean maxFailoverCandidatesSet;
+    private @Nullable OutlierDetector outlierDetector;
 
     Builder(BackendGroup group) {
       this.group = group;
@@ -390,6 +412,24 @@ public final class Router implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Passive health checking: {@code detector} hears this router's connect failures and successful
+     * connections (after the listeners added with {@link #listener}) and ejects backends that keep
+     * failing. The one way to register a detector: do not also add it as a listener. The caller
+     * still {@linkplain OutlierDetector#close() closes} it.
+     *
+     * @throws IllegalStateException if already set
+     */
+    public Builder outlierDetection(OutlierDetector detector) {
+      requireNonNull(detector, "detector");
+      OutlierDetector set = this.outlierDetector;
+      if (set != null) {
+        throw new IllegalStateException("outlierDetection was already set to " + set);
+      }
+      this.outlierDetector = detector;
+      return this;
+    }
+
     /** Adds a listener; several are called in the order added. */
     public Builder listener(RoutingListener listener) {
       listeners.add(requireNonNull(listener, "listener"));
@@ -416,9 +456,10 @@ public final class Router implements AutoCloseable {
     /**
      * Returns an immutable router.
      *
-     * @throws AffinityConfigurationException if the same strategy instance is used twice, or a
-     *     strategy refuses the group (a cookie, JWT or learned strategy given a clock other than
-     *     the group's, say)
+     * @throws AffinityConfigurationException if the same strategy instance is used twice, the
+     *     {@linkplain #outlierDetection outlier detector} is of another group or also added as a
+     *     listener, or a strategy refuses the group (a cookie, JWT or learned strategy given a
+     *     clock other than the group's, say)
      */
     public Router build() {
       AffinityStrategy fb = fallback == null ? AffinityStrategy.leastConnections() : fallback;
@@ -427,8 +468,24 @@ public final class Router implements AutoCloseable {
         check(seen.put(s, true) == null, "strategies", s, "each strategy instance once");
       }
       check(!seen.containsKey(fb), "fallback", fb, "a strategy not also in strategies");
-      return new Router(
-          group, strategies, fb, GuardedRoutingListener.of(listeners), maxFailoverCandidates);
+      List<RoutingListener> all = new ArrayList<>(listeners);
+      OutlierDetector detector = outlierDetector;
+      if (detector != null) {
+        check(
+            detector.group() == group,
+            "outlierDetection",
+            detector,
+            "a detector built for this router's group (OutlierDetector.builder(group))");
+        for (RoutingListener l : listeners) {
+          check(
+              l != detector,
+              "listener",
+              detector,
+              "not also the outlierDetection: register a detector once");
+        }
+        all.add(detector);
+      }
+      return new Router(group, strategies, fb, all, maxFailoverCandidates);
     }
   }
 }

@@ -269,7 +269,8 @@ class ReadmeQuickStartTest {
     assertThat(unindent(body, 4)).isEqualTo(block);
   }
 
-  private static String between(String s, String start, String end) {
+  /** The text of {@code s} between the line holding {@code start} and {@code end}. */
+  static String between(String s, String start, String end) {
     int i = s.indexOf(start);
     assertThat(i).as("marker %s", start).isNotNegative();
     i = s.indexOf('\n', i + start.length() - 1) + 1;

@@ -3,8 +3,15 @@ package dev.affinity;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
+import dev.affinity.backend.BackendState;
+import dev.affinity.lifecycle.OutlierDetector;
+import dev.affinity.metrics.RoutingStats;
 import dev.affinity.strategy.AffinityStrategy;
+import dev.affinity.testkit.ManualScheduler;
+import java.io.IOException;
+import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
 class RouterBuilderTest {
@@ -34,6 +41,55 @@ class RouterBuilderTest {
         .hasMessage("maxFailoverCandidates was already set to 3");
     try (Router r = b.build()) {
       assertThat(r.fallback().name()).isEqualTo(AffinityStrategy.roundRobin().name());
+    }
+  }
+
+  @Test
+  void outlierDetection_registeredOnce_hearsTheRoutersConnectFailures() {
+    group.add(Backend.of("ws-1", "10.0.0.1", 8080));
+    group.add(Backend.of("ws-2", "10.0.0.2", 8080));
+    group.add(Backend.of("ws-3", "10.0.0.3", 8080));
+    ManualScheduler scheduler = new ManualScheduler(Instant.EPOCH);
+    try (OutlierDetector outliers =
+            OutlierDetector.builder(group).consecutiveFailures(2).scheduler(scheduler).build();
+        Router router = Router.builder(group).outlierDetection(outliers).build()) {
+      Backend ws1 = group.snapshot().member("ws-1").backend();
+      router.reportConnectFailure(ws1, new IOException("refused"));
+      router.reportConnectFailure(ws1, new IOException("refused"));
+      scheduler.runDue(); // the ejection runs on the detector's scheduler
+      assertThat(outliers.ejectedCount()).isEqualTo(1);
+      assertThat(group.snapshot().member("ws-1").state()).isEqualTo(BackendState.DOWN);
+    }
+  }
+
+  @Test
+  void outlierDetection_setTwice_otherGroup_orAlsoAListener_isRejectedNamingIt() {
+    OutlierDetector outliers = OutlierDetector.builder(group).build();
+    Router.Builder b = Router.builder(group).outlierDetection(outliers);
+    assertThatThrownBy(() -> b.outlierDetection(outliers))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("outlierDetection was already set to " + outliers);
+    assertThatThrownBy(
+            () -> Router.builder(group).outlierDetection(outliers).listener(outliers).build())
+        .isInstanceOf(AffinityConfigurationException.class)
+        .hasMessage(
+            "listener: "
+                + outliers
+                + " (expected: not also the outlierDetection: register a detector once)");
+    OutlierDetector elsewhere = OutlierDetector.builder(BackendGroup.create()).build();
+    assertThatThrownBy(() -> Router.builder(group).outlierDetection(elsewhere).build())
+        .isInstanceOf(AffinityConfigurationException.class)
+        .hasMessageStartingWith("outlierDetection: " + elsewhere);
+  }
+
+  @Test
+  void stats_isTheFirstRoutingStatsListener_orNull() {
+    RoutingStats first = RoutingStats.create();
+    try (Router with =
+            Router.builder(group).listener(first).listener(RoutingStats.create()).build();
+        Router without = Router.builder(group).build()) {
+      assertThat(with.stats()).isSameAs(first);
+      assertThat(without.stats()).isNull();
     }
   }
 

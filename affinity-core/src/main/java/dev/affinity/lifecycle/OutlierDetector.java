@@ -40,13 +40,14 @@ import org.jspecify.annotations.Nullable;
  *     .consecutiveFailures(5)
  *     .baseEjection(Duration.ofSeconds(30))
  *     .build();
- * Router router = Router.builder(group).listener(outliers).build();
+ * Router router = Router.builder(group).outlierDetection(outliers).build();
  * }</pre>
  *
- * <p>It is a {@link RoutingListener}: register it with the router of the same group. Counting
- * happens on the reporting thread with one atomic operation; ejections and returns run on the
- * detector's scheduler. A successful connection ({@link RoutingListener#connectionOpened}) resets
- * the count.
+ * <p>Give it to the router of the same group once, with {@code Router.Builder.outlierDetection}
+ * (which checks the group and that it is not also added as a plain listener); the router then tells
+ * it about connect failures and successful connections. Counting happens on the reporting thread
+ * with one atomic operation; ejections and returns run on the detector's scheduler. A successful
+ * connection ({@link RoutingListener#connectionOpened}) resets the count.
  */
 public final class OutlierDetector implements RoutingListener, AutoCloseable {
   private static final System.Logger LOG = System.getLogger(OutlierDetector.class.getName());
@@ -87,6 +88,11 @@ public final class OutlierDetector implements RoutingListener, AutoCloseable {
   /** Returns a builder for a detector over {@code group}. */
   public static Builder builder(BackendGroup group) {
     return new Builder(requireNonNull(group, "group"));
+  }
+
+  /** The group whose members this detector ejects. */
+  public BackendGroup group() {
+    return group;
   }
 
   @Override
@@ -313,14 +319,18 @@ public final class OutlierDetector implements RoutingListener, AutoCloseable {
       return this;
     }
 
-    /** The scheduler for ejection and return; default a daemon thread of the detector's own. */
+    /**
+     * The scheduler for ejection and return; default a daemon thread of the detector's own (started
+     * by the first ejection, shut down by {@link OutlierDetector#close()}). A given scheduler (one
+     * shared by every lifecycle component, say) is left running.
+     */
     public Builder scheduler(ScheduledExecutorService scheduler) {
       this.scheduler = requireNonNull(scheduler, "scheduler");
       return this;
     }
 
     /**
-     * Returns a detector; register it with the router as a listener.
+     * Returns a detector; give it to the router with {@code Router.Builder.outlierDetection}.
      *
      * @throws AffinityConfigurationException if the maximum ejection is shorter than the base
      */

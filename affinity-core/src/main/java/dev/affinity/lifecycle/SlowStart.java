@@ -27,13 +27,17 @@ import org.jspecify.annotations.Nullable;
  * never away from it (raising one rendezvous weight only wins it keys).
  *
  * <pre>{@code
- * SlowStart slowStart = SlowStart.builder(group).window(Duration.ofMinutes(2)).build();
+ * SlowStart slowStart = SlowStart.builder(group).window(Duration.ofMinutes(2)).build().start();
  * }</pre>
  *
  * <p>The ramp advances in steps (default a twentieth of the window): each step publishes a new
  * snapshot, so listeners hear it and the membership {@linkplain Membership#fingerprint()
- * fingerprint} changes with it. Members already UP when slow start is installed are not ramped.
- * Time comes from the group's clock.
+ * fingerprint} changes with it. Members already UP when slow start {@linkplain #start() starts} are
+ * not ramped. Time comes from the group's clock.
+ *
+ * <p>{@link Builder#build()} installs and schedules nothing; {@link #start()} does, and {@link
+ * #close()} undoes it. The ramp steps run on {@link Builder#scheduler the scheduler given} (share
+ * one with the other lifecycle components) or on a daemon thread of its own.
  */
 public final class SlowStart implements AutoCloseable {
   /** The smallest share of its weight a ramping backend gets unless told otherwise. */
@@ -43,44 +47,65 @@ public final class SlowStart implements AutoCloseable {
   private final Duration window;
   private final double minFactor;
   // Members UP when slow start was installed, with the instant their UP period began: not ramped.
-  private final Map<String, Instant> exempt;
+  private volatile Map<String, Instant> exempt = Map.of();
   private final ScheduledExecutorService scheduler;
   private final boolean ownScheduler;
-  private final @Nullable ScheduledFuture<?> ticks;
+  private final long stepNanos;
+  private final Object startLock = new Object();
+  private @Nullable ScheduledFuture<?> ticks; // guarded by startLock
+  private boolean started; // guarded by startLock
   private volatile boolean closed;
 
   private SlowStart(Builder b) {
     this.group = b.group;
     this.window = requireNonNull(b.window, "window");
     this.minFactor = b.minWeightPercent / 100.0;
-    Map<String, Instant> present = new HashMap<>();
-    for (Member m : group.snapshot().members()) {
-      present.put(m.id(), m.stateSince());
-    }
-    this.exempt = Map.copyOf(present);
     this.ownScheduler = b.scheduler == null;
     this.scheduler =
         b.scheduler == null ? Scheduling.ownScheduler("affinity-slow-start") : b.scheduler;
     Duration step = b.step == null ? window.dividedBy(20) : b.step;
-    long stepNanos = Math.max(1, Scheduling.saturatedNanos(step));
-    LifecycleHooks.weightRamp(group, this::factor);
-    ScheduledFuture<?> f;
-    try {
-      f =
-          scheduler.scheduleAtFixedRate(
-              () -> {
-                if (!closed) {
-                  LifecycleHooks.refreshWeights(group);
-                }
-              },
-              stepNanos,
-              stepNanos,
-              TimeUnit.NANOSECONDS);
-    } catch (RejectedExecutionException e) {
-      LifecycleHooks.weightRamp(group, null);
-      throw e;
+    this.stepNanos = Math.max(1, Scheduling.saturatedNanos(step));
+  }
+
+  /**
+   * Starts: members UP now keep their full weight, new and recovering ones ramp from here on, and
+   * the ramp steps are scheduled. {@link Builder#build()} starts nothing.
+   *
+   * @return this
+   * @throws IllegalStateException if already started, or closed
+   * @throws java.util.concurrent.RejectedExecutionException if the scheduler refuses the steps
+   *     (nothing is installed then)
+   */
+  public SlowStart start() {
+    synchronized (startLock) {
+      if (started || closed) {
+        throw new IllegalStateException(
+            closed ? "slow start is closed" : "slow start is already started");
+      }
+      Map<String, Instant> present = new HashMap<>();
+      for (Member m : group.snapshot().members()) {
+        present.put(m.id(), m.stateSince());
+      }
+      exempt = Map.copyOf(present);
+      LifecycleHooks.weightRamp(group, this::factor);
+      try {
+        ticks =
+            scheduler.scheduleAtFixedRate(
+                () -> {
+                  if (!closed) {
+                    LifecycleHooks.refreshWeights(group);
+                  }
+                },
+                stepNanos,
+                stepNanos,
+                TimeUnit.NANOSECONDS);
+      } catch (RejectedExecutionException e) {
+        LifecycleHooks.weightRamp(group, null);
+        throw e;
+      }
+      started = true;
     }
-    this.ticks = f;
+    return this;
   }
 
   /** Returns a builder for slow start over {@code group}; the window is required. */
@@ -101,17 +126,25 @@ public final class SlowStart implements AutoCloseable {
     return Math.max(minFactor, f);
   }
 
-  /** Stops ramping: every member gets its full weight at once. */
+  /**
+   * Stops ramping: every member gets its full weight at once. Shuts the scheduler down if it is
+   * slow start's own; a given scheduler is left running. Idempotent.
+   */
   @Override
   public void close() {
-    if (closed) {
-      return;
+    synchronized (startLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      ScheduledFuture<?> t = ticks;
+      if (t != null) {
+        t.cancel(false);
+      }
+      if (started) {
+        LifecycleHooks.weightRamp(group, null);
+      }
     }
-    closed = true;
-    if (ticks != null) {
-      ticks.cancel(false);
-    }
-    LifecycleHooks.weightRamp(group, null);
     if (ownScheduler) {
       scheduler.shutdownNow();
     }
@@ -166,14 +199,18 @@ public final class SlowStart implements AutoCloseable {
       return this;
     }
 
-    /** The scheduler for the ramp steps; default a daemon thread of its own. */
+    /**
+     * The scheduler for the ramp steps; default a daemon thread of its own, started by {@link
+     * SlowStart#start()} and shut down by {@link SlowStart#close()}. A given scheduler (one shared
+     * by every lifecycle component, say) is left running.
+     */
     public Builder scheduler(ScheduledExecutorService scheduler) {
       this.scheduler = requireNonNull(scheduler, "scheduler");
       return this;
     }
 
     /**
-     * Installs slow start on the group and returns it.
+     * Returns slow start over the group, not yet started: {@link SlowStart#start()} installs it.
      *
      * @throws AffinityConfigurationException if no window was given
      */

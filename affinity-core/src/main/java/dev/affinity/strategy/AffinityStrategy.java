@@ -43,7 +43,13 @@ public interface AffinityStrategy {
    */
   Selection select(RoutingRequest request, Membership membership);
 
-  /** A short name for explanations and metrics, such as {@code source-ip} or {@code cookie}. */
+  /**
+   * A short name for explanations and metrics: what {@link dev.affinity.RoutingDecision#strategy()}
+   * reports. The built-in ones: {@code cookie}, {@code jwt}, {@code learned}, {@code source-ip},
+   * {@code rendezvous}, {@code rendezvous-table}, {@code source-ip-table}, {@code maglev}, {@code
+   * bounded-load(<inner name>)}, {@code round-robin}, {@code least-connections} and {@code p2c}
+   * (the router itself reports {@code router} when no strategy decided).
+   */
   String name();
 
   /**
@@ -309,10 +315,16 @@ public interface AffinityStrategy {
    * Consistent hashing with bounded loads (Mirrokni, Thorup and Zadimoghaddam): routes like {@code
    * hashStrategy}, but no backend takes a new connection that would bring it above {@code
    * ceil(factor × (live + 1) × weight / total weight)}; an overflowing key walks its own rendezvous
-   * order, so spill-over is still deterministic for a given load.
+   * order, so spill-over is still deterministic for a given load. {@code live} is the sum of {@link
+   * dev.affinity.backend.Member#fleetConnections()} over the UP members (this instance's exact
+   * count, plus what the other instances of a fleet last reported), {@code weight} the backend's
+   * {@linkplain dev.affinity.backend.Member#effectiveWeight() effective weight} and {@code total
+   * weight} that of all UP members: {@code factor} times the weighted average load after placing
+   * this connection. A backend is full when its load is not below its bound.
    *
    * <p>{@code factor} trades balance for stickiness: 1.25 keeps every backend within 25% of the
-   * average. Counts are per instance.
+   * average. Without a fleet the counts are this instance's own, so instances may spill
+   * differently.
    *
    * <p>Over {@link #maglev} the first choice is the key's table owner and spill-over walks the
    * key's rendezvous order; over a {@link #rendezvousTable rendezvous table} the owner is the key's

@@ -38,7 +38,8 @@ class SlowStartTest {
             .window(Duration.ofSeconds(100))
             .step(Duration.ofSeconds(10))
             .scheduler(scheduler)
-            .build();
+            .build()
+            .start();
   }
 
   private double weight(String id) {
@@ -132,6 +133,36 @@ class SlowStartTest {
     slowStart.close();
     slowStart = null;
     assertThat(weight("b")).isEqualTo(1.0);
+  }
+
+  @Test
+  void build_startsNothing_startRamps_andASecondStartIsRejected() {
+    group.add(Backend.of("a", "127.0.0.1", 1));
+    slowStart =
+        SlowStart.builder(group)
+            .window(Duration.ofSeconds(100))
+            .step(Duration.ofSeconds(10))
+            .scheduler(scheduler)
+            .build();
+    group.add(Backend.of("b", "127.0.0.1", 2));
+    assertThat(weight("b")).as("built, not started: no ramp").isEqualTo(1.0);
+    assertThat(scheduler.pending()).as("nothing scheduled by build()").isZero();
+
+    slowStart.start();
+    assertThat(scheduler.pending()).isEqualTo(1);
+    group.add(Backend.of("c", "127.0.0.1", 3));
+    assertThat(weight("b")).as("UP when started: not ramped").isEqualTo(1.0);
+    assertThat(weight("c")).isEqualTo(0.1);
+    assertThatThrownBy(slowStart::start)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("slow start is already started");
+
+    slowStart.close();
+    assertThat(weight("c")).isEqualTo(1.0);
+    assertThat(scheduler.isShutdown()).as("a given scheduler is left running").isFalse();
+    assertThatThrownBy(slowStart::start)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("slow start is closed");
   }
 
   @Test

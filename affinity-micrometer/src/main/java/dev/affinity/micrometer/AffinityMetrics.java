@@ -2,6 +2,7 @@ package dev.affinity.micrometer;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.affinity.AffinityConfigurationException;
 import dev.affinity.Outcome;
 import dev.affinity.Router;
 import dev.affinity.backend.BackendGroup;
@@ -59,14 +60,13 @@ import org.jspecify.annotations.Nullable;
  * </table>
  *
  * <pre>{@code
- * RoutingStats stats = RoutingStats.create();
- * Router router = Router.builder(group).listener(stats).build();
- * AffinityMetrics.of(router, stats).bindTo(registry);
+ * Router router = Router.builder(group).listener(RoutingStats.create()).build();
+ * AffinityMetrics.of(router).bindTo(registry);
  * }</pre>
  *
- * <p>Counters read the {@link RoutingStats} (registered with the router as a listener) when the
- * registry publishes; nothing here runs on the routing path. Per-backend meters follow the
- * membership: added with a backend, removed with it. {@link #close()} stops following.
+ * <p>Counters read the router's {@link RoutingStats} ({@link Router#stats()}) when the registry
+ * publishes; nothing here runs on the routing path. Per-backend meters follow the membership: added
+ * with a backend, removed with it. {@link #close()} stops following.
  */
 public final class AffinityMetrics implements MeterBinder, AutoCloseable {
   private static final String[] STATE_TAGS = {"up", "draining", "down", "none"};
@@ -86,14 +86,46 @@ public final class AffinityMetrics implements MeterBinder, AutoCloseable {
   }
 
   /**
-   * Returns a binder for {@code router}. Register {@code stats} with the router as a listener
-   * ({@code Router.builder(group).listener(stats)}); without it the counters stay at zero.
+   * Returns a binder for {@code router}, whose counters read the {@link RoutingStats} registered
+   * with it as a listener ({@link Router#stats()}): the stats are registered once.
+   *
+   * @throws AffinityConfigurationException if the router has no {@link RoutingStats} listener
+   */
+  public static AffinityMetrics of(Router router) {
+    return of(router, Tags.empty());
+  }
+
+  /**
+   * Like {@link #of(Router)}, adding {@code tags} (such as the proxy name).
+   *
+   * @throws AffinityConfigurationException if the router has no {@link RoutingStats} listener
+   */
+  public static AffinityMetrics of(Router router, Iterable<Tag> tags) {
+    requireNonNull(router, "router");
+    RoutingStats stats = router.stats();
+    if (stats == null) {
+      throw new AffinityConfigurationException(
+          "router: "
+              + router
+              + " (expected: a router with a RoutingStats listener:"
+              + " Router.builder(group).listener(RoutingStats.create()))");
+    }
+    return of(router, stats, tags);
+  }
+
+  /**
+   * Returns a binder for {@code router} reading {@code stats}, which must be registered with the
+   * router as a listener; without it the counters stay at zero. Prefer {@link #of(Router)}, which
+   * reads the stats the router holds, so that they are registered once.
    */
   public static AffinityMetrics of(Router router, RoutingStats stats) {
     return of(router, stats, Tags.empty());
   }
 
-  /** Like {@link #of(Router, RoutingStats)}, adding {@code tags} (such as the proxy name). */
+  /**
+   * Like {@link #of(Router, RoutingStats)}, adding {@code tags} (such as the proxy name). Prefer
+   * {@link #of(Router, Iterable)}.
+   */
   public static AffinityMetrics of(Router router, RoutingStats stats, Iterable<Tag> tags) {
     return new AffinityMetrics(
         requireNonNull(router, "router"),

@@ -1,7 +1,9 @@
 package dev.affinity.micrometer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.affinity.AffinityConfigurationException;
 import dev.affinity.Outcome;
 import dev.affinity.Router;
 import dev.affinity.RoutingDecision;
@@ -39,6 +41,22 @@ class AffinityMetricsTest {
 
   private double gauge(String name, String... tags) {
     return registry.get(name).tags(tags).gauge().value();
+  }
+
+  @Test
+  void of_router_readsTheStatsRegisteredWithTheRouter_andWithoutStatsIsRejected() {
+    AffinityMetrics.of(router, Tags.of("proxy", "p1")).bindTo(registry);
+    router.select(RoutingRequest.builder().header("X-Key", "u1").build());
+    router.select(RoutingRequest.builder().header("X-Key", "u2").build());
+    assertThat(counter("affinity.decisions", "outcome", "affinity_hit", "proxy", "p1"))
+        .isEqualTo(2);
+
+    try (Router bare = Router.builder(group).build()) {
+      assertThatThrownBy(() -> AffinityMetrics.of(bare))
+          .isInstanceOf(AffinityConfigurationException.class)
+          .hasMessageStartingWith("router: " + bare)
+          .hasMessageContaining("a router with a RoutingStats listener");
+    }
   }
 
   @Test

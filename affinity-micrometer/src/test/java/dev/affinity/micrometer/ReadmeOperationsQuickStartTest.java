@@ -45,20 +45,19 @@ class ReadmeOperationsQuickStartTest {
         .build();
     SlowStart slowStart = SlowStart.builder(group)          // new and recovered backends ramp up
         .window(Duration.ofMinutes(1))
-        .build();
+        .build().start();
     ConnectionLifecycle lifecycle = ConnectionLifecycle.builder(group)
         .drainCloseWindow(Duration.ofSeconds(30))           // spread closes at a drain deadline
         .rehoming(50)                                       // opt-in: close moved keys, 50/s
         .maxLifetime(Duration.ofHours(4), Duration.ofMinutes(30)) // opt-in, jittered
         .build().start();
 
-    RoutingStats stats = RoutingStats.create();
     Router router = Router.builder(group)
         .strategy(AffinityStrategy.rendezvous(RoutingKey.queryParameter("room")))
-        .listener(outliers)
-        .listener(stats)
+        .outlierDetection(outliers)                         // told of connect failures
+        .listener(RoutingStats.create())                    // counts decisions and connections
         .build();
-    AffinityMetrics.of(router, stats).bindTo(registry);    // affinity.* meters
+    AffinityMetrics.of(router).bindTo(registry);           // affinity.* meters
 
     // Later: take ws-1 out. Open connections and returning sticky clients stay until
     // the deadline; then the adapters close what is left over the next 30 seconds.
