@@ -225,7 +225,7 @@ public final class Router implements AutoCloseable {
   static @Nullable SetCookie cookieFrom(
       RouterCore.State state, int decider, RoutingRequest request, Member m, Outcome outcome) {
     Selector[] selectors = state.selectors;
-    for (int j = 0; j < selectors.length; j++) {
+    for (int j : state.cookieIssuers) {
       if (j == decider) {
         continue;
       }

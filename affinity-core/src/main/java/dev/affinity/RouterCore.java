@@ -135,6 +135,12 @@ final class RouterCore implements MembershipListener {
     /** Indices of the selectors that {@linkplain Selector#mayVeto may veto}. */
     final int[] vetoers;
 
+    /**
+     * Indices of the selectors that may {@linkplain Selector#cookieFor issue a cookie}: those whose
+     * class overrides it. A select asks only these, not every selector of the chain.
+     */
+    final int[] cookieIssuers;
+
     State(RouterCore core, Membership membership, @Nullable State prior) {
       this.core = core;
       this.membership = membership;
@@ -152,6 +158,32 @@ final class RouterCore implements MembershipListener {
         if (mayVeto(selectors[i])) {
           vetoers[v++] = i;
         }
+      }
+      int issuing = 0;
+      boolean[] issues = new boolean[n];
+      for (int i = 0; i < n; i++) {
+        issues[i] = mayIssueCookies(selectors[i]);
+        if (issues[i]) {
+          issuing++;
+        }
+      }
+      this.cookieIssuers = new int[issuing];
+      for (int i = 0, c = 0; i < n; i++) {
+        if (issues[i]) {
+          cookieIssuers[c++] = i;
+        }
+      }
+    }
+
+    /** Whether {@code s}'s class overrides {@link Selector#cookieFor}; true when unsure. */
+    private static boolean mayIssueCookies(Selector s) {
+      try {
+        return s.getClass()
+                .getMethod("cookieFor", RoutingRequest.class, Member.class, Outcome.class)
+                .getDeclaringClass()
+            != Selector.class;
+      } catch (NoSuchMethodException | RuntimeException e) {
+        return true;
       }
     }
 

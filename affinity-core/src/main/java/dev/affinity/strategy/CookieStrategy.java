@@ -131,9 +131,24 @@ final class CookieStrategy extends SnapshotStrategy {
     final Tags tags;
     private final InstantSource clock;
 
+    /**
+     * The selections a valid cookie can end in, built with the snapshot so that a returning client
+     * allocates none: for member index i, [3i] a plain hit, [3i + 1] a spill assignment's, [3i + 2]
+     * a DRAINING backend's.
+     */
+    private final Selection[] hits;
+
     CookieSelector(Tags tags, InstantSource clock) {
       this.tags = tags;
       this.clock = clock;
+      List<Member> members = tags.membership.members();
+      this.hits = new Selection[members.size() * 3];
+      for (int i = 0; i < members.size(); i++) {
+        Member m = members.get(i);
+        hits[3 * i] = Selection.chosen(m, Outcome.AFFINITY_HIT, HIT);
+        hits[3 * i + 1] = Selection.chosen(m, Outcome.AFFINITY_HIT, HIT_SPILL);
+        hits[3 * i + 2] = Selection.chosen(m, Outcome.AFFINITY_HIT, HIT_DRAINING);
+      }
     }
 
     @Override
@@ -160,11 +175,12 @@ final class CookieStrategy extends SnapshotStrategy {
       }
       String refusal = Returning.refusal(m, now);
       if (refusal == null) {
-        String reason =
-            m.state() == BackendState.DRAINING
-                ? HIT_DRAINING
-                : (s.flags & FLAG_SPILL) != 0 ? HIT_SPILL : HIT;
-        Selection hit = Selection.chosen(m, Outcome.AFFINITY_HIT, reason);
+        Selection hit =
+            hits[
+                3 * m.index()
+                    + (m.state() == BackendState.DRAINING
+                        ? 2
+                        : (s.flags & FLAG_SPILL) != 0 ? 1 : 0)];
         // Past half its max age, a valid cookie is refreshed: same flags, new issue time.
         return nowSeconds - s.issuedAt < refreshAfterSeconds
             ? hit
