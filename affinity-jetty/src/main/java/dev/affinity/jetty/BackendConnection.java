@@ -138,7 +138,7 @@ final class BackendConnection extends TunnelEnd {
         parser.parseNext(in);
         HttpException bad = r.badMessage;
         if (bad != null) {
-          return finish(Kind.FAILED, (Throwable) bad);
+          return finish(Kind.FAILED, new BadResponseException((Throwable) bad));
         }
         if (r.headComplete && r.status == HttpStatus.SWITCHING_PROTOCOLS_101) {
           leftover = BufferUtil.hasContent(in) ? BufferUtil.copy(in) : null;
@@ -289,6 +289,18 @@ final class BackendConnection extends TunnelEnd {
     ByteBuffer b = leftover;
     leftover = null;
     return b;
+  }
+
+  /**
+   * The backend answered something that is not an HTTP response head: 502, no failover (as on the
+   * Netty adapter, and as HAProxy and NGINX do by default).
+   */
+  static final class BadResponseException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    BadResponseException(Throwable cause) {
+      super("not an HTTP response head: " + cause.getMessage(), cause);
+    }
   }
 
   /** The backend accepted the connection but sent no complete response head in time. */

@@ -1,10 +1,12 @@
 package dev.affinity.jetty;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.affinity.RoutingDecision;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.ConnectionLease;
-import dev.affinity.internal.WebSocketFrameTracker;
 import dev.affinity.internal.http.AdapterSettings;
+import dev.affinity.internal.http.CloseFrameWait;
 import dev.affinity.internal.http.TunnelAccounting;
 import dev.affinity.strategy.LearnedStore;
 import java.lang.System.Logger.Level;
@@ -25,9 +27,6 @@ import org.jspecify.annotations.Nullable;
 final class LiveTunnel implements Tunnel {
   private static final System.Logger LOG = System.getLogger(AffinityHandler.class.getName());
 
-  /** How long a close with a status code waits for the backend's current frame to end. */
-  static final long CLOSE_FRAME_WAIT_MILLIS = 5_000;
-
   private final AffinityHandler handler;
   private final RoutingDecision decision;
   private final ConnectionLease lease;
@@ -39,7 +38,7 @@ final class LiveTunnel implements Tunnel {
   private final TunnelAccounting accounting;
   private final AtomicInteger endedDirections = new AtomicInteger();
   private volatile boolean started;
-  private volatile Scheduler.@Nullable Task closeFrameDeadline;
+  private final CloseFrameWait closeWait = new CloseFrameWait();
 
   LiveTunnel(
       AffinityHandler handler,
@@ -89,10 +88,7 @@ final class LiveTunnel implements Tunnel {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    Scheduler.Task deadline = closeFrameDeadline;
-    if (deadline != null) {
-      deadline.cancel();
-    }
+    closeWait.cancel();
     try {
       clientLeg.getEndPoint().close(cause);
       backendLeg.getEndPoint().close(cause);
@@ -148,22 +144,24 @@ final class LiveTunnel implements Tunnel {
       close(); // no 101 on the wire yet: nothing to put a frame after
       return;
     }
-    if (closeFrameDeadline != null) {
-      return; // a close frame is already on its way
+    // The backend leg sends the frame at the end of the backend's current frame; one stuck
+    // mid-frame is cut at the shared deadline. The first close with a code wins.
+    if (!closeWait.begin(
+        webSocketCode,
+        reason,
+        (task, millis) -> {
+          Scheduler.Task t = handler.scheduler().schedule(task, millis, TimeUnit.MILLISECONDS);
+          return t::cancel;
+        },
+        () -> close(new TimeoutException("backend frame did not end in time")))) {
+      return;
     }
-    closeFrameDeadline =
-        handler
-            .scheduler()
-            .schedule(
-                () -> close(new TimeoutException("backend frame did not end in time")),
-                CLOSE_FRAME_WAIT_MILLIS,
-                TimeUnit.MILLISECONDS);
     if (!isOpen()) {
-      closeFrameDeadline.cancel();
+      closeWait.cancel(); // closed while the deadline was being scheduled
       return;
     }
     accounting.proxyClosed(webSocketCode);
-    backendLeg.closeWithFrame(WebSocketFrameTracker.closeFrame(webSocketCode, reason));
+    backendLeg.closeWithFrame(requireNonNull(closeWait.frame(), "frame"));
   }
 
   @Override

@@ -116,11 +116,13 @@ final class ProxyExchange {
       LOG.log(Level.DEBUG, "backend {0} failed for {1}: {2}", backend.id(), view, cause.toString());
     }
     // A backend that took the request and then stayed silent may have acted on it: answer 504
-    // rather than make the client wait a handshake timeout per candidate. Anything that failed
-    // before the backend could answer (connect, reset, close, garbage) moves on to the next one.
+    // rather than make the client wait a handshake timeout per candidate. One that answered
+    // something not HTTP gets 502 (as on Netty). Anything that failed before the backend could
+    // answer (connect, reset, close) moves on to the next one.
     boolean timedOut = cause instanceof BackendConnection.HandshakeTimeoutException;
+    boolean badResponse = cause instanceof BackendConnection.BadResponseException;
     List<Backend> candidates = decision.failoverCandidates();
-    if (!timedOut && nextCandidate < candidates.size()) {
+    if (!timedOut && !badResponse && nextCandidate < candidates.size()) {
       attempt(candidates.get(nextCandidate++));
       return;
     }
@@ -131,7 +133,9 @@ final class ProxyExchange {
           response,
           callback,
           status,
-          timedOut ? ErrorAnswer.BACKEND_TIMEOUT : ErrorAnswer.NO_BACKEND_REACHABLE);
+          timedOut
+              ? ErrorAnswer.BACKEND_TIMEOUT
+              : badResponse ? ErrorAnswer.BAD_RESPONSE : ErrorAnswer.NO_BACKEND_REACHABLE);
       handler.answered(decision, accounting, status);
     }
   }

@@ -5,7 +5,7 @@ import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 
 /**
- * A Jetty WebSocket endpoint standing for "the user's own endpoint" in the decide-only tests:
+ * A Jetty WebSocket endpoint standing for "the user's own endpoint" in the decide-only scenarios:
  * announces {@code backend:<id>} on open, then echoes.
  */
 public final class AnnouncingEcho implements Session.Listener.AutoDemanding {

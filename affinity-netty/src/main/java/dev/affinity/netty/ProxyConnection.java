@@ -8,6 +8,7 @@ import dev.affinity.backend.ConnectionCloser;
 import dev.affinity.backend.ConnectionLease;
 import dev.affinity.internal.WebSocketFrameTracker;
 import dev.affinity.internal.http.AdapterSettings;
+import dev.affinity.internal.http.CloseFrameWait;
 import dev.affinity.internal.http.ErrorAnswer;
 import dev.affinity.internal.http.TunnelAccounting;
 import dev.affinity.internal.tls.PemTls;
@@ -79,9 +80,6 @@ final class ProxyConnection implements Tunnel {
   private static final String RELAY = "affinity-relay";
   private static final String IDLE = "affinity-idle";
 
-  /** How long a close with a status code waits for the backend's current frame to end. */
-  static final long CLOSE_FRAME_WAIT_MILLIS = 5_000;
-
   /**
    * How long a closing leg may take to flush what is queued for it before it is closed anyway. A
    * peer that stopped reading would otherwise keep the channel, and the bytes queued for it, until
@@ -113,15 +111,13 @@ final class ProxyConnection implements Tunnel {
   private boolean clientInputShut;
   private boolean backendInputShut;
   private @Nullable WebSocketFrameTracker backendFrames;
-  private byte @Nullable [] closeFrame;
+  private final CloseFrameWait closeWait = new CloseFrameWait();
   private @Nullable CompositeByteBuf early;
   private @Nullable HttpResponse errorHead;
   private @Nullable CompositeByteBuf errorBody;
 
   /** The most bytes a client may pipeline behind its upgrade request: 64 KiB. */
   static final int MAX_EARLY_BYTES = 64 * 1024;
-
-  private @Nullable ScheduledFuture<?> closeFrameTimer;
 
   ProxyConnection(
       ChannelHandlerContext clientCtx,
@@ -576,11 +572,7 @@ final class ProxyConnection implements Tunnel {
       t.cancel(false);
       handshakeTimer = null;
     }
-    t = closeFrameTimer;
-    if (t != null) {
-      t.cancel(false);
-      closeFrameTimer = null;
-    }
+    closeWait.cancel();
   }
 
   @Override
@@ -610,30 +602,30 @@ final class ProxyConnection implements Tunnel {
       close();
       return;
     }
-    if (closeFrame != null) {
+    // The relay sends the frame at the end of the backend's current frame; one stuck mid-frame is
+    // cut at the shared deadline.
+    if (!closeWait.begin(webSocketCode, reason, this::schedule, this::close)) {
       return;
     }
-    closeFrame = WebSocketFrameTracker.closeFrame(webSocketCode, reason);
     accounting.proxyClosed(webSocketCode);
     if (frames.atBoundary()) {
       sendCloseFrame();
-    } else {
-      // The relay sends it at the end of the current frame; a backend stuck mid-frame is cut.
-      closeFrameTimer =
-          client
-              .eventLoop()
-              .schedule(() -> close(), CLOSE_FRAME_WAIT_MILLIS, TimeUnit.MILLISECONDS);
     }
+  }
+
+  private Runnable schedule(Runnable task, long delayMillis) {
+    ScheduledFuture<?> f = client.eventLoop().schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+    return () -> f.cancel(false);
   }
 
   /** Whether a close frame waits for the end of the backend's current frame. */
   boolean closeFramePending() {
-    return closeFrame != null && state == State.TUNNEL;
+    return closeWait.begun() && state == State.TUNNEL;
   }
 
   /** At a frame boundary of the backend's stream: close frame to the client, backend leg closed. */
   void sendCloseFrame() {
-    byte[] frame = closeFrame;
+    byte[] frame = closeWait.frame();
     if (frame == null || state != State.TUNNEL) {
       return;
     }

@@ -4,9 +4,13 @@ import dev.affinity.Router;
 import dev.affinity.testkit.AdapterScenarios;
 import dev.affinity.testkit.ProxyHandle;
 import dev.affinity.testkit.ProxySettings;
+import dev.affinity.testkit.TunnelView;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -49,10 +53,57 @@ class NettyAdapterTest extends AdapterScenarios {
       }
 
       @Override
+      public List<TunnelView> tunnels() {
+        return server.tunnels().stream().map(NettyAdapterTest::view).toList();
+      }
+
+      @Override
       public void close() {
         server.close();
       }
     };
+  }
+
+  /**
+   * Decide-only in front of the user's own Netty WebSocket endpoint: an aggregator, Netty's {@link
+   * WebSocketServerProtocolHandler} and {@link AnnouncingEcho} after the affinity handler.
+   */
+  @Override
+  protected ProxyHandle startDecideOnly(Router router, Runnable endpointCalled) throws Exception {
+    AffinityProxyServer server =
+        AffinityProxyServer.builder(router)
+            .host("127.0.0.1")
+            .port(0)
+            .ioThreads(2)
+            .config(AffinityProxyConfig.builder().decideOnly(true).build())
+            .pipeline(
+                p ->
+                    p.addLast(new HttpObjectAggregator(8192))
+                        .addLast(new AnnouncingEcho.Called(endpointCalled))
+                        .addLast(
+                            new WebSocketServerProtocolHandler(
+                                WebSocketServerProtocolConfig.newBuilder()
+                                    .websocketPath("/")
+                                    .checkStartsWith(true)
+                                    .build()))
+                        .addLast(new AnnouncingEcho()))
+            .build()
+            .start();
+    return new ProxyHandle() {
+      @Override
+      public int port() {
+        return server.port();
+      }
+
+      @Override
+      public void close() {
+        server.close();
+      }
+    };
+  }
+
+  private static TunnelView view(Tunnel t) {
+    return TunnelView.of(t, () -> t.backend().id(), t::isOpen, t::close, t::close);
   }
 
   @ChannelHandler.Sharable

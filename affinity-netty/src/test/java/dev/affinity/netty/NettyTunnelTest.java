@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.affinity.Router;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
-import dev.affinity.client.ClientAddressResolver;
-import dev.affinity.strategy.AffinityStrategy;
 import dev.affinity.testkit.Await;
 import dev.affinity.testkit.EchoBackend;
 import dev.affinity.testkit.Handshake;
@@ -99,97 +97,6 @@ class NettyTunnelTest {
   }
 
   @Test
-  void closeWithCode_fromOutside_reachesTheClientAsACloseFrame_evenDuringAFlood() throws Exception {
-    try (WsClient jetty = WsClient.jetty();
-        WsSession idle = jetty.connect(Handshake.to(server.port(), "/"));
-        WsSession busy = jetty.connect(Handshake.to(server.port(), "/"))) {
-      idle.nextText();
-      busy.nextText();
-      Tunnel idleTunnel = nextClientChannel().attr(AffinityProxyHandler.TUNNEL).get();
-      Tunnel busyTunnel = nextClientChannel().attr(AffinityProxyHandler.TUNNEL).get();
-
-      idleTunnel.close(1012, "rebalancing");
-      assertThat(idle.awaitClosed(Duration.ofSeconds(30))).isTrue();
-      assertThat(idle.closeStatus()).isEqualTo(1012);
-
-      // Mid-flood the backend is usually inside a frame: the close waits for its end, so the
-      // client sees whole 64 KiB messages and then the close, never a cut frame.
-      busy.sendText("flood:" + (64L << 20));
-      assertThat(busy.nextBinary()).hasSize(EchoBackend.FLOOD_FRAME_SIZE);
-      busyTunnel.close(1001, "backend draining");
-      int messages = 0;
-      while (true) {
-        dev.affinity.testkit.WsMessage m;
-        try {
-          m = busy.next(Duration.ofSeconds(30));
-        } catch (AssertionError closed) {
-          break;
-        }
-        assertThat(m.binary()).hasSize(EchoBackend.FLOOD_FRAME_SIZE);
-        messages++;
-      }
-      assertThat(busy.closeStatus()).as("after %d whole messages", messages).isEqualTo(1001);
-    }
-    await(() -> group.liveConnections("ws-1") == 0, "leases closed");
-  }
-
-  @Test
-  void backendThatClosesBeforeAnswering_isReported_andTheNextCandidateServes() throws Exception {
-    try (java.net.ServerSocket slammer = new java.net.ServerSocket()) {
-      slammer.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
-      Thread acceptor =
-          new Thread(
-              () -> {
-                while (!slammer.isClosed()) {
-                  try (java.net.Socket s = slammer.accept()) {
-                    s.getInputStream().read(); // the forwarded request arrives, then we hang up
-                  } catch (java.io.IOException e) {
-                    return;
-                  }
-                }
-              });
-      acceptor.setDaemon(true);
-      acceptor.start();
-      group.add(Backend.of("slam", "127.0.0.1", slammer.getLocalPort()));
-      java.util.List<String> failed = new java.util.concurrent.CopyOnWriteArrayList<>();
-      AffinityStrategy slamFirst =
-          new AffinityStrategy() {
-            @Override
-            public dev.affinity.strategy.Selection select(
-                dev.affinity.RoutingRequest request, dev.affinity.backend.Membership membership) {
-              return dev.affinity.strategy.Selection.chosen(
-                  membership.member("slam"), dev.affinity.Outcome.FIRST_ASSIGNMENT, "test");
-            }
-
-            @Override
-            public String name() {
-              return "slam-first";
-            }
-          };
-      server.close();
-      server =
-          start(
-              Router.builder(group)
-                  .strategy(slamFirst)
-                  .listener(
-                      new dev.affinity.metrics.RoutingListener() {
-                        @Override
-                        public void connectFailed(Backend backend, Throwable cause) {
-                          failed.add(backend.id());
-                        }
-                      })
-                  .build(),
-              false);
-      try (RawConnection c = RawConnection.open(server.port())) {
-        c.send(RawConnection.upgradeRequest("/"));
-        assertThat(c.readResponseHead().status()).isEqualTo(101);
-        assertThat(c.readFrame().text()).isEqualTo("backend:ws-1");
-      }
-      assertThat(failed).containsExactly("slam");
-    }
-  }
-
-  @Test
   void slowReader_leavesTheProxyClientLegUnwritable_withBoundedPendingBytes() throws Exception {
     try (RawConnection c = RawConnection.open(server.port(), 64 * 1024)) {
       c.send(RawConnection.upgradeRequest("/"));
@@ -238,24 +145,6 @@ class NettyTunnelTest {
   private static long pendingBytes(Channel ch) {
     ChannelOutboundBuffer buf = ch.unsafe().outboundBuffer();
     return buf == null ? 0 : buf.totalPendingWriteBytes();
-  }
-
-  @Test
-  void proxyProtocolV1_sourceAddress_isTheClientForRoutingAndForwarding() throws Exception {
-    server.close();
-    ClientAddressResolver resolver =
-        ClientAddressResolver.builder().trustedProxies("127.0.0.1/32").proxyProtocol(true).build();
-    server =
-        start(Router.builder(group).strategy(AffinityStrategy.sourceIp(resolver)).build(), true);
-    try (RawConnection c = RawConnection.open(server.port())) {
-      c.send("PROXY TCP4 203.0.113.9 127.0.0.1 5555 80\r\n" + RawConnection.upgradeRequest("/"));
-      assertThat(c.readResponseHead().status()).isEqualTo(101);
-      assertThat(c.readFrame().text()).isEqualTo("backend:ws-1");
-      Channel client = nextClientChannel();
-      assertThat(client.attr(AffinityProxyHandler.DECISION).get().explanation())
-          .contains("203.0.113.9");
-    }
-    assertThat(echo.handshakes().get(0).headers().get("X-Forwarded-For")).isEqualTo("203.0.113.9");
   }
 
   private static void await(BooleanSupplier condition, String what) {

@@ -13,6 +13,7 @@ import dev.affinity.backend.BackendGroup;
 import dev.affinity.backend.Membership;
 import dev.affinity.client.ClientAddressResolver;
 import dev.affinity.client.ForwardedHeader;
+import dev.affinity.lifecycle.ConnectionLifecycle;
 import dev.affinity.metrics.RoutingListener;
 import dev.affinity.strategy.AffinityStrategy;
 import dev.affinity.strategy.CookieAffinity;
@@ -24,6 +25,11 @@ import dev.affinity.strategy.RoutingKey;
 import dev.affinity.strategy.Selection;
 import dev.affinity.strategy.TokenSource;
 import io.netty.handler.codec.http.FullHttpRequest;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,6 +45,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -634,6 +641,42 @@ public abstract class AdapterScenarios {
         .containsExactly("for=\"[2001:db8::9]\";host=127.0.0.1;proto=http");
   }
 
+  /** A trusted peer's PROXY protocol source is the client for routing, too. */
+  @Test
+  void proxyProtocol_fromATrustedPeer_itsSourceRoutes() throws Exception {
+    ClientAddressResolver resolver =
+        ClientAddressResolver.builder()
+            .trustedProxies("127.0.0.1/32")
+            .proxyProtocol(true)
+            .forwardedHeader(ForwardedHeader.X_FORWARDED_FOR)
+            .build();
+    Router router = router().strategy(AffinityStrategy.sourceIp(resolver)).build();
+    ProxyHandle proxy =
+        proxy(
+            router,
+            ProxySettings.DEFAULTS.withProxyProtocol(true).withTrustedProxies("127.0.0.1/32"));
+    for (String ip : new String[] {"203.0.113.9", "198.51.100.20", "192.0.2.33"}) {
+      String owner =
+          router
+              .select(
+                  RoutingRequest.builder()
+                      .remoteAddress("127.0.0.1", 40000)
+                      .proxyProtocolSourceAddress(new InetSocketAddress(ip, 5555))
+                      .build())
+              .backend()
+              .id();
+      try (RawConnection c = RawConnection.open(proxy.port())) {
+        c.send("PROXY TCP4 " + ip + " 127.0.0.1 5555 80\r\n" + RawConnection.upgradeRequest("/"));
+        assertThat(c.readResponseHead().status()).isEqualTo(101);
+        assertThat(c.readFrame().text()).isEqualTo("backend:" + owner);
+      }
+      List<FullHttpRequest> seen = backend(owner).handshakes();
+      assertThat(seen.get(seen.size() - 1).headers().getAll("X-Forwarded-For"))
+          .as("the trusted peer's PROXY source is the client")
+          .containsExactly(ip);
+    }
+  }
+
   /** The cookie strategy with a fixed test key; the fallback rotates, so only the cookie sticks. */
   protected final Router cookieRouter() {
     return router()
@@ -753,6 +796,69 @@ public abstract class AdapterScenarios {
         .withSubject(subject)
         .withExpiresAt(Instant.now().plus(Duration.ofHours(1)))
         .sign(Algorithm.HMAC256(JWT_SECRET));
+  }
+
+  /**
+   * Cookie first, then JWT under REJECT: a valid affinity cookie does not let a present but expired
+   * or forged token through. Whichever strategy decides, the invalid token is refused with 401 and
+   * no backend sees the handshake; a valid token with the same cookie passes.
+   */
+  @Test
+  void reject_validCookieWithAnExpiredOrForgedToken_gets401_aValidTokenPasses() throws Exception {
+    JwtAffinity tokens =
+        JwtAffinity.builder(JwtAlgorithm.HS256, JWT_SECRET)
+            .issuer("https://auth.test")
+            .sources(TokenSource.queryParameter("access_token"))
+            .claims("sub")
+            .invalidToken(JwtAffinity.InvalidTokenPolicy.REJECT)
+            .build();
+    Router router =
+        router()
+            .strategy(
+                AffinityStrategy.cookie(CookieAffinity.builder(CookieKeys.of(COOKIE_KEY)).build()))
+            .strategy(AffinityStrategy.jwt(tokens))
+            .fallback(AffinityStrategy.roundRobin())
+            .build();
+    ProxyHandle proxy = proxy(router);
+    String cookie;
+    String owner;
+    try (RawConnection c = RawConnection.open(proxy.port())) {
+      c.send(RawConnection.upgradeRequest("/?access_token=" + token("alice")));
+      RawConnection.Response r = c.readResponseHead();
+      assertThat(r.status()).as("%s", r).isEqualTo(101);
+      owner = c.readFrame().text();
+      cookie =
+          r.headers("Set-Cookie").stream()
+              .filter(v -> v.startsWith(CookieAffinity.DEFAULT_NAME + "="))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no affinity cookie on " + r))
+              .split(";", -1)[0];
+    }
+    String expired =
+        JWT.create()
+            .withIssuer("https://auth.test")
+            .withSubject("alice")
+            .withExpiresAt(Instant.now().minus(Duration.ofHours(1)))
+            .sign(Algorithm.HMAC256(JWT_SECRET));
+    String forged =
+        JWT.create()
+            .withIssuer("https://auth.test")
+            .withSubject("alice")
+            .withExpiresAt(Instant.now().plus(Duration.ofHours(1)))
+            .sign(Algorithm.HMAC256("not-the-secret-but-long-enough-to-sign-with"));
+    int seenBefore = backends.stream().mapToInt(b -> b.handshakes().size()).sum();
+    for (String bad : List.of(expired, forged)) {
+      assertErrorAnswer(
+          proxy, RawConnection.upgradeRequest("/?access_token=" + bad, "Cookie: " + cookie), 401);
+    }
+    assertThat(backends.stream().mapToInt(b -> b.handshakes().size()).sum())
+        .as("no backend saw a refused handshake")
+        .isEqualTo(seenBefore);
+    try (RawConnection c = RawConnection.open(proxy.port())) {
+      c.send(RawConnection.upgradeRequest("/?access_token=" + token("alice"), "Cookie: " + cookie));
+      assertThat(c.readResponseHead().status()).isEqualTo(101);
+      assertThat(c.readFrame().text()).as("the cookie's backend").isEqualTo(owner);
+    }
   }
 
   @Test
@@ -913,6 +1019,98 @@ public abstract class AdapterScenarios {
     ProxyHandle proxy = proxy(router().build());
     backends.forEach(b -> b.hang(true));
     assertErrorAnswer(proxy, RawConnection.upgradeRequest("/"), 504);
+  }
+
+  /** A backend that took the request and stays silent gets 504 at once; no other is tried. */
+  @Test
+  void silentBackend_answers504_withoutTryingTheOthers() throws Exception {
+    Router router =
+        router().strategy(AffinityStrategy.rendezvous(RoutingKey.header("X-User"))).build();
+    String user = userOwnedBy(router, "ws-1");
+    backend("ws-1").hang(true);
+    ProxyHandle proxy =
+        proxy(router, ProxySettings.DEFAULTS.withHandshakeTimeout(Duration.ofMillis(500)));
+    assertErrorAnswer(proxy, RawConnection.upgradeRequest("/", "X-User: " + user), 504);
+    assertThat(connectFailures).extracting(Backend::id).containsExactly("ws-1");
+    assertThat(backend("ws-2").handshakes()).isEmpty();
+    assertThat(backend("ws-3").handshakes()).isEmpty();
+    awaitTrue(() -> totalLive() == 0, "lease of the silent attempt closed");
+  }
+
+  /** Host names resolve off the event threads; an unknown one fails over like a refused connect. */
+  @Test
+  void backendHostNames_areResolved_andAnUnknownOneFailsOver() throws Exception {
+    group =
+        BackendGroup.of(
+            Backend.of("ws-nx", "no-such-host.invalid", 80),
+            Backend.of("ws-local", "localhost", backend("ws-2").port()));
+    Router router =
+        router().strategy(AffinityStrategy.rendezvous(RoutingKey.header("X-User"))).build();
+    ProxyHandle proxy = proxy(router);
+    WsClient jdk = client(WsClient.jdk());
+    try (WsSession s =
+        jdk.connect(
+            Handshake.to(proxy.port(), "/").header("X-User", userOwnedBy(router, "ws-local")))) {
+      assertThat(s.nextText()).isEqualTo("backend:ws-2");
+    }
+    try (WsSession s =
+        jdk.connect(
+            Handshake.to(proxy.port(), "/").header("X-User", userOwnedBy(router, "ws-nx")))) {
+      assertThat(s.nextText()).isEqualTo("backend:ws-2");
+    }
+    assertThat(connectFailures).extracting(Backend::id).containsExactly("ws-nx");
+  }
+
+  /**
+   * A backend that takes the request and then closes has answered nothing: the next candidate
+   * serves and the failure is reported. One that answers something that is not HTTP has answered:
+   * 502, reported, and no other backend is tried (HAProxy and NGINX do the same by default).
+   */
+  @Test
+  void backendThatClosesBeforeAnswering_failsOver_andOneAnsweringGarbage_gets502()
+      throws Exception {
+    for (String answer : new String[] {"", "SSH-2.0-OpenSSH\r\n\r\n"}) {
+      connectFailures.clear();
+      try (ServerSocket rude = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+        Thread acceptor =
+            new Thread(
+                () -> {
+                  try {
+                    while (true) {
+                      try (Socket s = rude.accept()) {
+                        s.getInputStream().read(); // the forwarded head has arrived
+                        s.getOutputStream().write(answer.getBytes(StandardCharsets.ISO_8859_1));
+                      }
+                    }
+                  } catch (IOException closed) {
+                    // the scenario is over
+                  }
+                });
+        acceptor.setDaemon(true);
+        acceptor.start();
+        group =
+            BackendGroup.of(
+                Backend.of("ws-rude", "127.0.0.1", rude.getLocalPort()),
+                Backend.of("ws-2", "127.0.0.1", backend("ws-2").port()));
+        Router router =
+            router().strategy(AffinityStrategy.rendezvous(RoutingKey.header("X-User"))).build();
+        ProxyHandle proxy = proxy(router);
+        String request =
+            RawConnection.upgradeRequest("/", "X-User: " + userOwnedBy(router, "ws-rude"));
+        if (answer.isEmpty()) {
+          try (RawConnection c = RawConnection.open(proxy.port())) {
+            c.send(request);
+            assertThat(c.readResponseHead().status()).as("closed: failover").isEqualTo(101);
+            assertThat(c.readFrame().text()).isEqualTo("backend:ws-2");
+          }
+        } else {
+          int before = backend("ws-2").handshakes().size();
+          assertErrorAnswer(proxy, request, 502);
+          assertThat(backend("ws-2").handshakes()).as("no failover after garbage").hasSize(before);
+        }
+        assertThat(connectFailures).extracting(Backend::id).containsExactly("ws-rude");
+      }
+    }
   }
 
   @Test
@@ -1108,6 +1306,196 @@ public abstract class AdapterScenarios {
 
   private int totalLive() {
     return group.liveConnections().values().stream().mapToInt(Integer::intValue).sum();
+  }
+
+  // ---------------------------------------------------------------- decide-only
+
+  /**
+   * Starts the adapter in decide-only mode (127.0.0.1, ephemeral port) in front of a WebSocket
+   * endpoint of the user's own: the adapter routes each handshake and answers a refused or
+   * unplaceable one itself; the endpoint gets every other one, runs {@code endpointCalled}, accepts
+   * the upgrade, sends one text message {@code backend:<id of the decided backend>}, then echoes.
+   * The scenario closes the handle.
+   *
+   * @throws Exception if the proxy cannot start (the scenario fails)
+   */
+  protected abstract ProxyHandle startDecideOnly(Router router, Runnable endpointCalled)
+      throws Exception;
+
+  private ProxyHandle decideOnly(Router router, Runnable endpointCalled) throws Exception {
+    ProxyHandle p = startDecideOnly(router, endpointCalled);
+    closeables.add(p);
+    return p;
+  }
+
+  @Test
+  void decideOnly_userEndpointServesTheDecidedBackend_andTheCookieIsSetOnce() throws Exception {
+    ProxyHandle proxy = decideOnly(cookieRouter(), () -> {});
+    String cookie;
+    String first;
+    try (RawConnection c = RawConnection.open(proxy.port())) {
+      RawConnection.Response r = c.send(RawConnection.upgradeRequest("/chat")).readResponseHead();
+      assertThat(r.status()).as("%s", r).isEqualTo(101);
+      assertThat(r.headers("Set-Cookie"))
+          .singleElement()
+          .satisfies(
+              v ->
+                  assertThat(v)
+                      .startsWith(CookieAffinity.DEFAULT_NAME + "=")
+                      .endsWith("; Path=/; HttpOnly; SameSite=Lax"));
+      cookie = r.headers("Set-Cookie").get(0).split(";", -1)[0];
+      first = c.readFrame().text();
+    }
+    assertThat(first).matches("backend:ws-[123]");
+    for (int i = 0; i < 5; i++) {
+      try (RawConnection c = RawConnection.open(proxy.port())) {
+        RawConnection.Response r =
+            c.send(RawConnection.upgradeRequest("/chat", "Cookie: " + cookie)).readResponseHead();
+        assertThat(r.status()).isEqualTo(101);
+        assertThat(c.readFrame().text()).as("returning client %d", i).isEqualTo(first);
+        assertThat(r.headers("Set-Cookie")).as("a returning client keeps its cookie").isEmpty();
+      }
+    }
+    assertThat(backends).allSatisfy(b -> assertThat(b.handshakes()).isEmpty());
+  }
+
+  @Test
+  void decideOnly_withoutACookie_spreadsOverTheBackends() throws Exception {
+    ProxyHandle proxy = decideOnly(cookieRouter(), () -> {});
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < 6; i++) {
+      try (RawConnection c = RawConnection.open(proxy.port())) {
+        assertThat(c.send(RawConnection.upgradeRequest("/chat")).readResponseHead().status())
+            .isEqualTo(101);
+        seen.add(c.readFrame().text());
+      }
+    }
+    assertThat(seen).containsExactlyInAnyOrder("backend:ws-1", "backend:ws-2", "backend:ws-3");
+  }
+
+  @Test
+  void decideOnly_rejectedIs401_andNoBackendIs503_theUserEndpointNeverRuns() throws Exception {
+    AffinityStrategy rejectingPrivate =
+        new AffinityStrategy() {
+          @Override
+          public Selection select(RoutingRequest request, Membership membership) {
+            return "/private".equals(request.path())
+                ? Selection.reject("no token")
+                : Selection.abstain("public");
+          }
+
+          @Override
+          public String name() {
+            return "reject-private";
+          }
+        };
+    AtomicInteger endpointCalls = new AtomicInteger();
+    ProxyHandle proxy =
+        decideOnly(router().strategy(rejectingPrivate).build(), endpointCalls::incrementAndGet);
+    group.markDown("ws-1");
+    group.markDown("ws-2");
+    group.markDown("ws-3");
+    assertErrorAnswer(proxy, RawConnection.upgradeRequest("/private"), 401);
+    assertErrorAnswer(proxy, RawConnection.upgradeRequest("/public"), 503);
+    assertThat(endpointCalls.get()).as("the user's endpoint never ran").isZero();
+  }
+
+  // ---------------------------------------------------------------- live tunnels
+
+  @Test
+  void tunnels_listLiveTunnels_andClosingOneEndsBothLegsAndItsLease() throws Exception {
+    ProxyHandle proxy = proxy(router().build());
+    WsClient jdk = client(WsClient.jdk());
+    WsSession a = jdk.connect(Handshake.to(proxy.port(), "/a?room=7"));
+    closeables.add(a);
+    String onA = a.nextText().substring("backend:".length());
+    TunnelView ta = onlyNewTunnel(proxy, Set.of());
+    WsSession b = jdk.connect(Handshake.to(proxy.port(), "/b"));
+    closeables.add(b);
+    b.nextText();
+    awaitTrue(() -> proxy.tunnels().size() == 2, "two tunnels listed");
+    assertThat(proxy.tunnels()).contains(ta);
+    assertThat(ta.backendId()).isEqualTo(onA);
+    assertThat(ta.isOpen()).isTrue();
+    ta.close(); // from the test thread, not the adapter's
+    ta.close(); // idempotent
+    assertThat(a.awaitClosed(WAIT)).isTrue();
+    awaitTrue(() -> !ta.isOpen(), "the closed tunnel reads closed");
+    awaitTrue(() -> proxy.tunnels().size() == 1, "one tunnel left listed");
+    awaitTrue(() -> totalLive() == 1, "one lease left, got " + group.liveConnections());
+    b.sendText("unaffected");
+    assertThat(b.nextText()).isEqualTo("unaffected");
+  }
+
+  @Test
+  void closeWithCode_reachesTheClientAsACloseFrame_evenDuringAFlood() throws Exception {
+    ProxyHandle proxy = proxy(router().build());
+    WsClient jetty = client(WsClient.jetty());
+    WsSession idle = jetty.connect(Handshake.to(proxy.port(), "/idle"));
+    closeables.add(idle);
+    idle.nextText();
+    TunnelView idleTunnel = onlyNewTunnel(proxy, Set.of());
+    WsSession busy = jetty.connect(Handshake.to(proxy.port(), "/busy"));
+    closeables.add(busy);
+    busy.nextText();
+    TunnelView busyTunnel = onlyNewTunnel(proxy, Set.of(idleTunnel));
+
+    idleTunnel.close(1012, "rebalancing");
+    assertThat(idle.awaitClosed(WAIT)).isTrue();
+    assertThat(idle.closeStatus()).isEqualTo(1012);
+
+    // Mid-flood the backend is usually inside a frame: the close waits for its end, so the client
+    // sees whole 64 KiB messages and then the close, never a cut frame.
+    busy.sendText("flood:" + (64L << 20));
+    assertThat(busy.nextBinary()).hasSize(EchoBackend.FLOOD_FRAME_SIZE);
+    busyTunnel.close(1001, "backend draining");
+    int messages = 0;
+    while (true) {
+      WsMessage m;
+      try {
+        m = busy.next(WAIT);
+      } catch (AssertionError closed) {
+        break;
+      }
+      assertThat(m.binary()).hasSize(EchoBackend.FLOOD_FRAME_SIZE);
+      messages++;
+    }
+    assertThat(busy.closeStatus()).as("after %d whole messages", messages).isEqualTo(1001);
+    awaitTrue(() -> totalLive() == 0, "leases closed, got " + group.liveConnections());
+    assertThatThrownBy(() -> busyTunnel.close(999, "x"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("webSocketCode: 999 (expected: 1000..4999, not 1005, 1006 or 1015)");
+  }
+
+  @Test
+  void lifecycleMaxLifetime_closesTheTunnelThroughItsLease() throws Exception {
+    ProxyHandle proxy = proxy(router().build());
+    ConnectionLifecycle lifecycle =
+        ConnectionLifecycle.builder(group)
+            .maxLifetime(Duration.ofMillis(300), Duration.ZERO)
+            .scanInterval(Duration.ofMillis(50))
+            .build()
+            .start();
+    closeables.add(lifecycle);
+    WsSession s = client(WsClient.jdk()).connect(Handshake.to(proxy.port(), "/"));
+    closeables.add(s);
+    // No read of the backend's greeting first: on a loaded machine the lifetime may end before it
+    // is relayed, and the close frame then comes first, which is correct too.
+    assertThat(s.awaitClosed(WAIT)).isTrue();
+    assertThat(s.closeStatus()).as("1012 service restart").isEqualTo(1012);
+    awaitTrue(() -> proxy.tunnels().isEmpty(), "tunnel closed");
+    awaitTrue(() -> totalLive() == 0, "lease closed, got " + group.liveConnections());
+  }
+
+  /** The one live tunnel not in {@code known}. */
+  private static TunnelView onlyNewTunnel(ProxyHandle proxy, Set<TunnelView> known)
+      throws InterruptedException {
+    // The client may read the 101 a moment before the adapter lists the tunnel.
+    awaitTrue(
+        () -> proxy.tunnels().stream().anyMatch(t -> !known.contains(t)), "a new tunnel listed");
+    List<TunnelView> fresh = proxy.tunnels().stream().filter(t -> !known.contains(t)).toList();
+    assertThat(fresh).hasSize(1);
+    return fresh.get(0);
   }
 
   // ---------------------------------------------------------------- load and back-pressure

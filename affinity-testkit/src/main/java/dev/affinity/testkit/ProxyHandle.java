@@ -19,6 +19,17 @@ public interface ProxyHandle extends AutoCloseable {
     return List.of();
   }
 
+  /**
+   * The proxy's open tunnels (after the backend's 101), through the adapter's own live-tunnel
+   * handle ({@code server.tunnels()} on both adapters). Adapters must provide it; the default
+   * refuses.
+   *
+   * @throws UnsupportedOperationException if the adapter does not expose its tunnels
+   */
+  default List<TunnelView> tunnels() {
+    throw new UnsupportedOperationException("tunnels: not exposed by " + getClass().getName());
+  }
+
   /** Stops the proxy and waits until its port is released. */
   @Override
   void close();

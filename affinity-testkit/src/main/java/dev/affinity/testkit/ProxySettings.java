@@ -84,6 +84,17 @@ public final class ProxySettings {
         requestHeadTimeout);
   }
 
+  /** Returns a copy with another backend handshake timeout. */
+  public ProxySettings withHandshakeTimeout(Duration handshakeTimeout) {
+    return new ProxySettings(
+        connectTimeout,
+        requireNonNull(handshakeTimeout, "handshakeTimeout"),
+        idleTimeout,
+        trustedProxies,
+        proxyProtocol,
+        requestHeadTimeout);
+  }
+
   /** Returns a copy trusting these proxy ranges. */
   public ProxySettings withTrustedProxies(String... cidrs) {
     return new ProxySettings(

@@ -80,6 +80,7 @@ public abstract class TlsScenarios {
       assertThat(presented.alpn()).isEqualTo("http/1.1");
       assertThat(presented.protocol()).isIn("TLSv1.3", "TLSv1.2");
       assertThat(ws1.handshakes().get(0).headers().get("X-Forwarded-Proto")).isEqualTo("https");
+      assertThat(ws1.handshakes().get(0).headers().get("Forwarded")).contains("proto=https");
     }
   }
 
