@@ -39,7 +39,12 @@ public final class RoutingRequestBuilder {
     return this;
   }
 
-  /** The TCP peer's address, from an IP literal and a port. */
+  /**
+   * The TCP peer's address, from an IP literal and a port. Anything but a literal is resolved by
+   * {@link InetSocketAddress#InetSocketAddress(String, int)}, which looks the name up in DNS and
+   * blocks the caller: pass an {@link InetSocketAddress} you resolved yourself if you must use a
+   * name.
+   */
   public RoutingRequestBuilder remoteAddress(String ip, int port) {
     return remoteAddress(new InetSocketAddress(requireNonNull(ip, "ip"), port));
   }

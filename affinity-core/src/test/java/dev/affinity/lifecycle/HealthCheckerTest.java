@@ -234,6 +234,18 @@ class HealthCheckerTest {
   }
 
   @Test
+  void start_twiceOrAfterClose_isRejectedNamingTheChecker() {
+    HealthChecker c = checker((backend, timeout) -> {}, 1, 1, Duration.ofSeconds(1)); // started
+    assertThatThrownBy(c::start)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("checker is already started");
+    c.close();
+    assertThatThrownBy(c::start)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("checker is closed");
+  }
+
+  @Test
   void builder_rejectsBadValues() {
     assertThatThrownBy(() -> HealthChecker.builder(group).build().start())
         .isInstanceOf(AffinityConfigurationException.class)
