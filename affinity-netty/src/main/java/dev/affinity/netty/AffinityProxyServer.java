@@ -444,8 +444,7 @@ public final class AffinityProxyServer implements AutoCloseable {
      */
     public Builder tlsCheckInterval(Duration interval) {
       requireNonNull(interval, "interval");
-      this.tlsCheckInterval =
-          interval.isZero() ? interval : AdapterSettings.timeout("tlsCheckInterval", interval);
+      this.tlsCheckInterval = AdapterSettings.tlsCheckInterval(interval);
       return this;
     }
 

@@ -41,27 +41,7 @@ class NettyAdapterTest extends AdapterScenarios {
             .pipeline(p -> p.addLast("escape-catcher", new Catcher(escaped)))
             .build()
             .start();
-    return new ProxyHandle() {
-      @Override
-      public int port() {
-        return server.port();
-      }
-
-      @Override
-      public List<Throwable> escapedExceptions() {
-        return escaped;
-      }
-
-      @Override
-      public List<TunnelView> tunnels() {
-        return server.tunnels().stream().map(NettyAdapterTest::view).toList();
-      }
-
-      @Override
-      public void close() {
-        server.close();
-      }
-    };
+    return handle(server, escaped);
   }
 
   /**
@@ -70,6 +50,7 @@ class NettyAdapterTest extends AdapterScenarios {
    */
   @Override
   protected ProxyHandle startDecideOnly(Router router, Runnable endpointCalled) throws Exception {
+    List<Throwable> escaped = new CopyOnWriteArrayList<>();
     AffinityProxyServer server =
         AffinityProxyServer.builder(router)
             .host("127.0.0.1")
@@ -86,13 +67,28 @@ class NettyAdapterTest extends AdapterScenarios {
                                     .websocketPath("/")
                                     .checkStartsWith(true)
                                     .build()))
-                        .addLast(new AnnouncingEcho()))
+                        .addLast(new AnnouncingEcho())
+                        .addLast("escape-catcher", new Catcher(escaped)))
             .build()
             .start();
+    return handle(server, escaped);
+  }
+
+  private static ProxyHandle handle(AffinityProxyServer server, List<Throwable> escaped) {
     return new ProxyHandle() {
       @Override
       public int port() {
         return server.port();
+      }
+
+      @Override
+      public List<Throwable> escapedExceptions() {
+        return escaped;
+      }
+
+      @Override
+      public List<TunnelView> tunnels() {
+        return server.tunnels().stream().map(NettyAdapterTest::view).toList();
       }
 
       @Override

@@ -29,6 +29,17 @@ public final class AdapterSettings {
   private AdapterSettings() {}
 
   /**
+   * How often a TLS listener looks at its certificate files: {@link Duration#ZERO} (only on an
+   * explicit reload) or a {@link #timeout} (1 ms..1 h).
+   *
+   * @throws dev.affinity.AffinityConfigurationException otherwise
+   */
+  public static Duration tlsCheckInterval(Duration d) {
+    requireNonNull(d, "tlsCheckInterval");
+    return d.isZero() ? d : timeout("tlsCheckInterval", d);
+  }
+
+  /**
    * A connect, handshake or request-head timeout.
    *
    * @throws dev.affinity.AffinityConfigurationException unless between 1 ms and 1 hour

@@ -21,6 +21,18 @@ class AdapterSettingsTest {
   }
 
   @Test
+  void tlsCheckInterval_zeroOnlyOnReload_elseOneMillisecondToOneHour() {
+    assertThat(AdapterSettings.tlsCheckInterval(Duration.ZERO)).isZero();
+    assertThat(AdapterSettings.tlsCheckInterval(Duration.ofHours(1)))
+        .isEqualTo(Duration.ofHours(1));
+    assertThatThrownBy(() -> AdapterSettings.tlsCheckInterval(Duration.ofHours(2)))
+        .isInstanceOf(AffinityConfigurationException.class)
+        .hasMessage("tlsCheckInterval: PT2H (expected: 1ms..1h)");
+    assertThatThrownBy(() -> AdapterSettings.tlsCheckInterval(Duration.ofMillis(-1)))
+        .hasMessage("tlsCheckInterval: PT-0.001S (expected: 1ms..1h)");
+  }
+
+  @Test
   void timeout_oneMillisecondToOneHour() {
     assertThat(AdapterSettings.timeout("connectTimeout", Duration.ofHours(1)))
         .isEqualTo(Duration.ofHours(1));
