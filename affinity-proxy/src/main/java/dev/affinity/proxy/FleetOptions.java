@@ -89,7 +89,7 @@ final class FleetOptions {
    * @throws ParameterException naming the flag core rejected
    */
   /** The {@code --redis} URI with the password from {@code --redis-password-file}, if any. */
-  private RedisURI redisUri(CommandLine cl) {
+  RedisURI redisUri(CommandLine cl) {
     String uri = requireNonNull(redis, "redis");
     RedisURI parsed;
     try {

@@ -14,6 +14,7 @@ import dev.affinity.lifecycle.HealthProbe;
 import dev.affinity.metrics.RoutingStats;
 import dev.affinity.redis.RedisFleet;
 import dev.affinity.strategy.AffinityStrategy;
+import dev.affinity.strategy.LearnedAffinity;
 import dev.affinity.strategy.RoutingKey;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
@@ -172,6 +173,9 @@ public final class ProxyCommand implements Callable<Integer> {
 
   @ArgGroup(validate = false, heading = "%nRunning as a fleet, discovered backends:%n")
   FleetOptions fleet = new FleetOptions();
+
+  @ArgGroup(validate = false, heading = "%nLearned affinity (the backend's own session id):%n")
+  LearnOptions learn = new LearnOptions();
 
   @Option(
       names = "--trusted-proxy",
@@ -342,6 +346,8 @@ public final class ProxyCommand implements Callable<Integer> {
   private final @Nullable DemoMode demoMode;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final RoutingStats stats = RoutingStats.create();
+  // What learns from backends' 101s (--learn), set by start before the router is built.
+  private @Nullable LearnedAffinity learned;
 
   /** The arguments as given, without the configuration file's: reload re-applies them on top. */
   List<String> commandLineArgs = List.of();
@@ -404,6 +410,7 @@ public final class ProxyCommand implements Callable<Integer> {
               + " given alone (expected: --tls-cert and --tls-key together)");
     }
     cookie.validate(cl);
+    learn.validate(cl, fleet.redis != null);
     jwt.validate(cl, strategies.stream().anyMatch(s -> s.kind() == StrategySpec.Kind.JWT));
     Set<String> ids = new HashSet<>();
     for (Backend b : backends) {
@@ -467,6 +474,10 @@ public final class ProxyCommand implements Callable<Integer> {
     }
     ClientAddressResolver resolver = clients.forwardedHeader(forwardedHeader).build();
     List<KeyedStrategy> keyedNow = new ArrayList<>();
+    LearnedAffinity l = learned;
+    if (l != null) {
+      rb.strategy(l); // first: a value the backend issued outranks every hash
+    }
     for (StrategySpec s : strategies) {
       AffinityStrategy strategy;
       switch (s.kind()) {
@@ -571,7 +582,7 @@ public final class ProxyCommand implements Callable<Integer> {
     DemoMode.Session demoParts = null;
     ProxyServer proxy = null;
     HealthChecker checker = null;
-    List<AutoCloseable> fleetParts = List.of();
+    List<AutoCloseable> fleetParts = new ArrayList<>();
     HealthProbe probe = healthProbe();
     AdminTokens adminTokens = adminTokens();
     ProxyMetrics metrics = null;
@@ -587,6 +598,17 @@ public final class ProxyCommand implements Callable<Integer> {
         group = BackendGroup.of(members);
       } catch (AffinityConfigurationException e) {
         throw new ParameterException(spec.commandLine(), "--backend: " + e.getMessage(), e);
+      }
+      if (learn.enabled()) {
+        LearnOptions.Started started =
+            learn.start(
+                spec.commandLine(),
+                fleet.redis == null ? null : fleet.redisUri(spec.commandLine()),
+                err);
+        if (started.store != null) {
+          fleetParts.add(started.store);
+        }
+        learned = started.learned;
       }
       Router router = buildRouter(group, err);
       if (probe != null) {
@@ -607,7 +629,7 @@ public final class ProxyCommand implements Callable<Integer> {
         }
       }
       // The shared state and the discovered backends are in the group before clients come.
-      fleetParts = fleet.start(group, spec.commandLine(), out);
+      fleetParts.addAll(fleet.start(group, spec.commandLine(), out));
       try {
         proxy =
             ProxyServers.start(
@@ -618,7 +640,8 @@ public final class ProxyCommand implements Callable<Integer> {
                 proxyProtocol,
                 trustedProxies,
                 new ProxyTls(tlsCert, tlsKey, backendCa),
-                requireNonNull(access, "access"));
+                requireNonNull(access, "access"),
+                learned);
       } catch (IllegalArgumentException e) {
         throw new ParameterException(spec.commandLine(), e.getMessage(), e);
       }
@@ -650,11 +673,13 @@ public final class ProxyCommand implements Callable<Integer> {
       }
       out.println(
           "affinity-proxy: strategies "
+              + (learned == null ? "" : learn + " -> ")
               + strategies.stream().map(StrategySpec::toString).collect(Collectors.joining(" -> "))
               + " -> fallback "
               + fallback);
       if (admin != null) {
-        metrics = ProxyMetrics.create(router, stats, proxy);
+        metrics =
+            ProxyMetrics.create(router, stats, proxy, FleetOptions.fleetIn(fleetParts), learned);
         adminServer =
             AdminServer.start(
                 admin,

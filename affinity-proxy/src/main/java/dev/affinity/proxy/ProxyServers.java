@@ -5,6 +5,7 @@ import dev.affinity.jetty.AffinityHandler;
 import dev.affinity.jetty.AffinityServer;
 import dev.affinity.netty.AffinityProxyConfig;
 import dev.affinity.netty.AffinityProxyServer;
+import dev.affinity.strategy.LearnedAffinity;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.jetty.JettyConnectionMetrics;
@@ -34,6 +35,7 @@ final class ProxyServers {
    * @param trustedProxies the ranges whose forwarded headers and PROXY source the adapter believes
    * @param tls the listener's certificate and key, and the CA of {@code wss://} backends
    * @param access the access log, told how each handshake was answered and each tunnel closed
+   * @param learned what learns from each backend's 101 ({@code --learn}), or null
    * @throws IllegalArgumentException naming the flag, file and reason of unusable TLS files
    * @throws IllegalStateException if the adapter cannot start (the port is taken, ...)
    */
@@ -45,7 +47,8 @@ final class ProxyServers {
       boolean proxyProtocol,
       List<String> trustedProxies,
       ProxyTls tls,
-      AccessLog access) {
+      AccessLog access,
+      @Nullable LearnedAffinity learned) {
     SSLContext backendTrust = tls.backendContext();
     String[] trusted = trustedProxies.toArray(new String[0]);
     String host = listen.getAddress().getHostAddress();
@@ -61,7 +64,8 @@ final class ProxyServers {
               trusted,
               tls,
               backendTrust,
-              access);
+              access,
+              learned);
         case NETTY:
         default:
           return netty(
@@ -73,7 +77,8 @@ final class ProxyServers {
               trusted,
               tls,
               backendTrust,
-              access);
+              access,
+              learned);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -97,7 +102,8 @@ final class ProxyServers {
       String[] trusted,
       ProxyTls tls,
       @Nullable SSLContext backendTrust,
-      AccessLog access)
+      AccessLog access,
+      @Nullable LearnedAffinity learned)
       throws InterruptedException {
     AffinityProxyConfig.Builder config =
         AffinityProxyConfig.builder()
@@ -108,6 +114,9 @@ final class ProxyServers {
             .tunnelListener(access);
     if (backendTrust != null) {
       config.backendSslContext(backendTrust);
+    }
+    if (learned != null) {
+      config.learnedAffinity(learned);
     }
     AffinityProxyServer.Builder builder =
         AffinityProxyServer.builder(router)
@@ -145,7 +154,8 @@ final class ProxyServers {
       String[] trusted,
       ProxyTls tls,
       @Nullable SSLContext backendTrust,
-      AccessLog access)
+      AccessLog access,
+      @Nullable LearnedAffinity learned)
       throws Exception {
     AffinityHandler.Builder handler =
         AffinityHandler.builder(router)
@@ -156,6 +166,9 @@ final class ProxyServers {
             .tunnelListener(access);
     if (backendTrust != null) {
       handler.backendSslContext(backendTrust);
+    }
+    if (learned != null) {
+      handler.learnedAffinity(learned);
     }
     AffinityServer.Builder builder =
         AffinityServer.builder(handler.build()).host(host).port(port).proxyProtocol(proxyProtocol);

@@ -8,13 +8,9 @@ import dev.affinity.backend.BackendGroup;
 import dev.affinity.backend.BackendState;
 import dev.affinity.redis.RedisFleet;
 import dev.affinity.testkit.Await;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -25,7 +21,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,53 +33,18 @@ import org.junit.jupiter.api.io.TempDir;
 class FleetFlagsTest {
   private final StringWriter out = new StringWriter();
   private final StringWriter err = new StringWriter();
-  private Process redis;
+  private LocalRedis redis;
   private String redisUri;
 
   @BeforeEach
   void startRedis(@TempDir Path dir) throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
-    redis =
-        new ProcessBuilder(
-                "redis-server",
-                "--port",
-                Integer.toString(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                dir.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("redis.log").toFile())
-            .start();
-    redisUri = "redis://127.0.0.1:" + port;
-    int p = port;
-    await("redis-server answers PING", () -> pings(p));
+    redis = LocalRedis.start(dir);
+    redisUri = redis.uri();
   }
 
   @AfterEach
   void stopRedis() throws Exception {
-    redis.destroyForcibly();
-    redis.waitFor(10, TimeUnit.SECONDS);
-  }
-
-  private static boolean pings(int port) {
-    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-      s.setSoTimeout(1000);
-      OutputStream o = s.getOutputStream();
-      o.write("PING\r\n".getBytes(UTF_8));
-      o.flush();
-      InputStream in = s.getInputStream();
-      return new String(in.readNBytes(7), UTF_8).equals("+PONG\r\n");
-    } catch (IOException e) {
-      return false;
-    }
+    redis.close();
   }
 
   private static void await(String what, BooleanSupplier condition) {
@@ -174,8 +134,7 @@ class FleetFlagsTest {
       assertThat(b.group().snapshot().member("ws-2").drainDeadline())
           .isEqualTo(a.group().snapshot().member("ws-2").drainDeadline());
 
-      redis.destroyForcibly();
-      redis.waitFor(10, TimeUnit.SECONDS);
+      redis.kill();
       HttpResponse<String> down =
           http.send(
               HttpRequest.newBuilder(
@@ -197,7 +156,7 @@ class FleetFlagsTest {
   @SuppressWarnings("try") // each proxy is started for what it prints, then closed
   void redisPasswordFile_authenticates_andWithoutItTheProxyStartsFailStatic(@TempDir Path dir)
       throws Exception {
-    int port = Integer.parseInt(redisUri.substring(redisUri.lastIndexOf(':') + 1));
+    int port = redis.port();
     try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
       s.getOutputStream().write("CONFIG SET requirepass s3cret-pw\r\n".getBytes(UTF_8));
       assertThat(new String(s.getInputStream().readNBytes(5), UTF_8)).isEqualTo("+OK\r\n");

@@ -1,5 +1,7 @@
 package dev.affinity.redis;
 
+import java.time.Duration;
+
 /**
  * A point-in-time view of one instance's place in the fleet, for metrics and health endpoints.
  *
@@ -13,6 +15,8 @@ package dev.affinity.redis;
  * @param agreeing of those, how many report this instance's membership fingerprint (this one
  *     included); {@code agreeing == instances} when the fleet agrees
  * @param fingerprint this instance's membership fingerprint
+ * @param sinceLastSync how long ago Redis last answered a heartbeat (since the start, before the
+ *     first): a few heartbeats at most while the fleet is healthy, growing while degraded
  */
 public record FleetStatus(
     String instanceId,
@@ -21,7 +25,8 @@ public record FleetStatus(
     long appliedVersion,
     int instances,
     int agreeing,
-    String fingerprint) {
+    String fingerprint,
+    Duration sinceLastSync) {
 
   /** Whether every live instance reports the same membership fingerprint. */
   public boolean agrees() {

@@ -669,7 +669,8 @@ public final class RedisFleet implements AutoCloseable {
         applied.version,
         instances,
         agreeing,
-        group.snapshot().fingerprint());
+        group.snapshot().fingerprint(),
+        Duration.ofNanos(System.nanoTime() - lastHeartbeatNanos));
   }
 
   /** This instance's id in the fleet. */
