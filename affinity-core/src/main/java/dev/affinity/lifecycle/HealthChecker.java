@@ -179,11 +179,16 @@ public final class HealthChecker implements AutoCloseable {
     if (ownScheduler) {
       scheduler.shutdownNow();
     } else {
-      submit(
-          () -> {
-            checks.values().forEach(Check::cancel);
-            checks.clear();
-          });
+      // Not submit(): it skips work once closed, and this is the work closing leaves to do.
+      try {
+        scheduler.execute(
+            () -> {
+              checks.values().forEach(Check::cancel);
+              checks.clear();
+            });
+      } catch (RejectedExecutionException e) {
+        LOG.log(Level.DEBUG, "the shared scheduler shut down before the checks were cancelled", e);
+      }
     }
     if (ownProbes != null) {
       ownProbes.shutdownNow();
@@ -191,18 +196,7 @@ public final class HealthChecker implements AutoCloseable {
   }
 
   private void submit(Runnable task) {
-    try {
-      scheduler.execute(
-          () -> {
-            if (!closed) {
-              task.run();
-            }
-          });
-    } catch (RejectedExecutionException e) {
-      if (!closed) {
-        LOG.log(Level.WARNING, "health check scheduler rejected a task", e);
-      }
-    }
+    Scheduling.submitUnlessClosed(scheduler, () -> closed, task, LOG, "health check");
   }
 
   @Override

@@ -203,18 +203,7 @@ public final class OutlierDetector implements RoutingListener, AutoCloseable {
   }
 
   private void submit(Runnable task) {
-    try {
-      scheduler.execute(
-          () -> {
-            if (!closed) {
-              task.run();
-            }
-          });
-    } catch (RejectedExecutionException e) {
-      if (!closed) {
-        LOG.log(Level.WARNING, "outlier detector scheduler rejected a task", e);
-      }
-    }
+    Scheduling.submitUnlessClosed(scheduler, () -> closed, task, LOG, "outlier detector");
   }
 
   /**

@@ -8,11 +8,13 @@ import java.time.Instant;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.Delayed;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 /** Threads and delays shared by the lifecycle components. */
 final class Scheduling {
@@ -54,6 +56,31 @@ final class Scheduling {
       return d.toNanos();
     } catch (ArithmeticException e) {
       return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+    }
+  }
+
+  /**
+   * Runs {@code task} on {@code scheduler} unless {@code closed} reads true by then. A rejection is
+   * expected once the component closed (its own scheduler shut down) and logged as a warning
+   * before.
+   */
+  static void submitUnlessClosed(
+      ScheduledExecutorService scheduler,
+      BooleanSupplier closed,
+      Runnable task,
+      System.Logger log,
+      String component) {
+    try {
+      scheduler.execute(
+          () -> {
+            if (!closed.getAsBoolean()) {
+              task.run();
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      if (!closed.getAsBoolean()) {
+        log.log(System.Logger.Level.WARNING, component + " scheduler rejected a task", e);
+      }
     }
   }
 

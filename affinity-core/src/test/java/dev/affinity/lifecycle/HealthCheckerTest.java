@@ -234,6 +234,19 @@ class HealthCheckerTest {
   }
 
   @Test
+  void close_onASharedScheduler_cancelsEveryScheduledCheck() throws IOException {
+    backend("a");
+    backend("b");
+    HealthChecker c = checker((backend, timeout) -> {}, 1, 1, Duration.ofSeconds(1));
+    probeUntil("a", 2);
+    assertThat(scheduler.pending()).as("one check scheduled per member").isEqualTo(2);
+    c.close();
+    scheduler.runDue();
+    assertThat(scheduler.isShutdown()).as("the scheduler is the caller's").isFalse();
+    assertThat(scheduler.pending()).as("checks left on the caller's scheduler").isZero();
+  }
+
+  @Test
   void start_twiceOrAfterClose_isRejectedNamingTheChecker() {
     HealthChecker c = checker((backend, timeout) -> {}, 1, 1, Duration.ofSeconds(1)); // started
     assertThatThrownBy(c::start)
