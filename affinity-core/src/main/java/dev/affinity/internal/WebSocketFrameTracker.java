@@ -92,13 +92,26 @@ public final class WebSocketFrameTracker {
   }
 
   private int headerSize() {
+    return headerSize(header);
+  }
+
+  private long payloadLength() {
+    return payloadLength(header);
+  }
+
+  /**
+   * The size of a frame header (RFC 6455 section 5.2) whose first two bytes are {@code
+   * header[0..1]}: 2, plus 2 or 8 for an extended length, plus 4 for a masking key.
+   */
+  public static int headerSize(byte[] header) {
     int len7 = header[1] & 0x7f;
     int extended = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
     int mask = (header[1] & 0x80) != 0 ? 4 : 0;
     return 2 + extended + mask;
   }
 
-  private long payloadLength() {
+  /** The payload length a complete frame header in {@code header} announces. */
+  public static long payloadLength(byte[] header) {
     int len7 = header[1] & 0x7f;
     if (len7 < 126) {
       return len7;

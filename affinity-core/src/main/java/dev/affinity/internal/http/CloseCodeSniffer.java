@@ -1,5 +1,7 @@
 package dev.affinity.internal.http;
 
+import dev.affinity.internal.WebSocketFrameTracker;
+
 /**
  * Finds the status code of the first close frame in one direction of a relayed WebSocket byte
  * stream (RFC 6455 sections 5.2 and 5.5.1), for the access log: frame headers are read byte by
@@ -71,22 +73,10 @@ public final class CloseCodeSniffer {
   }
 
   private int headerSize() {
-    int len7 = header[1] & 0x7f;
-    int extended = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
-    int mask = (header[1] & 0x80) != 0 ? 4 : 0;
-    return 2 + extended + mask;
+    return WebSocketFrameTracker.headerSize(header);
   }
 
   private long payloadLength() {
-    int len7 = header[1] & 0x7f;
-    if (len7 < 126) {
-      return len7;
-    }
-    int bytes = len7 == 126 ? 2 : 8;
-    long n = 0;
-    for (int k = 0; k < bytes; k++) {
-      n = (n << 8) | (header[2 + k] & 0xff);
-    }
-    return n < 0 ? Long.MAX_VALUE : n;
+    return WebSocketFrameTracker.payloadLength(header);
   }
 }
