@@ -11,11 +11,11 @@ import io.netty.util.ReferenceCountUtil;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One leg of a tunnel: bytes read here are written to the peer leg. Reading stops while the peer is
- * not writable and resumes when it is again (back-pressure).
+ * One leg of a {@link LiveTunnel}: bytes read here are written to the peer leg. Reading stops while
+ * the peer is not writable and resumes when it is again (back-pressure).
  */
 final class RelayHandler extends ChannelInboundHandlerAdapter {
-  private final ProxyConnection connection;
+  private final LiveTunnel tunnel;
   private final Channel peer;
   private final @Nullable WebSocketFrameTracker frames;
 
@@ -23,8 +23,8 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
    * A relay from this leg to {@code peer}; {@code frames} follows the frames of this direction
    * (backend to client only), so a close frame can be put between two of them.
    */
-  RelayHandler(ProxyConnection connection, Channel peer, @Nullable WebSocketFrameTracker frames) {
-    this.connection = connection;
+  RelayHandler(LiveTunnel tunnel, Channel peer, @Nullable WebSocketFrameTracker frames) {
+    this.tunnel = tunnel;
     this.peer = peer;
     this.frames = frames;
   }
@@ -41,23 +41,23 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     }
     ByteBuf buf = (ByteBuf) msg;
     if (frames != null) {
-      if (connection.closeFramePending()) {
+      if (tunnel.closeFramePending()) {
         int boundary = frames.advance(buf::getByte, buf.readerIndex(), buf.writerIndex(), true);
         if (boundary >= 0) {
           int n = boundary - buf.readerIndex();
-          connection.relayed(ctx.channel(), buf, buf.readerIndex(), boundary);
+          tunnel.relayed(ctx.channel(), buf, buf.readerIndex(), boundary);
           if (n > 0) {
             peer.write(buf.retainedSlice(buf.readerIndex(), n), peer.voidPromise());
           }
           buf.release(); // what follows the boundary is not relayed: the tunnel is closing
-          connection.sendCloseFrame();
+          tunnel.sendCloseFrame();
           return;
         }
       } else {
         frames.advance(buf::getByte, buf.readerIndex(), buf.writerIndex(), false);
       }
     }
-    connection.relayed(ctx.channel(), buf, buf.readerIndex(), buf.writerIndex());
+    tunnel.relayed(ctx.channel(), buf, buf.readerIndex(), buf.writerIndex());
     peer.write(buf, peer.voidPromise());
     if (!peer.isWritable()) {
       ctx.channel().config().setAutoRead(false);
@@ -74,7 +74,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
     // We became writable: the peer may read again (it stopped when we filled up).
     if (ctx.channel().isWritable()) {
-      connection.resumeReading(peer);
+      tunnel.resumeReading(peer);
     }
     ctx.fireChannelWritabilityChanged();
   }
@@ -82,20 +82,20 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof ChannelInputShutdownEvent) {
-      connection.inputShutdown(ctx.channel());
+      tunnel.inputShutdown(ctx.channel());
     } else if (evt instanceof IdleStateEvent) {
-      connection.abort();
+      tunnel.abort();
     }
     ReferenceCountUtil.release(evt);
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    connection.close();
+    tunnel.close();
   }
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    connection.failed(ctx.channel(), cause);
+    tunnel.failed(ctx.channel(), cause);
   }
 }

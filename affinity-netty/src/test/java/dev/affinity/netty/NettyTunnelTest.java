@@ -120,7 +120,7 @@ class NettyTunnelTest {
 
   /**
    * A client that stops reading must not keep its proxy leg (and the bytes queued for it) after the
-   * tunnel closes: the leg gets {@link ProxyConnection#CLOSE_LINGER_MILLIS} to flush, then closes.
+   * tunnel closes: the leg gets {@link LiveTunnel#CLOSE_LINGER_MILLIS} to flush, then closes.
    */
   @Test
   void slowReader_tunnelClosed_clientLegClosesAfterTheLinger_andReleasesItsQueue()
@@ -135,7 +135,7 @@ class NettyTunnelTest {
       await(() -> echo.floodStalledNanos() > TimeUnit.MILLISECONDS.toNanos(500), "flood stalls");
       assertThat(client.eventLoop().submit(client::isWritable).get()).isFalse();
       connection.close(); // the client still reads nothing
-      assertThat(client.closeFuture().await(ProxyConnection.CLOSE_LINGER_MILLIS + 20_000))
+      assertThat(client.closeFuture().await(LiveTunnel.CLOSE_LINGER_MILLIS + 20_000))
           .as("client leg closed although its peer never read")
           .isTrue();
       assertThat(pendingBytes(client)).as("queued bytes released").isZero();
