@@ -2,6 +2,8 @@ package dev.affinity.testkit;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.affinity.internal.http.AdapterSettings;
+import dev.affinity.internal.http.HttpScope;
 import java.time.Duration;
 import java.util.List;
 
@@ -18,7 +20,12 @@ public final class ProxySettings {
           Duration.ofSeconds(60),
           List.of(),
           false,
-          Duration.ofSeconds(10));
+          Duration.ofSeconds(10),
+          "off",
+          AdapterSettings.DEFAULT_HTTP_MAX_CONNECTIONS_PER_BACKEND,
+          AdapterSettings.DEFAULT_HTTP_RESPONSE_TIMEOUT,
+          AdapterSettings.DEFAULT_HTTP_POOL_IDLE_TIMEOUT,
+          AdapterSettings.DEFAULT_HTTP_MAX_REQUEST_BODY_BYTES);
 
   private final Duration connectTimeout;
   private final Duration handshakeTimeout;
@@ -26,6 +33,11 @@ public final class ProxySettings {
   private final List<String> trustedProxies;
   private final boolean proxyProtocol;
   private final Duration requestHeadTimeout;
+  private final String http;
+  private final int httpMaxConnectionsPerBackend;
+  private final Duration httpResponseTimeout;
+  private final Duration httpPoolIdleTimeout;
+  private final long httpMaxRequestBodyBytes;
 
   private ProxySettings(
       Duration connectTimeout,
@@ -33,8 +45,18 @@ public final class ProxySettings {
       Duration idleTimeout,
       List<String> trustedProxies,
       boolean proxyProtocol,
-      Duration requestHeadTimeout) {
+      Duration requestHeadTimeout,
+      String http,
+      int httpMaxConnectionsPerBackend,
+      Duration httpResponseTimeout,
+      Duration httpPoolIdleTimeout,
+      long httpMaxRequestBodyBytes) {
     this.requestHeadTimeout = requestHeadTimeout;
+    this.http = http;
+    this.httpMaxConnectionsPerBackend = httpMaxConnectionsPerBackend;
+    this.httpResponseTimeout = httpResponseTimeout;
+    this.httpPoolIdleTimeout = httpPoolIdleTimeout;
+    this.httpMaxRequestBodyBytes = httpMaxRequestBodyBytes;
     this.connectTimeout = connectTimeout;
     this.handshakeTimeout = handshakeTimeout;
     this.idleTimeout = idleTimeout;
@@ -81,7 +103,12 @@ public final class ProxySettings {
         requireNonNull(idleTimeout, "idleTimeout"),
         trustedProxies,
         proxyProtocol,
-        requestHeadTimeout);
+        requestHeadTimeout,
+        http,
+        httpMaxConnectionsPerBackend,
+        httpResponseTimeout,
+        httpPoolIdleTimeout,
+        httpMaxRequestBodyBytes);
   }
 
   /** Returns a copy with another backend handshake timeout. */
@@ -92,7 +119,12 @@ public final class ProxySettings {
         idleTimeout,
         trustedProxies,
         proxyProtocol,
-        requestHeadTimeout);
+        requestHeadTimeout,
+        http,
+        httpMaxConnectionsPerBackend,
+        httpResponseTimeout,
+        httpPoolIdleTimeout,
+        httpMaxRequestBodyBytes);
   }
 
   /** Returns a copy trusting these proxy ranges. */
@@ -103,13 +135,28 @@ public final class ProxySettings {
         idleTimeout,
         List.of(cidrs),
         proxyProtocol,
-        requestHeadTimeout);
+        requestHeadTimeout,
+        http,
+        httpMaxConnectionsPerBackend,
+        httpResponseTimeout,
+        httpPoolIdleTimeout,
+        httpMaxRequestBodyBytes);
   }
 
   /** Returns a copy with the PROXY protocol on or off. */
   public ProxySettings withProxyProtocol(boolean enabled) {
     return new ProxySettings(
-        connectTimeout, handshakeTimeout, idleTimeout, trustedProxies, enabled, requestHeadTimeout);
+        connectTimeout,
+        handshakeTimeout,
+        idleTimeout,
+        trustedProxies,
+        enabled,
+        requestHeadTimeout,
+        http,
+        httpMaxConnectionsPerBackend,
+        httpResponseTimeout,
+        httpPoolIdleTimeout,
+        httpMaxRequestBodyBytes);
   }
 
   /**
@@ -128,7 +175,133 @@ public final class ProxySettings {
         idleTimeout,
         trustedProxies,
         proxyProtocol,
-        requireNonNull(timeout, "timeout"));
+        requireNonNull(timeout, "timeout"),
+        http,
+        httpMaxConnectionsPerBackend,
+        httpResponseTimeout,
+        httpPoolIdleTimeout,
+        httpMaxRequestBodyBytes);
+  }
+
+  /**
+   * Which plain HTTP requests the adapter proxies, in the runnable proxy's {@code --http} syntax
+   * ({@link HttpScope#parse}): {@code "off"} (the default), {@code "on"}, or path prefixes such as
+   * {@code "/socket.io,/events"}. Adapters map {@code on} to {@code proxyHttp(true)} and a path
+   * list to {@code proxyHttpPaths(...)} ({@link #httpScope()} gives the parsed form).
+   */
+  public String http() {
+    return http;
+  }
+
+  /** {@link #http()} parsed. */
+  public HttpScope httpScope() {
+    return HttpScope.parse(http);
+  }
+
+  /** The bound on pooled HTTP connections per backend ({@code httpMaxConnectionsPerBackend}). */
+  public int httpMaxConnectionsPerBackend() {
+    return httpMaxConnectionsPerBackend;
+  }
+
+  /** How long the HTTP path waits for a backend's response head ({@code httpResponseTimeout}). */
+  public Duration httpResponseTimeout() {
+    return httpResponseTimeout;
+  }
+
+  /** How long an idle pooled backend connection is kept ({@code httpPoolIdleTimeout}). */
+  public Duration httpPoolIdleTimeout() {
+    return httpPoolIdleTimeout;
+  }
+
+  /** The largest request body the HTTP path forwards ({@code httpMaxRequestBodyBytes}). */
+  public long httpMaxRequestBodyBytes() {
+    return httpMaxRequestBodyBytes;
+  }
+
+  /**
+   * Returns a copy with another HTTP scope.
+   *
+   * @throws dev.affinity.AffinityConfigurationException if {@link HttpScope#parse} refuses {@code
+   *     spec}
+   */
+  public ProxySettings withHttp(String spec) {
+    HttpScope.parse(spec);
+    return new ProxySettings(
+        connectTimeout,
+        handshakeTimeout,
+        idleTimeout,
+        trustedProxies,
+        proxyProtocol,
+        requestHeadTimeout,
+        spec,
+        httpMaxConnectionsPerBackend,
+        httpResponseTimeout,
+        httpPoolIdleTimeout,
+        httpMaxRequestBodyBytes);
+  }
+
+  /** Returns a copy with another bound on pooled HTTP connections per backend. */
+  public ProxySettings withHttpMaxConnectionsPerBackend(int max) {
+    return new ProxySettings(
+        connectTimeout,
+        handshakeTimeout,
+        idleTimeout,
+        trustedProxies,
+        proxyProtocol,
+        requestHeadTimeout,
+        http,
+        AdapterSettings.httpMaxConnectionsPerBackend(max),
+        httpResponseTimeout,
+        httpPoolIdleTimeout,
+        httpMaxRequestBodyBytes);
+  }
+
+  /** Returns a copy with another wait for a backend's HTTP response head. */
+  public ProxySettings withHttpResponseTimeout(Duration timeout) {
+    return new ProxySettings(
+        connectTimeout,
+        handshakeTimeout,
+        idleTimeout,
+        trustedProxies,
+        proxyProtocol,
+        requestHeadTimeout,
+        http,
+        httpMaxConnectionsPerBackend,
+        AdapterSettings.httpResponseTimeout(timeout),
+        httpPoolIdleTimeout,
+        httpMaxRequestBodyBytes);
+  }
+
+  /** Returns a copy with another idle time for pooled backend connections. */
+  public ProxySettings withHttpPoolIdleTimeout(Duration timeout) {
+    return new ProxySettings(
+        connectTimeout,
+        handshakeTimeout,
+        idleTimeout,
+        trustedProxies,
+        proxyProtocol,
+        requestHeadTimeout,
+        http,
+        httpMaxConnectionsPerBackend,
+        httpResponseTimeout,
+        AdapterSettings.httpPoolIdleTimeout(timeout),
+        httpMaxRequestBodyBytes);
+  }
+
+  /** Returns a copy with another request body limit for the HTTP path. */
+  public ProxySettings withHttpMaxRequestBodyBytes(long bytes) {
+    return new ProxySettings(
+        connectTimeout,
+        handshakeTimeout,
+        idleTimeout,
+        trustedProxies,
+        proxyProtocol,
+        requestHeadTimeout,
+        http,
+        httpMaxConnectionsPerBackend,
+        httpResponseTimeout,
+        httpPoolIdleTimeout,
+        AdapterSettings.httpMaxRequestBodyBytes(bytes));
   }
 
   @Override
@@ -145,6 +318,16 @@ public final class ProxySettings {
         + proxyProtocol
         + ", requestHeadTimeout="
         + requestHeadTimeout
+        + ", http="
+        + http
+        + ", httpMaxConnectionsPerBackend="
+        + httpMaxConnectionsPerBackend
+        + ", httpResponseTimeout="
+        + httpResponseTimeout
+        + ", httpPoolIdleTimeout="
+        + httpPoolIdleTimeout
+        + ", httpMaxRequestBodyBytes="
+        + httpMaxRequestBodyBytes
         + "}";
   }
 }

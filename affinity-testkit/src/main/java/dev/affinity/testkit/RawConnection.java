@@ -177,6 +177,87 @@ public final class RawConnection implements AutoCloseable {
   }
 
   /**
+   * Reads the body that follows {@code head} (a response to a request other than {@code HEAD}): by
+   * {@code Content-Length}, chunked (decoded; trailers dropped), or until the peer closes. A 1xx,
+   * 204 or 304 head has no body.
+   *
+   * @throws UncheckedIOException if the connection ends early or the body exceeds {@code max}
+   */
+  public byte[] readBody(Response head, int max) {
+    int status = head.status();
+    if (status / 100 == 1 || status == 204 || status == 304) {
+      return new byte[0];
+    }
+    String te = head.header("Transfer-Encoding");
+    String length = head.header("Content-Length");
+    try {
+      if (te != null && te.toLowerCase(Locale.ROOT).contains("chunked")) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        while (true) {
+          String sizeLine = readLine();
+          int semi = sizeLine.indexOf(';');
+          int size =
+              Integer.parseInt((semi < 0 ? sizeLine : sizeLine.substring(0, semi)).strip(), 16);
+          if (size == 0) {
+            while (!readLine().isEmpty()) {
+              // trailer field: dropped
+            }
+            return body.toByteArray();
+          }
+          if (body.size() + (long) size > max) {
+            throw new IOException("more than " + max + " body bytes");
+          }
+          byte[] chunk = new byte[size];
+          in.readFully(chunk);
+          body.write(chunk);
+          if (!readLine().isEmpty()) {
+            throw new IOException("no CRLF after a chunk");
+          }
+        }
+      }
+      if (length != null) {
+        int n = Integer.parseInt(length.strip());
+        if (n > max) {
+          throw new IOException("Content-Length " + n + " is more than " + max);
+        }
+        byte[] body = new byte[n];
+        in.readFully(body);
+        return body;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return readToEnd(max);
+  }
+
+  /**
+   * Reads one CRLF-terminated line (without the CRLF; a bare LF also ends it).
+   *
+   * @throws UncheckedIOException if the connection ends first
+   */
+  public String readLine() {
+    StringBuilder sb = new StringBuilder();
+    try {
+      while (true) {
+        int b = in.read();
+        if (b < 0) {
+          throw new EOFException("connection closed inside a line");
+        }
+        if (b == '\n') {
+          int len = sb.length();
+          return len > 0 && sb.charAt(len - 1) == '\r' ? sb.substring(0, len - 1) : sb.toString();
+        }
+        if (sb.length() > MAX_HEAD) {
+          throw new IOException("line longer than " + MAX_HEAD);
+        }
+        sb.append((char) b);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
    * Whether the peer closes the connection within the read timeout: reads (and drops) bytes until
    * the end of stream. A reset also counts as closed.
    */

@@ -26,6 +26,24 @@ public final class AdapterSettings {
   /** The default backend handshake timeout of both adapters: 10 seconds. */
   public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
 
+  /**
+   * The default bound on pooled HTTP connections to one backend (the HTTP path of {@code
+   * proxyHttp}): 64. Requests beyond it wait for a pooled connection.
+   */
+  public static final int DEFAULT_HTTP_MAX_CONNECTIONS_PER_BACKEND = 64;
+
+  /**
+   * The default wait for a backend's response head on the HTTP path: 60 seconds, longer than
+   * Engine.IO's 25 s long-poll (its {@code pingInterval}) so a waiting poll is never cut off.
+   */
+  public static final Duration DEFAULT_HTTP_RESPONSE_TIMEOUT = Duration.ofSeconds(60);
+
+  /** The default time an idle pooled backend connection is kept on the HTTP path: 30 seconds. */
+  public static final Duration DEFAULT_HTTP_POOL_IDLE_TIMEOUT = Duration.ofSeconds(30);
+
+  /** The default largest request body the HTTP path forwards: 10 MiB; more is answered 413. */
+  public static final long DEFAULT_HTTP_MAX_REQUEST_BODY_BYTES = 10L << 20;
+
   private AdapterSettings() {}
 
   /**
@@ -87,6 +105,46 @@ public final class AdapterSettings {
    */
   public static int maxErrorBodyBytes(int bytes) {
     check(bytes >= 0 && bytes <= 16 << 20, "maxErrorBodyBytes", bytes, "0..16777216");
+    return bytes;
+  }
+
+  /**
+   * The bound on pooled HTTP connections to one backend.
+   *
+   * @throws dev.affinity.AffinityConfigurationException unless 1 to 10000
+   */
+  public static int httpMaxConnectionsPerBackend(int max) {
+    check(max >= 1 && max <= 10_000, "httpMaxConnectionsPerBackend", max, "1..10000");
+    return max;
+  }
+
+  /**
+   * How long the HTTP path waits for a backend's response head after sending the request: a {@link
+   * #timeout} (1 ms..1 h).
+   *
+   * @throws dev.affinity.AffinityConfigurationException otherwise
+   */
+  public static Duration httpResponseTimeout(Duration d) {
+    return timeout("httpResponseTimeout", d);
+  }
+
+  /**
+   * How long an idle pooled backend connection is kept on the HTTP path: an {@link #idleTimeout}
+   * ({@link Duration#ZERO} keeps it until the backend closes it, else 1 ms..7 d).
+   *
+   * @throws dev.affinity.AffinityConfigurationException otherwise
+   */
+  public static Duration httpPoolIdleTimeout(Duration d) {
+    return idleTimeout("httpPoolIdleTimeout", d);
+  }
+
+  /**
+   * The largest request body the HTTP path forwards; a larger one is answered 413.
+   *
+   * @throws dev.affinity.AffinityConfigurationException unless at least 1
+   */
+  public static long httpMaxRequestBodyBytes(long bytes) {
+    check(bytes >= 1, "httpMaxRequestBodyBytes", bytes, ">= 1");
     return bytes;
   }
 

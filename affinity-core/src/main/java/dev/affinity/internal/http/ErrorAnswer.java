@@ -27,8 +27,14 @@ public final class ErrorAnswer {
   /** 502: the backend's answer was not an HTTP response head this proxy can relay. */
   public static final String BAD_RESPONSE = "bad response from backend";
 
-  /** 504: the backend took the request and sent no response head within the handshake timeout. */
+  /**
+   * 504: the backend took the request and sent no response head within the handshake timeout (the
+   * HTTP path's response timeout for a plain HTTP request).
+   */
   public static final String BACKEND_TIMEOUT = "backend did not answer in time";
+
+  /** 413: a plain HTTP request's body is longer than the HTTP path's request body limit. */
+  public static final String REQUEST_BODY_TOO_LARGE = "request body too large";
 
   /**
    * 503 to a handshake that arrives while the proxy shuts down, and the reason of the 1001 close

@@ -56,4 +56,29 @@ class AdapterSettingsTest {
         .isInstanceOf(NullPointerException.class)
         .hasMessage("reason");
   }
+
+  @Test
+  void httpSettings_defaults_andBounds() {
+    assertThat(AdapterSettings.DEFAULT_HTTP_MAX_CONNECTIONS_PER_BACKEND).isEqualTo(64);
+    assertThat(AdapterSettings.DEFAULT_HTTP_RESPONSE_TIMEOUT)
+        .as("longer than Engine.IO's 25 s long-poll")
+        .isGreaterThan(Duration.ofSeconds(25));
+    assertThat(AdapterSettings.DEFAULT_HTTP_MAX_REQUEST_BODY_BYTES).isEqualTo(10L * 1024 * 1024);
+    assertThat(AdapterSettings.httpMaxConnectionsPerBackend(1)).isEqualTo(1);
+    assertThat(AdapterSettings.httpMaxConnectionsPerBackend(10_000)).isEqualTo(10_000);
+    for (int bad : new int[] {0, -1, 10_001}) {
+      assertThatThrownBy(() -> AdapterSettings.httpMaxConnectionsPerBackend(bad))
+          .isInstanceOf(AffinityConfigurationException.class)
+          .hasMessage("httpMaxConnectionsPerBackend: " + bad + " (expected: 1..10000)");
+    }
+    assertThat(AdapterSettings.httpMaxRequestBodyBytes(1)).isEqualTo(1);
+    assertThatThrownBy(() -> AdapterSettings.httpMaxRequestBodyBytes(0))
+        .isInstanceOf(AffinityConfigurationException.class)
+        .hasMessage("httpMaxRequestBodyBytes: 0 (expected: >= 1)");
+    assertThatThrownBy(() -> AdapterSettings.httpResponseTimeout(Duration.ZERO))
+        .hasMessage("httpResponseTimeout: PT0S (expected: 1ms..1h)");
+    assertThat(AdapterSettings.httpPoolIdleTimeout(Duration.ZERO)).isZero();
+    assertThatThrownBy(() -> AdapterSettings.httpPoolIdleTimeout(Duration.ofDays(8)))
+        .hasMessage("httpPoolIdleTimeout: PT192H (expected: PT0S (disabled) or 1ms..7d)");
+  }
 }
