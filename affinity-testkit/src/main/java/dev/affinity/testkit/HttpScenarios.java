@@ -58,7 +58,7 @@ import org.junit.jupiter.api.Timeout;
  *       backend available}, every candidate refused 502 {@code no backend reachable}, no response
  *       head within {@link ProxySettings#httpResponseTimeout()} 504 {@code backend did not answer
  *       in time}, a body over {@link ProxySettings#httpMaxRequestBodyBytes()} 413 {@code request
- *       body too large} (the backend never sees that request);
+ *       body too large (limit <n> bytes)} (the backend never sees that request);
  *   <li>a refused connect is reported ({@code Router.reportConnectFailure}) and the next candidate
  *       serves the request.
  * </ul>
@@ -375,7 +375,7 @@ public abstract class HttpScenarios {
     assertThat(ok.body()).hasSize(1024);
     int before = totalRequests();
     assertErrorAnswer(
-        proxy, post("/echo", new byte[1025]), 413, ErrorAnswer.REQUEST_BODY_TOO_LARGE);
+        proxy, post("/echo", new byte[1025]), 413, ErrorAnswer.requestBodyTooLarge(1024));
     assertThat(totalRequests()).as("requests the backends saw").isEqualTo(before);
   }
 

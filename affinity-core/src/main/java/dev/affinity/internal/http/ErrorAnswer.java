@@ -33,9 +33,6 @@ public final class ErrorAnswer {
    */
   public static final String BACKEND_TIMEOUT = "backend did not answer in time";
 
-  /** 413: a plain HTTP request's body is longer than the HTTP path's request body limit. */
-  public static final String REQUEST_BODY_TOO_LARGE = "request body too large";
-
   /**
    * 503 to a handshake that arrives while the proxy shuts down, and the reason of the 1001 close
    * frames its tunnels get.
@@ -46,6 +43,14 @@ public final class ErrorAnswer {
   public static final int SHUTDOWN_CLOSE_CODE = 1001;
 
   private ErrorAnswer() {}
+
+  /**
+   * The message of a 413 for a plain HTTP request whose body is longer than the HTTP path's limit
+   * ({@code httpMaxRequestBodyBytes}): {@code "request body too large (limit <n> bytes)"}.
+   */
+  public static String requestBodyTooLarge(long limitBytes) {
+    return "request body too large (limit " + limitBytes + " bytes)";
+  }
 
   /** The body of an error answer. */
   public static byte[] body(int status, String message) {
