@@ -63,17 +63,6 @@ public final class HandshakeRules {
   }
 
   /**
-   * Checks a WebSocket attempt's request head; null when it may be routed.
-   *
-   * @param method the request method as received
-   * @param version the protocol version as text ({@code HTTP/1.1})
-   * @param target the request target as received
-   * @param fields every header field, name and value, in the order received
-   * @param maxHeaderCount the most header fields accepted
-   * @param maxHeadBytes the largest head accepted, counted as request line plus {@code name: value
-   *     CRLF} per field
-   */
-  /**
    * The rules every request meets, WebSocket attempt or not, because both HTTP parsers apply them
    * before anything else: the request target (414 when longer than {@link #MAX_TARGET_LENGTH}, 400
    * when malformed) and, for HTTP/1.1, exactly one non-empty {@code Host}, equal to the authority
@@ -102,7 +91,13 @@ public final class HandshakeRules {
     return null;
   }
 
-  public static @Nullable Problem check(
+  /**
+   * The head rules a plain (non-upgrade) request proxied on the HTTP path meets, the same as the
+   * first rules of {@link #check}: {@link #checkRequest}, then the header-field count (431), the
+   * head size (431) and control characters in a field value (400). Null when they hold. Parameters
+   * as for {@link #check}.
+   */
+  public static @Nullable Problem checkPlain(
       String method,
       String version,
       String target,
@@ -129,6 +124,31 @@ public final class HandshakeRules {
       if (!visible(f.getValue())) {
         return bad("control character in a header value");
       }
+    }
+    return null;
+  }
+
+  /**
+   * Checks a WebSocket attempt's request head; null when it may be routed.
+   *
+   * @param method the request method as received
+   * @param version the protocol version as text ({@code HTTP/1.1})
+   * @param target the request target as received
+   * @param fields every header field, name and value, in the order received
+   * @param maxHeaderCount the most header fields accepted
+   * @param maxHeadBytes the largest head accepted, counted as request line plus {@code name: value
+   *     CRLF} per field
+   */
+  public static @Nullable Problem check(
+      String method,
+      String version,
+      String target,
+      List<? extends Map.Entry<String, String>> fields,
+      int maxHeaderCount,
+      int maxHeadBytes) {
+    Problem plain = checkPlain(method, version, target, fields, maxHeaderCount, maxHeadBytes);
+    if (plain != null) {
+      return plain;
     }
     if (!"HTTP/1.1".equals(version)) {
       return bad("a WebSocket upgrade must be HTTP/1.1");

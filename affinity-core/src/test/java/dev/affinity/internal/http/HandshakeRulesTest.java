@@ -93,4 +93,38 @@ class HandshakeRulesTest {
     assertThat(check("PUT", "HTTP/1.1", "/", without("Upgrade")))
         .isEqualTo("400 a WebSocket upgrade must be a GET");
   }
+
+  private static String plain(
+      String method, String version, String target, List<Map.Entry<String, String>> fields) {
+    HandshakeRules.Problem p =
+        HandshakeRules.checkPlain(method, version, target, fields, 100, 8192);
+    return p == null ? "ok" : p.toString();
+  }
+
+  @Test
+  void checkPlain_appliesTheHeadRules_butNotTheWebSocketOnes() {
+    List<Map.Entry<String, String>> post = new ArrayList<>();
+    post.add(Map.entry("Host", "example.com"));
+    post.add(Map.entry("Content-Length", "5"));
+    post.add(Map.entry("Transfer-Encoding", "chunked"));
+    assertThat(plain("POST", "HTTP/1.1", "/socket.io/?EIO=4", post)).isEqualTo("ok");
+    assertThat(plain("GET", "HTTP/1.0", "/", List.of())).as("no Host in HTTP/1.0").isEqualTo("ok");
+    assertThat(plain("GET", "HTTP/1.1", "/", List.of()))
+        .isEqualTo("400 exactly one Host header required");
+    assertThat(plain("GET", "HTTP/1.1", "/a/../b", post)).isEqualTo("400 bad request target");
+    List<Map.Entry<String, String>> control = new ArrayList<>(post);
+    control.add(Map.entry("X-Note", "a\u0001b"));
+    assertThat(plain("GET", "HTTP/1.1", "/", control))
+        .isEqualTo("400 control character in a header value");
+    List<Map.Entry<String, String>> many = new ArrayList<>(post);
+    for (int i = 0; i < 98; i++) {
+      many.add(Map.entry("X-" + i, "v"));
+    }
+    assertThat(plain("GET", "HTTP/1.1", "/", many))
+        .isEqualTo("431 too many header fields: 101 (limit 100)");
+    List<Map.Entry<String, String>> big = new ArrayList<>(post);
+    big.add(Map.entry("X-Big", "v".repeat(8192)));
+    assertThat(plain("GET", "HTTP/1.1", "/", big))
+        .isEqualTo("431 request head too large (limit 8192 bytes)");
+  }
 }
