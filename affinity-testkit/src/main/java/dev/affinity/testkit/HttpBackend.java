@@ -48,6 +48,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code /set-cookie}: {@code 200} with the backend's own {@code Set-Cookie: app=1};
  *   <li>{@code /status/<code>}: that status with body {@code <id>};
  *   <li>{@code /hang}: reads the request and never answers (until {@link #close()});
+ *   <li>{@code /sse-page?n=<events>}: an HTML page whose {@code EventSource} reads {@code
+ *       /sse?n=<events>} into {@code window.events} (for a browser test);
  *   <li>{@code /sse?n=<events>&pad=<bytes>}: {@code text/event-stream}, chunked, events {@code id:
  *       <i>} / {@code data: <i> <pad x's>} for i = 0..n-1 (n = -1: until the client goes away), one
  *       flush per event; {@link #sseBytesWritten()} counts the body bytes whose write returned, so
@@ -257,6 +259,9 @@ public final class HttpBackend implements AutoCloseable {
       writeFull(out, 200, "Set-Cookie: app=1; Path=/\r\n", ascii(id), connection);
     } else if (path.startsWith("/status/")) {
       writeFull(out, Integer.parseInt(path.substring(8)), "", ascii(id), connection);
+    } else if (path.equals("/sse-page")) {
+      writeFull(
+          out, 200, "Content-Type: text/html; charset=utf-8\r\n", ascii(ssePage()), connection);
     } else if (path.equals("/sse")) {
       streamEvents(
           out,
@@ -267,6 +272,26 @@ public final class HttpBackend implements AutoCloseable {
       writeFull(out, 200, "Content-Type: text/plain\r\n", ascii(id), connection);
     }
     return keepAlive;
+  }
+
+  /**
+   * A page whose script opens {@code EventSource("sse?n=<n>")} and collects each event's data in
+   * {@code window.events}, closing the source after event {@code n-1} (EventSource would otherwise
+   * reconnect when the stream ends); errors are counted in {@code window.sseErrors}.
+   */
+  private static String ssePage() {
+    return """
+        <!doctype html><html><head><title>sse</title></head><body><script>
+        window.events = []; window.sseErrors = 0; window.sseDone = false;
+        const n = Number(new URLSearchParams(location.search).get('n') || '1000');
+        const es = new EventSource('sse?n=' + n);
+        es.onmessage = (e) => {
+          window.events.push(e.data);
+          if (e.data === String(n - 1)) { es.close(); window.sseDone = true; }
+        };
+        es.onerror = () => { window.sseErrors++; };
+        </script></body></html>
+        """;
   }
 
   private void streamEvents(OutputStream out, int n, int pad) throws IOException {

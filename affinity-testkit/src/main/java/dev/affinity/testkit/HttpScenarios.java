@@ -2,10 +2,13 @@ package dev.affinity.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.affinity.Outcome;
 import dev.affinity.Router;
 import dev.affinity.RoutingRequest;
 import dev.affinity.backend.Backend;
 import dev.affinity.backend.BackendGroup;
+import dev.affinity.backend.Member;
+import dev.affinity.backend.Membership;
 import dev.affinity.internal.http.ErrorAnswer;
 import dev.affinity.metrics.RoutingListener;
 import dev.affinity.strategy.AffinityStrategy;
@@ -13,7 +16,9 @@ import dev.affinity.strategy.CookieAffinity;
 import dev.affinity.strategy.CookieKey;
 import dev.affinity.strategy.CookieKeys;
 import dev.affinity.strategy.RoutingKey;
+import dev.affinity.strategy.Selection;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -26,6 +31,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The plain-HTTP proxy scenarios every adapter must pass (the {@code proxyHttp} path: requests that
@@ -459,6 +465,314 @@ public abstract class HttpScenarios {
     ProxyHandle proxy =
         proxy(router().build(), HTTP_ON.withHttpResponseTimeout(Duration.ofMillis(500)));
     assertErrorAnswer(proxy, get("/hang"), 504, ErrorAnswer.BACKEND_TIMEOUT);
+  }
+
+  // ---------------------------------------------------------------- Socket.IO
+
+  /** Three Socket.IO backends ({@code sio-1}..{@code sio-3}), killed after the scenario. */
+  private List<SocketIo.Backend> socketIoBackends() {
+    List<SocketIo.Backend> out = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      out.add(closeLater(SocketIo.backend("sio-" + i)));
+    }
+    return out;
+  }
+
+  private Router.Builder socketIoRouter(List<SocketIo.Backend> sio) {
+    List<Backend> members = new ArrayList<>();
+    for (SocketIo.Backend b : sio) {
+      members.add(Backend.of(b.id(), "127.0.0.1", b.port()));
+    }
+    return Router.builder(BackendGroup.of(members))
+        .listener(
+            new RoutingListener() {
+              @Override
+              public void connectFailed(Backend backend, Throwable cause) {
+                connectFailures.add(backend);
+              }
+            });
+  }
+
+  private static Router cookieRouter(Router.Builder builder) {
+    return builder
+        .strategy(
+            AffinityStrategy.cookie(CookieAffinity.builder(CookieKeys.of(COOKIE_KEY)).build()))
+        .fallback(AffinityStrategy.roundRobin())
+        .build();
+  }
+
+  private static int sessionIdUnknown(List<SocketIo.Backend> sio) {
+    int n = 0;
+    for (SocketIo.Backend b : sio) {
+      n += b.sessionIdUnknown();
+    }
+    return n;
+  }
+
+  /**
+   * 200 real {@code socket.io-client} clients with their defaults (polling first) through the proxy
+   * with cookie affinity: no backend ever answers "Session ID unknown", every client upgrades to
+   * WebSocket on the backend that served its polling, and all 20 echoes of each come back from that
+   * backend.
+   */
+  @Test
+  @Timeout(value = 240, unit = TimeUnit.SECONDS)
+  void socketIo_200ClientsWithDefaults_stayOnTheirPollingBackend_noSessionIdUnknown()
+      throws Exception {
+    List<SocketIo.Backend> sio = socketIoBackends();
+    ProxyHandle proxy =
+        proxy(cookieRouter(socketIoRouter(sio)), ProxySettings.DEFAULTS.withHttp("/socket.io"));
+    List<SocketIo.ClientResult> results;
+    try (SocketIo.Clients run =
+        SocketIo.clients(proxy.port(), 200, 20, Duration.ofSeconds(90), false)) {
+      results = run.awaitDone(Duration.ofSeconds(150));
+    }
+    assertThat(results).hasSize(200);
+    Set<String> used = new HashSet<>();
+    for (SocketIo.ClientResult r : results) {
+      assertThat(r.pollingBackend()).as("hello over polling: %s", r).isNotNull();
+      assertThat(r.upgraded()).as("upgraded: %s", r).isTrue();
+      assertThat(r.upgradedBackend())
+          .as("upgraded where it polled: %s", r)
+          .isEqualTo(r.pollingBackend());
+      assertThat(r.echoes()).as("echoes: %s", r).isEqualTo(20);
+      assertThat(r.echoBackends()).as("echo backends: %s", r).containsExactly(r.pollingBackend());
+      assertThat(r.connectErrors()).as("connect errors: %s", r).isZero();
+      assertThat(r.disconnects()).as("disconnects: %s", r).isZero();
+      used.add(r.pollingBackend());
+    }
+    assertThat(sessionIdUnknown(sio)).as("Session ID unknown answers").isZero();
+    assertThat(used).as("new clients spread over the backends").hasSize(3);
+  }
+
+  /**
+   * The same clients through plain round robin without the cookie (a rotating strategy): backends
+   * answer "Session ID unknown" and clients fail, the failure the feature prevents. This shows the
+   * scenario above can fail.
+   */
+  @Test
+  @Timeout(value = 240, unit = TimeUnit.SECONDS)
+  void socketIo_plainRoundRobinWithoutCookie_getsSessionIdUnknown() throws Exception {
+    List<SocketIo.Backend> sio = socketIoBackends();
+    java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong();
+    AffinityStrategy rotating =
+        new AffinityStrategy() {
+          @Override
+          public Selection select(RoutingRequest request, Membership membership) {
+            Member[] up = membership.upMembers();
+            if (up.length == 0) {
+              return Selection.noBackend("none up");
+            }
+            Member m = up[(int) Math.floorMod(next.getAndIncrement(), (long) up.length)];
+            return Selection.chosen(m, Outcome.FIRST_ASSIGNMENT, "rotating");
+          }
+
+          @Override
+          public String name() {
+            return "rotating";
+          }
+        };
+    ProxyHandle proxy =
+        proxy(
+            socketIoRouter(sio).strategy(rotating).build(),
+            ProxySettings.DEFAULTS.withHttp("/socket.io"));
+    List<SocketIo.ClientResult> results;
+    try (SocketIo.Clients run =
+        SocketIo.clients(proxy.port(), 200, 20, Duration.ofSeconds(15), false)) {
+      results = run.awaitDone(Duration.ofSeconds(90));
+    }
+    long failed =
+        results.stream()
+            .filter(
+                r ->
+                    !r.upgraded()
+                        || r.echoes() < 20
+                        || r.connectErrors() > 0
+                        || r.disconnects() > 0
+                        || !java.util.Objects.equals(r.upgradedBackend(), r.pollingBackend()))
+            .count();
+    assertThat(sessionIdUnknown(sio)).as("Session ID unknown answers").isPositive();
+    assertThat(failed).as("clients that did not get a clean session").isPositive();
+  }
+
+  /**
+   * A killed backend: its clients are disconnected and reconnect, with the client's default retry,
+   * to a live backend with a new session (acknowledged by that backend); the other clients see no
+   * disconnect.
+   */
+  @Test
+  @Timeout(value = 240, unit = TimeUnit.SECONDS)
+  void socketIo_killedBackend_itsClientsReconnectToALiveOne_othersSeeNothing() throws Exception {
+    List<SocketIo.Backend> sio = socketIoBackends();
+    ProxyHandle proxy =
+        proxy(cookieRouter(socketIoRouter(sio)), ProxySettings.DEFAULTS.withHttp("/socket.io"));
+    try (SocketIo.Clients run =
+        SocketIo.clients(proxy.port(), 60, 2, Duration.ofSeconds(60), true)) {
+      List<SocketIo.ClientResult> results = run.awaitDone(Duration.ofMinutes(2));
+      assertThat(results).hasSize(60).allMatch(r -> r.echoes() == 2 && r.upgraded());
+      String victim = "sio-2";
+      Set<Integer> moved = new HashSet<>();
+      for (SocketIo.ClientResult r : results) {
+        if (victim.equals(r.pollingBackend())) {
+          moved.add(r.client());
+        }
+      }
+      assertThat(moved).as("clients on %s", victim).isNotEmpty();
+      sio.get(1).kill();
+      awaitTrue(
+          () -> reconnected(run.reconnects(), victim).containsAll(moved),
+          "every client of " + victim + " reconnected to a live backend");
+      for (com.fasterxml.jackson.databind.JsonNode r : run.reconnects()) {
+        assertThat(r.path("backend").asText()).as("%s", r).isNotEqualTo(victim);
+        assertThat(r.path("echo").asText())
+            .as("new session answers: %s", r)
+            .isEqualTo(r.path("backend").asText());
+      }
+      for (com.fasterxml.jackson.databind.JsonNode d : run.disconnects()) {
+        assertThat(moved)
+            .as("only %s's clients were disconnected: %s", victim, d)
+            .contains(d.path("client").asInt());
+      }
+    }
+  }
+
+  private static Set<Integer> reconnected(
+      List<com.fasterxml.jackson.databind.JsonNode> reconnects, String victim) {
+    Set<Integer> out = new HashSet<>();
+    for (com.fasterxml.jackson.databind.JsonNode r : reconnects) {
+      if (!victim.equals(r.path("backend").asText()) && r.path("echo").isTextual()) {
+        out.add(r.path("client").asInt());
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- SSE
+
+  /** 1,000 server-sent events through the proxy arrive complete and in order (raw HTTP client). */
+  @Test
+  void sse_thousandEvents_arriveCompleteAndInOrder() throws Exception {
+    ProxyHandle proxy = proxy(cookieRouter(), HTTP_ON);
+    Exchange e = exchange(proxy, get("/sse?n=1000", "Accept: text/event-stream"));
+    assertThat(e.head().status()).as(e.toString()).isEqualTo(200);
+    assertThat(e.head().header("Content-Type")).isEqualTo("text/event-stream");
+    StringBuilder expected = new StringBuilder();
+    for (int i = 0; i < 1000; i++) {
+      expected.append("id: ").append(i).append("\ndata: ").append(i).append("\n\n");
+    }
+    assertThat(e.bodyText()).isEqualTo(expected.toString());
+  }
+
+  /**
+   * 1,000 server-sent events through the proxy reach an {@code EventSource} in headless Chromium
+   * complete and in order (the page and the stream both come through the proxy). Skipped without
+   * Chromium unless {@code AFFINITY_REQUIRE_BROWSER=1}.
+   */
+  @Test
+  void sse_thousandEventsInChromium_arriveCompleteAndInOrder(@TempDir Path tmp) throws Exception {
+    Path chromium = HeadlessChromium.findOrSkip();
+    ProxyHandle proxy = proxy(cookieRouter(), HTTP_ON);
+    try (HeadlessChromium browser = HeadlessChromium.launch(chromium, tmp, 800, 600)) {
+      browser.navigate("http://127.0.0.1:" + proxy.port() + "/sse-page?n=1000");
+      String state =
+          "JSON.stringify({n: window.events && window.events.length, errors: window.sseErrors})";
+      browser.waitFor("window.sseDone === true", WAIT, state);
+      assertThat(browser.evaluate("window.events.length").asInt()).isEqualTo(1000);
+      assertThat(browser.evaluate("window.events.every((d, i) => d === String(i))").asBoolean())
+          .as("in order")
+          .isTrue();
+      assertThat(browser.evaluate("window.sseErrors").asInt()).isZero();
+    }
+  }
+
+  /**
+   * Back-pressure: a client that reads nothing stalls the backend's writes instead of growing the
+   * proxy's memory. The backend streams events of about 4 KiB without end; the client's socket has
+   * a 16 KiB receive buffer and is not read. The backend's written byte count must stop growing
+   * below a bound made of what the kernels may buffer on the way, plus 8 MiB for the proxy:
+   *
+   * <ul>
+   *   <li>the client's receive buffer (set, so at most twice 16 KiB as Linux doubles it);
+   *   <li>the proxy's send buffer towards the client and the backend's send buffer (each at most
+   *       {@code net.ipv4.tcp_wmem}'s maximum) and the proxy's receive buffer from the backend (at
+   *       most {@code net.ipv4.tcp_rmem}'s maximum);
+   *   <li>8 MiB for what the proxy holds in user space (an adapter's outbound buffer stops reading
+   *       at a high-water mark of tens of KiB; 8 MiB leaves room for pooled read buffers).
+   * </ul>
+   *
+   * A proxy that reads without back-pressure keeps the backend writing at loopback speed, past any
+   * such bound, and fails. Reading again afterwards resumes the stream, which shows it was a stall.
+   */
+  @Test
+  void sse_slowReader_stallsTheBackend_andTheProxyBuffersABoundedAmount() throws Exception {
+    ProxyHandle proxy = proxy(cookieRouter(), HTTP_ON);
+    long bound = 2L * 16 * 1024 + 2 * maxOf("tcp_wmem") + maxOf("tcp_rmem") + (8L << 20);
+    try (RawConnection c = RawConnection.open(proxy.port(), 16 * 1024)) {
+      c.readTimeout(WAIT);
+      c.send(get("/sse?n=-1&pad=4000"));
+      HttpBackend sse = awaitSseBackend();
+      long stalled = awaitStall(sse, bound);
+      assertThat(stalled)
+          .as("bytes the backend wrote to a client that reads nothing (bound %d)", bound)
+          .isPositive()
+          .isLessThan(bound);
+      RawConnection.Response head = c.readResponseHead();
+      assertThat(head.status()).isEqualTo(200);
+      c.readExactly(1 << 20);
+      awaitTrue(() -> sse.sseBytesWritten() > stalled, "the stream resumes once the client reads");
+    }
+  }
+
+  private HttpBackend awaitSseBackend() {
+    awaitTrue(
+        () -> backends.stream().anyMatch(b -> b.sseBytesWritten() > 0), "an SSE stream started");
+    for (HttpBackend b : backends) {
+      if (b.sseBytesWritten() > 0) {
+        return b;
+      }
+    }
+    throw new AssertionError("no SSE stream");
+  }
+
+  /**
+   * Waits until the backend's SSE byte count stays the same over 20 looks 100 ms apart (2 s without
+   * progress), and returns it; fails once it passes {@code bound} or after {@link #WAIT}.
+   */
+  private static long awaitStall(HttpBackend b, long bound) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    long last = -1;
+    int same = 0;
+    while (System.nanoTime() < deadline) {
+      long now = b.sseBytesWritten();
+      if (now >= bound) {
+        throw new AssertionError("the backend wrote " + now + " bytes, past the bound " + bound);
+      }
+      same = now == last ? same + 1 : 0;
+      if (same >= 20) {
+        return now;
+      }
+      last = now;
+      Thread.sleep(100); // polling a counter that has no change notification
+    }
+    throw new AssertionError("the backend never stalled: " + b.sseBytesWritten() + " bytes");
+  }
+
+  /** The maximum (third) value of {@code /proc/sys/net/ipv4/<name>}, or 6 MiB if unreadable. */
+  private static long maxOf(String name) {
+    try {
+      String[] v =
+          java.nio.file.Files.readString(Path.of("/proc/sys/net/ipv4/" + name))
+              .trim()
+              .split("\\s+", -1);
+      return Long.parseLong(v[v.length - 1]);
+    } catch (java.io.IOException | RuntimeException e) {
+      return 6L << 20;
+    }
+  }
+
+  /** Waits up to {@link #WAIT} until {@code condition} holds ({@link Await#until}). */
+  protected static void awaitTrue(java.util.function.BooleanSupplier condition, String what) {
+    Await.until(what, WAIT, condition);
   }
 
   // ---------------------------------------------------------------- helpers

@@ -1,17 +1,15 @@
 package dev.affinity.examples.browser;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.affinity.examples.DemoLauncher;
+import dev.affinity.testkit.HeadlessChromium;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.Optional;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -60,25 +58,12 @@ class DemoBrowserTest {
         PAGE_STATE);
   }
 
-  private static Path chromiumOrSkip() {
-    Optional<Path> chromium = HeadlessChromium.find();
-    if (chromium.isEmpty()) {
-      if ("1".equals(System.getenv("AFFINITY_REQUIRE_BROWSER"))) {
-        fail(
-            "AFFINITY_REQUIRE_BROWSER=1 but no Chromium at /usr/bin/chromium (or"
-                + " $AFFINITY_CHROMIUM): install Debian's chromium package");
-      }
-      assumeTrue(false, "no Chromium installed; set AFFINITY_REQUIRE_BROWSER=1 to fail instead");
-    }
-    return chromium.get();
-  }
-
   @ParameterizedTest(name = "--server {0}")
   @ValueSource(strings = {"netty", "jetty"})
   @Timeout(120)
   void demoPage_staysOnItsBackendAcrossReconnects_thenFailsOverWithANewCookie(
       String server, @TempDir Path tmp) throws Exception {
-    Path chromium = chromiumOrSkip();
+    Path chromium = HeadlessChromium.findOrSkip();
     try (DemoLauncher demo = DemoLauncher.start("--server", server);
         HeadlessChromium browser = HeadlessChromium.launch(chromium, tmp, 1100, 980)) {
       // Opened as localhost on one run: the WebSocket then goes to localhost too (the page's own

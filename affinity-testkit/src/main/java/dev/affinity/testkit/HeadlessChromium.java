@@ -1,4 +1,4 @@
-package dev.affinity.examples.browser;
+package dev.affinity.testkit;
 
 import static java.util.Objects.requireNonNull;
 
@@ -30,6 +30,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * Debian's Chromium, headless, driven over the Chrome DevTools Protocol with the JDK's own HTTP and
@@ -39,6 +41,14 @@ import java.util.stream.Stream;
  * Chromium picked from {@code DevToolsActivePort} in that profile, attaches to the first page
  * target and sends {@code Page.navigate}, {@code Runtime.evaluate} and {@code
  * Page.captureScreenshot} commands. Every wait is bounded.
+ *
+ * <pre>{@code
+ * Path chromium = HeadlessChromium.findOrSkip();
+ * try (HeadlessChromium browser = HeadlessChromium.launch(chromium, tmp, 1100, 980)) {
+ *   browser.navigate("http://127.0.0.1:" + port + "/");
+ *   browser.waitFor("document.title === 'ready'", Duration.ofSeconds(20), "document.title");
+ * }
+ * }</pre>
  */
 public final class HeadlessChromium implements AutoCloseable {
   /** The flags Chromium needs here: no sandbox (root in CI), no GPU, no network chatter. */
@@ -83,6 +93,27 @@ public final class HeadlessChromium implements AutoCloseable {
             ? Stream.of(configured)
             : Stream.of("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome");
     return candidates.map(Path::of).filter(Files::isExecutable).findFirst();
+  }
+
+  /**
+   * The Chromium executable ({@link #find()}); without one the calling test is skipped, unless
+   * {@code AFFINITY_REQUIRE_BROWSER=1} (set by {@code .ci/run}), which makes a missing browser a
+   * failure.
+   *
+   * @throws org.opentest4j.TestAbortedException (a skip) if there is none and none is required
+   * @throws AssertionError if there is none and {@code AFFINITY_REQUIRE_BROWSER=1}
+   */
+  public static Path findOrSkip() {
+    Optional<Path> chromium = find();
+    if (chromium.isEmpty()) {
+      if ("1".equals(System.getenv("AFFINITY_REQUIRE_BROWSER"))) {
+        throw new AssertionError(
+            "AFFINITY_REQUIRE_BROWSER=1 but no Chromium at /usr/bin/chromium (or"
+                + " $AFFINITY_CHROMIUM): install Debian's chromium package");
+      }
+      Assumptions.abort("no Chromium installed; set AFFINITY_REQUIRE_BROWSER=1 to fail instead");
+    }
+    return chromium.get();
   }
 
   /**
@@ -300,10 +331,10 @@ public final class HeadlessChromium implements AutoCloseable {
   /** Collects text frames (DevTools messages may come in parts) and hands whole ones on. */
   private static final class Listener implements WebSocket.Listener {
     private final StringBuilder buffer = new StringBuilder();
-    volatile HeadlessChromium browser;
+    volatile @Nullable HeadlessChromium browser;
 
     @Override
-    public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+    public @Nullable CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
       buffer.append(data);
       if (last) {
         String text = buffer.toString();
