@@ -2,6 +2,7 @@ package dev.affinity.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.affinity.testkit.TestFrames;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -18,7 +19,7 @@ class WebSocketFrameTrackerTest {
     // 7-bit, 16-bit and 64-bit length forms, empty frames, masked and unmasked.
     for (int size : new int[] {0, 1, 125, 126, 127, 65_535, 65_536, 70_000, 3}) {
       for (boolean masked : new boolean[] {false, true}) {
-        stream.writeBytes(frame(size, masked, random));
+        stream.writeBytes(TestFrames.binary(size, masked, random));
         ends.add(stream.size());
       }
     }
@@ -68,32 +69,5 @@ class WebSocketFrameTrackerTest {
     assertThat(cut.length - 4).isEqualTo(122);
     assertThat(new String(cut, 4, cut.length - 4, StandardCharsets.UTF_8))
         .isEqualTo("é".repeat(61));
-  }
-
-  private static byte[] frame(int size, boolean masked, Random random) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.write(0x82);
-    int mask = masked ? 0x80 : 0;
-    if (size < 126) {
-      out.write(mask | size);
-    } else if (size < 65_536) {
-      out.write(mask | 126);
-      out.write(size >>> 8);
-      out.write(size);
-    } else {
-      out.write(mask | 127);
-      for (int k = 7; k >= 0; k--) {
-        out.write((int) ((long) size >>> (8 * k)));
-      }
-    }
-    if (masked) {
-      byte[] key = new byte[4];
-      random.nextBytes(key);
-      out.writeBytes(key);
-    }
-    byte[] payload = new byte[size];
-    random.nextBytes(payload);
-    out.writeBytes(payload);
-    return out.toByteArray();
   }
 }

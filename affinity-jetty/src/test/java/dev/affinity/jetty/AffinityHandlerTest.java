@@ -70,21 +70,15 @@ class AffinityHandlerTest extends AdapterScenarios {
                     })));
     server.setHandler(affinity);
     server.start();
-    return new ProxyHandle() {
-      @Override
-      public int port() {
-        return connector.getLocalPort();
-      }
-
-      @Override
-      public void close() {
-        try {
-          server.stop();
-        } catch (Exception e) {
-          throw new IllegalStateException("stopping the decide-only server", e);
-        }
-      }
-    };
+    return ProxyHandle.of(
+        connector::getLocalPort,
+        () -> {
+          try {
+            server.stop();
+          } catch (Exception e) {
+            throw new IllegalStateException("stopping the decide-only server", e);
+          }
+        });
   }
 
   // ---------------------------------------------------------------- Jetty-specific

@@ -3,7 +3,7 @@ package dev.affinity.jetty;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.affinity.internal.WebSocketFrameTracker;
-import java.io.ByteArrayOutputStream;
+import dev.affinity.testkit.TestFrames;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,16 +15,10 @@ class FrameTrackerTest {
   @Test
   void advance_findsEveryFrameEnd_howeverTheStreamIsCut() {
     Random random = new Random(42);
-    ByteArrayOutputStream stream = new ByteArrayOutputStream();
-    List<Integer> ends = new ArrayList<>();
-    int[] sizes = {0, 1, 125, 126, 127, 300, 65_535, 65_536, 70_000};
-    for (int round = 0; round < 3; round++) {
-      for (int size : sizes) {
-        stream.writeBytes(frame(size, random.nextBoolean(), random));
-        ends.add(stream.size());
-      }
-    }
-    byte[] all = stream.toByteArray();
+    TestFrames.Stream stream =
+        TestFrames.stream(random, 3, 0, 1, 125, 126, 127, 300, 65_535, 65_536, 70_000);
+    byte[] all = stream.bytes();
+    List<Integer> ends = stream.ends();
     for (int trial = 0; trial < 50; trial++) {
       WebSocketFrameTracker tracker = new WebSocketFrameTracker();
       List<Integer> found = new ArrayList<>();
@@ -60,7 +54,10 @@ class FrameTrackerTest {
   void advance_withoutStopping_passesEverything() {
     WebSocketFrameTracker tracker = new WebSocketFrameTracker();
     ByteBuffer two =
-        ByteBuffer.wrap(concat(frame(5, false, new Random(1)), frame(3, true, new Random(2))));
+        ByteBuffer.wrap(
+            concat(
+                TestFrames.binary(5, false, new Random(1)),
+                TestFrames.binary(3, true, new Random(2))));
     two.limit(two.capacity() - 1);
     assertThat(advance(tracker, two, false)).isEqualTo(-1);
     assertThat(two.position()).as("the buffer is not moved").isZero();
@@ -68,31 +65,6 @@ class FrameTrackerTest {
     ByteBuffer last = ByteBuffer.wrap(new byte[] {9});
     assertThat(advance(tracker, last, true)).isEqualTo(1);
     assertThat(tracker.atBoundary()).isTrue();
-  }
-
-  private static byte[] frame(int size, boolean masked, Random random) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.write(0x82);
-    int mask = masked ? 0x80 : 0;
-    if (size < 126) {
-      out.write(mask | size);
-    } else if (size < 65_536) {
-      out.write(mask | 126);
-      out.write(size >>> 8);
-      out.write(size);
-    } else {
-      out.write(mask | 127);
-      for (int k = 7; k >= 0; k--) {
-        out.write((int) ((long) size >>> (8 * k)));
-      }
-    }
-    if (masked) {
-      out.writeBytes(new byte[] {1, 2, 3, 4});
-    }
-    byte[] payload = new byte[size];
-    random.nextBytes(payload);
-    out.writeBytes(payload);
-    return out.toByteArray();
   }
 
   private static byte[] concat(byte[] a, byte[] b) {

@@ -18,16 +18,6 @@ class JettyLearnedTest extends LearnedScenarios {
             .port(0)
             .build()
             .start();
-    return new ProxyHandle() {
-      @Override
-      public int port() {
-        return server.port();
-      }
-
-      @Override
-      public void close() {
-        server.close();
-      }
-    };
+    return ProxyHandle.of(server::port, server::close);
   }
 }

@@ -21,21 +21,6 @@ class JettyTlsTest extends TlsScenarios {
             .tlsCheckInterval(checkInterval)
             .build()
             .start();
-    return new TlsProxy() {
-      @Override
-      public int port() {
-        return server.port();
-      }
-
-      @Override
-      public boolean reloadTls() {
-        return server.reloadTls();
-      }
-
-      @Override
-      public void close() {
-        server.close();
-      }
-    };
+    return TlsProxy.of(server::port, server::reloadTls, server::close);
   }
 }

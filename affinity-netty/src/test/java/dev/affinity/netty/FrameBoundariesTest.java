@@ -3,9 +3,9 @@ package dev.affinity.netty;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.affinity.internal.WebSocketFrameTracker;
+import dev.affinity.testkit.TestFrames;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -23,15 +23,9 @@ class FrameBoundariesTest {
   @Test
   void everyFrameEnd_isFound_forRandomCuts() {
     Random random = new Random(7);
-    ByteArrayOutputStream stream = new ByteArrayOutputStream();
-    List<Integer> ends = new ArrayList<>();
-    for (int round = 0; round < 3; round++) {
-      for (int size : SIZES) {
-        stream.writeBytes(frame(size, random.nextBoolean(), random));
-        ends.add(stream.size());
-      }
-    }
-    byte[] all = stream.toByteArray();
+    TestFrames.Stream stream = TestFrames.stream(random, 3, SIZES);
+    byte[] all = stream.bytes();
+    List<Integer> ends = stream.ends();
     for (int trial = 0; trial < 50; trial++) {
       WebSocketFrameTracker frames = new WebSocketFrameTracker();
       List<Integer> found = new ArrayList<>();
@@ -63,40 +57,13 @@ class FrameBoundariesTest {
   void notAtBoundary_inTheMiddleOfAHeaderOrAPayload() {
     WebSocketFrameTracker frames = new WebSocketFrameTracker();
     assertThat(frames.atBoundary()).isTrue();
-    byte[] f = frame(300, false, new Random(1));
+    byte[] f = TestFrames.binary(300, false, new Random(1));
     advance(frames, Unpooled.wrappedBuffer(f, 0, 3), false); // inside the extended length
     assertThat(frames.atBoundary()).isFalse();
     advance(frames, Unpooled.wrappedBuffer(f, 3, 100), false);
     assertThat(frames.atBoundary()).isFalse();
     advance(frames, Unpooled.wrappedBuffer(f, 103, f.length - 103), false);
     assertThat(frames.atBoundary()).isTrue();
-  }
-
-  private static byte[] frame(int size, boolean masked, Random random) {
-    ByteArrayOutputStream f = new ByteArrayOutputStream();
-    f.write(0x82);
-    int maskBit = masked ? 0x80 : 0;
-    if (size < 126) {
-      f.write(maskBit | size);
-    } else if (size < 65536) {
-      f.write(maskBit | 126);
-      f.write(size >>> 8);
-      f.write(size);
-    } else {
-      f.write(maskBit | 127);
-      for (int shift = 56; shift >= 0; shift -= 8) {
-        f.write((int) ((long) size >>> shift));
-      }
-    }
-    if (masked) {
-      byte[] mask = new byte[4];
-      random.nextBytes(mask);
-      f.writeBytes(mask);
-    }
-    byte[] payload = new byte[size];
-    random.nextBytes(payload);
-    f.writeBytes(payload);
-    return f.toByteArray();
   }
 
   private static int advance(WebSocketFrameTracker frames, ByteBuf buf, boolean stop) {

@@ -75,27 +75,11 @@ class NettyAdapterTest extends AdapterScenarios {
   }
 
   private static ProxyHandle handle(AffinityProxyServer server, List<Throwable> escaped) {
-    return new ProxyHandle() {
-      @Override
-      public int port() {
-        return server.port();
-      }
-
-      @Override
-      public List<Throwable> escapedExceptions() {
-        return escaped;
-      }
-
-      @Override
-      public List<TunnelView> tunnels() {
-        return server.tunnels().stream().map(NettyAdapterTest::view).toList();
-      }
-
-      @Override
-      public void close() {
-        server.close();
-      }
-    };
+    return ProxyHandle.of(
+        server::port,
+        escaped,
+        () -> server.tunnels().stream().map(NettyAdapterTest::view).toList(),
+        server::close);
   }
 
   private static TunnelView view(Tunnel t) {

@@ -20,16 +20,6 @@ class NettyLearnedTest extends LearnedScenarios {
             .config(AffinityProxyConfig.builder().learnedAffinity(learned).build())
             .build()
             .start();
-    return new ProxyHandle() {
-      @Override
-      public int port() {
-        return server.port();
-      }
-
-      @Override
-      public void close() {
-        server.close();
-      }
-    };
+    return ProxyHandle.of(server::port, server::close);
   }
 }

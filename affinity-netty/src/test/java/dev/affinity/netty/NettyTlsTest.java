@@ -22,21 +22,6 @@ class NettyTlsTest extends TlsScenarios {
             .config(AffinityProxyConfig.builder().backendSslContext(backendTrust).build())
             .build()
             .start();
-    return new TlsProxy() {
-      @Override
-      public int port() {
-        return server.port();
-      }
-
-      @Override
-      public boolean reloadTls() {
-        return server.reloadTls();
-      }
-
-      @Override
-      public void close() {
-        server.close();
-      }
-    };
+    return TlsProxy.of(server::port, server::reloadTls, server::close);
   }
 }

@@ -1,6 +1,10 @@
 package dev.affinity.testkit;
 
+import static java.util.Objects.requireNonNull;
+
 import java.util.List;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * A running proxy under test, as returned by {@link AdapterScenarios#startProxy}: where it listens,
@@ -33,4 +37,60 @@ public interface ProxyHandle extends AutoCloseable {
   /** Stops the proxy and waits until its port is released. */
   @Override
   void close();
+
+  /**
+   * A handle that listens on {@code port} and stops with {@code close}, with no escape capture and
+   * no tunnel list (for scenario classes that need neither).
+   */
+  static ProxyHandle of(IntSupplier port, Runnable close) {
+    requireNonNull(port, "port");
+    requireNonNull(close, "close");
+    return new ProxyHandle() {
+      @Override
+      public int port() {
+        return port.getAsInt();
+      }
+
+      @Override
+      public void close() {
+        close.run();
+      }
+    };
+  }
+
+  /**
+   * A handle that listens on {@code port}, records escaped exceptions in {@code escaped}, lists its
+   * tunnels through {@code tunnels}, and stops with {@code close}.
+   */
+  static ProxyHandle of(
+      IntSupplier port,
+      List<Throwable> escaped,
+      Supplier<List<TunnelView>> tunnels,
+      Runnable close) {
+    requireNonNull(port, "port");
+    requireNonNull(escaped, "escaped");
+    requireNonNull(tunnels, "tunnels");
+    requireNonNull(close, "close");
+    return new ProxyHandle() {
+      @Override
+      public int port() {
+        return port.getAsInt();
+      }
+
+      @Override
+      public List<Throwable> escapedExceptions() {
+        return escaped;
+      }
+
+      @Override
+      public List<TunnelView> tunnels() {
+        return tunnels.get();
+      }
+
+      @Override
+      public void close() {
+        close.run();
+      }
+    };
+  }
 }

@@ -1,5 +1,6 @@
 package dev.affinity.testkit;
 
+import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,6 +12,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,6 +38,31 @@ public abstract class TlsScenarios {
 
     @Override
     void close();
+
+    /**
+     * A TLS proxy on {@code port} that reloads with {@code reloadTls} and stops with {@code close}.
+     */
+    static TlsProxy of(IntSupplier port, BooleanSupplier reloadTls, Runnable close) {
+      requireNonNull(port, "port");
+      requireNonNull(reloadTls, "reloadTls");
+      requireNonNull(close, "close");
+      return new TlsProxy() {
+        @Override
+        public int port() {
+          return port.getAsInt();
+        }
+
+        @Override
+        public boolean reloadTls() {
+          return reloadTls.getAsBoolean();
+        }
+
+        @Override
+        public void close() {
+          close.run();
+        }
+      };
+    }
   }
 
   /**
