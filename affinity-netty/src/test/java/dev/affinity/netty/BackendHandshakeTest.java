@@ -2,9 +2,6 @@ package dev.affinity.netty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.affinity.Router;
-import dev.affinity.backend.Backend;
-import dev.affinity.backend.BackendGroup;
 import dev.affinity.testkit.RawConnection;
 import java.io.IOException;
 import java.net.Socket;
@@ -30,17 +27,10 @@ class BackendHandshakeTest {
   @BeforeEach
   void start() throws Exception {
     backend = new ScriptedBackend();
-    Router router =
-        Router.builder(BackendGroup.of(Backend.of("raw", "127.0.0.1", backend.port()))).build();
+    // Short, so that a stalled body is relayed soon; nothing here measures it.
     proxy =
-        AffinityProxyServer.builder(router)
-            .host("127.0.0.1")
-            .port(0)
-            .ioThreads(1)
-            // Short, so that a stalled body is relayed soon; nothing here measures it.
-            .config(AffinityProxyConfig.builder().handshakeTimeout(Duration.ofMillis(300)).build())
-            .build()
-            .start();
+        backend.proxy(
+            AffinityProxyConfig.builder().handshakeTimeout(Duration.ofMillis(300)).build());
   }
 
   @AfterEach

@@ -2,9 +2,6 @@ package dev.affinity.netty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.affinity.Router;
-import dev.affinity.backend.Backend;
-import dev.affinity.backend.BackendGroup;
 import dev.affinity.testkit.Await;
 import dev.affinity.testkit.RawConnection;
 import java.io.IOException;
@@ -32,10 +29,7 @@ class LiveTunnelTest {
   @BeforeEach
   void start() throws Exception {
     backend = new ScriptedBackend();
-    Router router =
-        Router.builder(BackendGroup.of(Backend.of("raw", "127.0.0.1", backend.port()))).build();
-    proxy = AffinityProxyServer.builder(router).host("127.0.0.1").port(0).ioThreads(1).build();
-    proxy.start();
+    proxy = backend.proxy(AffinityProxyConfig.defaults());
   }
 
   @AfterEach

@@ -2,6 +2,9 @@ package dev.affinity.netty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.affinity.Router;
+import dev.affinity.backend.Backend;
+import dev.affinity.backend.BackendGroup;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,6 +28,21 @@ final class ScriptedBackend implements AutoCloseable {
 
   int port() {
     return listener.getLocalPort();
+  }
+
+  /**
+   * Starts a proxy on 127.0.0.1 (one event loop thread) that routes every client to this backend,
+   * under {@code config}.
+   */
+  AffinityProxyServer proxy(AffinityProxyConfig config) throws InterruptedException {
+    Router router = Router.builder(BackendGroup.of(Backend.of("raw", "127.0.0.1", port()))).build();
+    return AffinityProxyServer.builder(router)
+        .host("127.0.0.1")
+        .port(0)
+        .ioThreads(1)
+        .config(config)
+        .build()
+        .start();
   }
 
   /** Accepts the proxy's connection and reads the forwarded upgrade request head. */

@@ -43,19 +43,13 @@ public interface ProxyHandle extends AutoCloseable {
    * no tunnel list (for scenario classes that need neither).
    */
   static ProxyHandle of(IntSupplier port, Runnable close) {
-    requireNonNull(port, "port");
-    requireNonNull(close, "close");
-    return new ProxyHandle() {
-      @Override
-      public int port() {
-        return port.getAsInt();
-      }
-
-      @Override
-      public void close() {
-        close.run();
-      }
-    };
+    return of(
+        port,
+        List.of(),
+        () -> {
+          throw new UnsupportedOperationException("tunnels: not exposed by this handle");
+        },
+        close);
   }
 
   /**
