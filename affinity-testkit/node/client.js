@@ -16,6 +16,7 @@
 // With --hold the clients stay connected after that and report, until stdin closes:
 //   {"event":"disconnect","client":3,"reason":"transport close"}
 //   {"event":"reconnect","client":3,"attempt":1,"backend":"sio-2","sid":"...","echo":"sio-2"}
+// (attempt: the client's reconnection attempt that succeeded, 1 for the first).
 "use strict";
 
 const { io } = require("socket.io-client");
@@ -78,6 +79,7 @@ async function runClient(n) {
         out({
           event: "reconnect",
           client: n,
+          attempt: lastAttempt,
           backend: h.backend,
           sid: socket.io.engine ? socket.io.engine.id : null,
           echo: err ? null : ack.backend,
@@ -93,7 +95,11 @@ async function runClient(n) {
     r.disconnects++;
     if (hold && reportDone) out({ event: "disconnect", client: n, reason });
   });
-  socket.io.on("reconnect", () => r.reconnects++);
+  let lastAttempt = 0;
+  socket.io.on("reconnect", (attempt) => {
+    r.reconnects++;
+    lastAttempt = attempt;
+  });
 
   await withTimeout(hello, left());
   if (r.pollingBackend !== null) {

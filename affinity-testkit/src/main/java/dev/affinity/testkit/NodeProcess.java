@@ -70,7 +70,8 @@ public final class NodeProcess implements AutoCloseable {
   public static Path nodeDir() {
     String configured = System.getProperty("affinity.node.dir");
     Path dir = null;
-    if (configured != null && !configured.isBlank()) {
+    // An unresolved "${...}" (a build that does not set the project directory) counts as unset.
+    if (configured != null && !configured.isBlank() && !configured.contains("${")) {
       dir = Path.of(configured);
     } else {
       for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
