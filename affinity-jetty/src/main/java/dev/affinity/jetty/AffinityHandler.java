@@ -12,6 +12,7 @@ import dev.affinity.internal.http.AdapterSettings;
 import dev.affinity.internal.http.ErrorAnswer;
 import dev.affinity.internal.http.ForwardedHeaders;
 import dev.affinity.internal.http.HandshakeRules;
+import dev.affinity.internal.http.HttpScope;
 import dev.affinity.internal.http.TunnelAccounting;
 import dev.affinity.internal.tls.PemTls;
 import dev.affinity.strategy.LearnedAffinity;
@@ -42,7 +43,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A Jetty 12.1 {@link Handler.Wrapper} that routes WebSocket handshakes with a {@link Router} and
- * tunnels them to the chosen backend; every other request goes to the wrapped handler.
+ * tunnels them to the chosen backend; every other request goes to the wrapped handler, or, with
+ * {@link Builder#proxyHttp} or {@link Builder#proxyHttpPaths}, is routed by the same router and
+ * proxied to the chosen backend too (Socket.IO polling, Server-Sent Events, REST).
  *
  * <pre>{@code
  * AffinityHandler affinity = AffinityHandler.builder(router)
@@ -52,10 +55,13 @@ import org.jspecify.annotations.Nullable;
  * server.setHandler(affinity);
  * }</pre>
  *
- * <p>A request that is not a WebSocket attempt goes to the wrapped handler; without one it is
- * answered {@code 426 Upgrade Required} with {@code Upgrade: websocket}, as the Netty adapter does
- * by default. For each WebSocket upgrade request it works the way NGINX and HAProxy do,
- * <em>handshake first, then tunnel</em>:
+ * <p>A request that is not a WebSocket attempt, and not in the plain-HTTP scope, goes to the
+ * wrapped handler; without one it is answered {@code 426 Upgrade Required} with {@code Upgrade:
+ * websocket}, as the Netty adapter does by default. One in the plain-HTTP scope is routed with the
+ * same request view and proxied by Jetty's own {@code ProxyHandler} over pooled keep-alive
+ * connections, with the affinity cookie added to its response (see {@code docs/jetty.md}, "Plain
+ * HTTP"). For each WebSocket upgrade request it works the way NGINX and HAProxy do, <em>handshake
+ * first, then tunnel</em>:
  *
  * <ol>
  *   <li>validates the request (GET over HTTP/1.1, {@code Upgrade: websocket}, {@code Connection:
@@ -123,6 +129,25 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
   public static final int DEFAULT_MAX_ERROR_BODY_BYTES =
       HandshakeRules.DEFAULT_MAX_ERROR_BODY_BYTES;
 
+  /** Default {@link Builder#httpMaxConnectionsPerBackend}: 64 (both adapters). */
+  public static final int DEFAULT_HTTP_MAX_CONNECTIONS_PER_BACKEND =
+      AdapterSettings.DEFAULT_HTTP_MAX_CONNECTIONS_PER_BACKEND;
+
+  /**
+   * Default {@link Builder#httpResponseTimeout}: 60 seconds (both adapters), longer than
+   * Engine.IO's 25 s long poll.
+   */
+  public static final Duration DEFAULT_HTTP_RESPONSE_TIMEOUT =
+      AdapterSettings.DEFAULT_HTTP_RESPONSE_TIMEOUT;
+
+  /** Default {@link Builder#httpPoolIdleTimeout}: 30 seconds (both adapters). */
+  public static final Duration DEFAULT_HTTP_POOL_IDLE_TIMEOUT =
+      AdapterSettings.DEFAULT_HTTP_POOL_IDLE_TIMEOUT;
+
+  /** Default {@link Builder#httpMaxRequestBodyBytes}: 10 MiB (both adapters). */
+  public static final long DEFAULT_HTTP_MAX_REQUEST_BODY_BYTES =
+      AdapterSettings.DEFAULT_HTTP_MAX_REQUEST_BODY_BYTES;
+
   /** What the handler does with a routed WebSocket handshake. */
   public enum Mode {
     /** Connect to the chosen backend, relay its handshake and tunnel the connection (default). */
@@ -164,6 +189,12 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
   private volatile @Nullable RequestHeadTimeout headTimeout;
   private volatile boolean stopping;
   private final CompletableFuture<Void> shutdownDone = new CompletableFuture<>();
+  private final HttpScope httpScope;
+  private final @Nullable PlainHttpProxy httpProxy;
+  private final int httpMaxConnectionsPerBackend;
+  private final Duration httpResponseTimeout;
+  private final Duration httpPoolIdleTimeout;
+  private final long httpMaxRequestBodyBytes;
 
   private AffinityHandler(Builder b) {
     this.router = b.router;
@@ -182,6 +213,25 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
     this.tunnelListener = b.tunnelListener;
     this.learnedAffinity = b.learnedAffinity;
     this.configuredBuffers = b.buffers;
+    this.httpScope = b.httpScope;
+    this.httpMaxConnectionsPerBackend = b.httpMaxConnectionsPerBackend;
+    this.httpResponseTimeout = b.httpResponseTimeout;
+    this.httpPoolIdleTimeout = b.httpPoolIdleTimeout;
+    this.httpMaxRequestBodyBytes = b.httpMaxRequestBodyBytes;
+    if (mode == Mode.PROXY && !httpScope.isNone()) {
+      PlainHttpProxy p =
+          new PlainHttpProxy(
+              this,
+              httpMaxConnectionsPerBackend,
+              httpResponseTimeout,
+              httpPoolIdleTimeout,
+              httpMaxRequestBodyBytes,
+              b.backendSslContext);
+      this.httpProxy = p;
+      addBean(p, true); // started after the buffers are chosen (doStart), stopped with us
+    } else {
+      this.httpProxy = null;
+    }
     if (mode == Mode.PROXY) {
       ClientConnector c = new ClientConnector();
       c.setConnectTimeout(connectTimeout);
@@ -208,8 +258,8 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
   }
 
   /**
-   * The decision made for {@code request}, or null when the handler has not routed it (not a
-   * WebSocket handshake, or rejected as malformed).
+   * The decision made for {@code request}, or null when the handler has not routed it (neither a
+   * WebSocket handshake nor a plain request it proxies, or rejected as malformed).
    */
   public static @Nullable RoutingDecision decision(Request request) {
     Object d = requireNonNull(request, "request").getAttribute(DECISION_ATTRIBUTE);
@@ -247,6 +297,10 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
       connector.addEventListener(t);
     }
     headTimeout = t;
+    PlainHttpProxy http = httpProxy;
+    if (http != null && http.getServer() == null) {
+      http.setServer(getServer());
+    }
     super.doStart();
   }
 
@@ -269,7 +323,9 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
     for (LiveTunnel t : tunnels) {
       t.close(ErrorAnswer.SHUTDOWN_CLOSE_CODE, ErrorAnswer.PROXY_STOPPING);
     }
-    if (tunnels.isEmpty()) {
+    PlainHttpProxy http = httpProxy;
+    boolean httpIdle = http == null || http.shutdown();
+    if (tunnels.isEmpty() && httpIdle) {
       shutdownDone.complete(null);
     }
     return shutdownDone;
@@ -287,6 +343,10 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
       t.arrived(request.getConnectionMetaData().getConnection().getEndPoint());
     }
     if (!UpgradeRequests.isWebSocketAttempt(request)) {
+      PlainHttpProxy http = httpProxy;
+      if (http != null && httpScope.covers(pathOf(request))) {
+        return http.forward(request, response, callback);
+      }
       if (getHandler() == null) {
         // As the Netty adapter's default, and as a WebSocket server behind HAProxy or NGINX
         // answers a plain GET: 426 with Upgrade: websocket, rather than a bare 404.
@@ -413,9 +473,35 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
 
   void closed(LiveTunnel t) {
     tunnels.remove(t);
-    if (stopping && tunnels.isEmpty()) {
+    completeShutdownIfIdle();
+  }
+
+  /** A proxied plain request ended (answered, failed or aborted). */
+  void httpExchangeEnded() {
+    completeShutdownIfIdle();
+  }
+
+  private void completeShutdownIfIdle() {
+    PlainHttpProxy http = httpProxy;
+    if (stopping && tunnels.isEmpty() && (http == null || http.isIdle())) {
       shutdownDone.complete(null);
     }
+  }
+
+  /** Open plain-HTTP connections to {@code backend} (tests). */
+  int httpConnectionsTo(Backend backend) {
+    PlainHttpProxy http = httpProxy;
+    return http == null ? 0 : http.connectionsTo(backend);
+  }
+
+  /** Whether a graceful stop has begun: new requests get 503 {@code proxy is stopping}. */
+  boolean isShuttingDown() {
+    return stopping;
+  }
+
+  private static String pathOf(Request request) {
+    String p = request.getHttpURI().getPath();
+    return p == null || p.isEmpty() ? "/" : p;
   }
 
   Scheduler scheduler() {
@@ -449,6 +535,14 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
    */
   void offerBuffers(ByteBufferPool pool) {
     this.serverSuppliedBuffers = pool;
+  }
+
+  int maxRequestHeadBytes() {
+    return maxRequestHeadBytes;
+  }
+
+  int maxHeaderCount() {
+    return maxHeaderCount;
   }
 
   int maxResponseHeadBytes() {
@@ -517,6 +611,89 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
     private TunnelListener tunnelListener = TunnelListener.NONE;
     private @Nullable LearnedAffinity learnedAffinity;
     private @Nullable ByteBufferPool buffers;
+    private HttpScope httpScope = HttpScope.none();
+    private int httpMaxConnectionsPerBackend = DEFAULT_HTTP_MAX_CONNECTIONS_PER_BACKEND;
+    private Duration httpResponseTimeout = DEFAULT_HTTP_RESPONSE_TIMEOUT;
+    private Duration httpPoolIdleTimeout = DEFAULT_HTTP_POOL_IDLE_TIMEOUT;
+    private long httpMaxRequestBodyBytes = DEFAULT_HTTP_MAX_REQUEST_BODY_BYTES;
+
+    /**
+     * Whether plain HTTP requests (not WebSocket attempts) are routed and proxied too: Socket.IO
+     * and SockJS polling, Server-Sent Events, REST calls. With {@code true} every plain request
+     * goes through the same router, strategies and affinity cookie as the handshakes, to pooled
+     * keep-alive connections of the chosen backend; with {@code false} (default) plain requests go
+     * to the wrapped handler, or get 426, as before. Proxy mode only. The same option as the Netty
+     * adapter's. See {@link #proxyHttpPaths} to proxy only some paths.
+     */
+    public Builder proxyHttp(boolean enabled) {
+      this.httpScope = enabled ? HttpScope.all() : HttpScope.none();
+      return this;
+    }
+
+    /**
+     * Proxies plain HTTP requests (as {@link #proxyHttp}) only when their path is one of {@code
+     * prefixes} or lies under it, segment by segment: {@code "/socket.io"}, {@code "/socket.io/"}
+     * and {@code "/socket.io/*"} all mean {@code /socket.io} and everything under it, but not
+     * {@code /socket.iox}. The others go to the wrapped handler or get 426. Replaces an earlier
+     * {@code proxyHttp} or {@code proxyHttpPaths}. The same option as the Netty adapter's.
+     *
+     * @throws dev.affinity.AffinityConfigurationException if none is given, or a prefix does not
+     *     start with {@code /} or holds {@code ?}, {@code #}, {@code *} (other than a trailing
+     *     {@code /*}) or a space
+     */
+    public Builder proxyHttpPaths(String... prefixes) {
+      this.httpScope = HttpScope.paths(List.of(prefixes));
+      return this;
+    }
+
+    /**
+     * The most connections to one backend the plain-HTTP path keeps open at once; requests beyond
+     * it wait for a free one, within {@link #httpResponseTimeout}. At most 1,024 requests wait per
+     * backend; beyond that a request is treated as a connect failure (reported, next candidate).
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless 1 to 10,000
+     */
+    public Builder httpMaxConnectionsPerBackend(int connections) {
+      this.httpMaxConnectionsPerBackend = AdapterSettings.httpMaxConnectionsPerBackend(connections);
+      return this;
+    }
+
+    /**
+     * How long a proxied plain request may wait for its backend's response head, counted from the
+     * moment the whole request was sent (waiting for a pooled connection counts too); then 504
+     * {@code backend did not answer in time}. A streaming response (an SSE stream, a long download)
+     * is not limited by it once its head arrived: the {@link #idleTimeout} watches it. Set it above
+     * your long-poll interval (Socket.IO: 25 s).
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless between 1 ms and 1 hour
+     */
+    public Builder httpResponseTimeout(Duration timeout) {
+      this.httpResponseTimeout = AdapterSettings.httpResponseTimeout(timeout);
+      return this;
+    }
+
+    /**
+     * How long a pooled backend connection of the plain-HTTP path may sit idle before it is closed;
+     * {@link Duration#ZERO} keeps it until the backend closes it.
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless zero or between 1 ms and 7 days
+     */
+    public Builder httpPoolIdleTimeout(Duration timeout) {
+      this.httpPoolIdleTimeout = AdapterSettings.httpPoolIdleTimeout(timeout);
+      return this;
+    }
+
+    /**
+     * The largest request body the plain-HTTP path forwards: a larger {@code Content-Length} gets
+     * 413 before any backend is asked; a chunked body that grows past it gets 413 if the backend
+     * has not answered yet, else the exchange is cut.
+     *
+     * @throws dev.affinity.AffinityConfigurationException unless at least 1
+     */
+    public Builder httpMaxRequestBodyBytes(long bytes) {
+      this.httpMaxRequestBodyBytes = AdapterSettings.httpMaxRequestBodyBytes(bytes);
+      return this;
+    }
 
     /**
      * How long a new connection may take to send a complete request head; past it the client gets
@@ -718,8 +895,19 @@ public final class AffinityHandler extends Handler.Wrapper implements Graceful {
       return this;
     }
 
-    /** Returns a new handler; each call builds a fresh one. */
+    /**
+     * Returns a new handler; each call builds a fresh one.
+     *
+     * @throws dev.affinity.AffinityConfigurationException if plain HTTP proxying ({@link
+     *     #proxyHttp}, {@link #proxyHttpPaths}) is asked for in decide-only mode, where the
+     *     application serves requests itself
+     */
     public AffinityHandler build() {
+      check(
+          mode == Mode.PROXY || httpScope.isNone(),
+          "proxyHttp",
+          true,
+          "false in decide-only mode: the application answers requests itself");
       return new AffinityHandler(this);
     }
 

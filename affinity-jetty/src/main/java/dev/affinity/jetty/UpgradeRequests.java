@@ -34,18 +34,38 @@ final class UpgradeRequests {
    */
   static HandshakeRules.@Nullable Problem validate(
       Request request, int maxHeadBytes, int maxHeaderCount) {
+    return HandshakeRules.check(
+        request.getMethod(),
+        request.getConnectionMetaData().getHttpVersion().asString(),
+        request.getHttpURI().asString(),
+        fields(request),
+        maxHeaderCount,
+        maxHeadBytes);
+  }
+
+  /**
+   * Checks a plain request the handler proxies by the head rules both adapters share ({@link
+   * HandshakeRules#checkPlain}: request target, {@code Host}, field count and head size, control
+   * characters); null when it may be routed.
+   */
+  static HandshakeRules.@Nullable Problem checkPlain(
+      Request request, int maxHeadBytes, int maxHeaderCount) {
+    return HandshakeRules.checkPlain(
+        request.getMethod(),
+        request.getConnectionMetaData().getHttpVersion().asString(),
+        request.getHttpURI().asString(),
+        fields(request),
+        maxHeaderCount,
+        maxHeadBytes);
+  }
+
+  private static List<Map.Entry<String, String>> fields(Request request) {
     List<Map.Entry<String, String>> fields = new ArrayList<>(request.getHeaders().size());
     for (HttpField f : request.getHeaders()) {
       String v = f.getValue();
       fields.add(Map.entry(f.getName(), v == null ? "" : v));
     }
-    return HandshakeRules.check(
-        request.getMethod(),
-        request.getConnectionMetaData().getHttpVersion().asString(),
-        request.getHttpURI().asString(),
-        fields,
-        maxHeaderCount,
-        maxHeadBytes);
+    return fields;
   }
 
   /**

@@ -233,9 +233,31 @@ class AffinityHandlerTest extends AdapterScenarios {
     @Override
     public void close() {
       server.close();
-      if (!buffers.getLeaks().isEmpty()) {
+      if (!leaks().isEmpty()) {
         throw new AssertionError("buffers leaked: " + buffers.dumpLeaks());
       }
+    }
+
+    /**
+     * The pooled buffers not released, except one kind Jetty drops: the read buffer a plain-HTTP
+     * backend connection holds when its exchange is aborted (a client gone mid-stream, a graceful
+     * stop). Jetty 12.1.14's {@code HttpReceiverOverHTTP.dispose()} does not release it; it goes to
+     * the garbage collector instead of back to the pool, so nothing accumulates.
+     */
+    List<ArrayByteBufferPool.Tracking.TrackedBuffer> leaks() {
+      List<ArrayByteBufferPool.Tracking.TrackedBuffer> leaks = new ArrayList<>();
+      for (ArrayByteBufferPool.Tracking.TrackedBuffer b : buffers.getLeaks()) {
+        boolean droppedByJettyClient = false;
+        for (StackTraceElement e : b.getAcquireStack().getStackTrace()) {
+          droppedByJettyClient |=
+              e.getClassName().endsWith("HttpReceiverOverHTTP")
+                  && e.getMethodName().equals("newNetworkBuffer");
+        }
+        if (!droppedByJettyClient) {
+          leaks.add(b);
+        }
+      }
+      return leaks;
     }
   }
 }
