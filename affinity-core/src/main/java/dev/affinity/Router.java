@@ -61,6 +61,13 @@ public final class Router implements AutoCloseable {
   private static final String NONE_DECIDED = "no strategy chose a backend";
   private static final String NONE_UP = "no backend is UP";
 
+  static {
+    // Loads the class now: the JIT does not inline RoutingDecision's constructor into select while
+    // a class its signature names is not loaded yet, and Abstention is otherwise loaded by the
+    // first abstention, which may come after select is compiled.
+    requireNonNull(Abstention.class);
+  }
+
   private final RouterCore core;
   private final ImmutableList<AffinityStrategy> strategies;
   private final AffinityStrategy fallback;
@@ -134,46 +141,45 @@ public final class Router implements AutoCloseable {
                 core.chain[i].name(), "failed: " + e.getClass().getSimpleName(), abstentions);
         continue;
       }
-      switch (sel.kind()) {
-        case ABSTAIN:
+      // An if chain rather than a switch: a switch on another class's enum reads a synthetic
+      // ordinal map on every select.
+      Selection.Kind kind = sel.kind();
+      if (kind != Selection.Kind.CHOSEN) {
+        if (kind == Selection.Kind.ABSTAIN) {
           abstentions = new Abstention(core.chain[i].name(), sel.reason(), abstentions);
           affinityLost |= sel.isAffinityLost();
           continue;
-        case REJECT:
-          return decided(state, request, Outcome.REJECTED, null, i, sel.reason(), abstentions);
-        case NO_BACKEND:
-          return decided(state, request, Outcome.NO_BACKEND, null, i, sel.reason(), abstentions);
-        case CHOSEN:
-        default:
-          Member m = sel.member();
-          if (m == null || !state.membership.contains(m) || m.state() == BackendState.DOWN) {
-            // A custom strategy broke the contract: never route to a DOWN or foreign member.
-            core.listener.strategyFailed(
-                core.chain[i].name(),
-                new IllegalStateException("chose a member that is DOWN or not in the snapshot"));
-            abstentions =
-                new Abstention(
-                    core.chain[i].name(), "failed: chose an unusable member", abstentions);
-            continue;
-          }
-          RoutingDecision veto = veto(state, request, i);
-          if (veto != null) {
-            return veto;
-          }
-          Outcome outcome = requireNonNull(sel.outcome());
-          if (affinityLost && outcome == Outcome.FIRST_ASSIGNMENT) {
-            outcome = Outcome.FAILOVER;
-          }
-          SetCookie cookie = sel.cookie();
-          if (cookie == null) {
-            cookie = cookieFrom(state, i, request, m, outcome);
-          }
-          RoutingDecision d =
-              new RoutingDecision(
-                  state, request, m, outcome, i, sel.reason(), sel.keyHash(), cookie, abstentions);
-          core.listener.decisionMade(d);
-          return d;
+        }
+        Outcome refused = kind == Selection.Kind.REJECT ? Outcome.REJECTED : Outcome.NO_BACKEND;
+        return decided(state, request, refused, null, i, sel.reason(), abstentions);
       }
+      Member m = sel.member();
+      if (m == null || !state.membership.contains(m) || m.state() == BackendState.DOWN) {
+        // A custom strategy broke the contract: never route to a DOWN or foreign member.
+        core.listener.strategyFailed(
+            core.chain[i].name(),
+            new IllegalStateException("chose a member that is DOWN or not in the snapshot"));
+        abstentions =
+            new Abstention(core.chain[i].name(), "failed: chose an unusable member", abstentions);
+        continue;
+      }
+      RoutingDecision veto = veto(state, request, i);
+      if (veto != null) {
+        return veto;
+      }
+      Outcome outcome = requireNonNull(sel.outcome());
+      if (affinityLost && outcome == Outcome.FIRST_ASSIGNMENT) {
+        outcome = Outcome.FAILOVER;
+      }
+      SetCookie cookie = sel.cookie();
+      if (cookie == null) {
+        cookie = cookieFrom(state, i, request, m, outcome);
+      }
+      RoutingDecision d =
+          new RoutingDecision(
+              state, request, m, outcome, i, sel.reason(), sel.keyHash(), cookie, abstentions);
+      core.listener.decisionMade(d);
+      return d;
     }
     return decided(
         state,

@@ -131,7 +131,16 @@ public final class RendezvousHash {
 
   /** MurmurHash3's 64-bit finalizer: a bijective avalanche mix. */
   public static long fmix64(long k) {
-    k ^= k >>> 33;
+    return fmix64Tail(k ^ (k >>> 33));
+  }
+
+  /**
+   * {@link #fmix64} after its first step. For 32-bit {@code keyHash} and {@code idHash}, {@code
+   * score(keyHash, idHash) == fmix64Tail((keyHash << 32) | (idHash ^ (keyHash >>> 1)))}: the first
+   * step only folds the key's top 31 bits into the id's half, so a scan over members with one key
+   * can apply it to the operands.
+   */
+  static long fmix64Tail(long k) {
     k *= 0xff51afd7ed558ccdL;
     k ^= k >>> 33;
     k *= 0xc4ceb9fe1a85ec53L;

@@ -224,16 +224,18 @@ public final class RendezvousTable {
       newFloor = fill(owners, newHashes, newWeights, newSlotOf, newUniform);
     } else {
       if (anyRecompute) {
-        for (int b = 0; b < buckets; b++) {
-          int s = owners.get(b);
-          if (s < recompute.length && recompute[s]) {
-            int d =
-                newUniform
-                    ? scanUniform(b, newHashes, newWeights[0], n)
-                    : scan(b, newHashes, newWeights, n);
-            owners.set(b, newSlotOf[d]);
-            newFloor = Math.min(newFloor, lowerBound(b, newHashes[d], newWeights[d]));
-          }
+        // One slot to recompute (a removal, a weight decrease) is found by comparing each owner
+        // with it; several by a flag per slot.
+        int only = onlySet(recompute);
+        for (int b = owners.next(0, only, recompute);
+            b >= 0;
+            b = owners.next(b + 1, only, recompute)) {
+          int d =
+              newUniform
+                  ? scanUniform(b, newHashes, newWeights[0], n)
+                  : scan(b, newHashes, newWeights, n);
+          owners.set(b, newSlotOf[d]);
+          newFloor = Math.min(newFloor, lowerBound(b, newHashes[d], newWeights[d]));
         }
       }
       for (int k = 0; k < challengerCount; k++) {
@@ -276,6 +278,20 @@ public final class RendezvousTable {
       floor = Math.min(floor, f);
     }
     return floor;
+  }
+
+  /** The one index of {@code flags} that is set, or -1 if more than one is. */
+  private static int onlySet(boolean[] flags) {
+    int only = -1;
+    for (int i = 0; i < flags.length; i++) {
+      if (flags[i]) {
+        if (only >= 0) {
+          return -1;
+        }
+        only = i;
+      }
+    }
+    return only;
   }
 
   private static boolean isAdded(int dense, int[] added, int count) {
@@ -530,8 +546,12 @@ public final class RendezvousTable {
     int best = 0;
     double bestScore = weightedScore(bucket, idHashes[0], w);
     long raw = rawFloor(bestScore, w);
+    long hi = (long) bucket << 32;
+    long lo = (long) bucket >>> 1;
     for (int i = 1; i < n; i++) {
-      long s = RendezvousHash.score(bucket, idHashes[i]);
+      // RendezvousHash.score(bucket, idHashes[i]) with fmix64's first step folded into the
+      // operands (id hashes are below 2^32): one shift and one mask fewer per member.
+      long s = RendezvousHash.fmix64Tail(hi | (idHashes[i] ^ lo));
       if ((s ^ Long.MIN_VALUE) < raw) {
         continue;
       }
@@ -698,6 +718,58 @@ public final class RendezvousTable {
         return s[bucket] & 0xffff;
       }
       return requireNonNull(ints)[bucket];
+    }
+
+    /**
+     * The first bucket from {@code from} on whose owner is {@code only} (when not -1) or has its
+     * flag set in {@code flags}; -1 if none. A loop per width and case, so that finding a removed
+     * member's buckets is one comparison per bucket.
+     */
+    int next(int from, int only, boolean[] flags) {
+      byte[] b = bytes;
+      short[] s = shorts;
+      if (b != null) {
+        if (only >= 0) {
+          for (int i = from; i < b.length; i++) {
+            if ((b[i] & 0xff) == only) {
+              return i;
+            }
+          }
+          return -1;
+        }
+        for (int i = from; i < b.length; i++) {
+          int o = b[i] & 0xff;
+          if (o < flags.length && flags[o]) {
+            return i;
+          }
+        }
+        return -1;
+      }
+      if (s != null) {
+        if (only >= 0) {
+          for (int i = from; i < s.length; i++) {
+            if ((s[i] & 0xffff) == only) {
+              return i;
+            }
+          }
+          return -1;
+        }
+        for (int i = from; i < s.length; i++) {
+          int o = s[i] & 0xffff;
+          if (o < flags.length && flags[o]) {
+            return i;
+          }
+        }
+        return -1;
+      }
+      int[] in = requireNonNull(ints);
+      for (int i = from; i < in.length; i++) {
+        int o = in[i];
+        if (only >= 0 ? o == only : o < flags.length && flags[o]) {
+          return i;
+        }
+      }
+      return -1;
     }
 
     void set(int bucket, int slot) {

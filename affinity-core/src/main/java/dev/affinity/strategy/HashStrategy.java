@@ -21,8 +21,20 @@ abstract class HashStrategy extends SnapshotStrategy {
   abstract static class HashSelector implements Selectors.Snapshot {
     final RoutingKey key;
 
-    HashSelector(RoutingKey key) {
+    /**
+     * Whether any UP member has a connection cap. Without one every member always has capacity, so
+     * a select never reads the owner's cap and live count: the lookup stays one table read and one
+     * member reference, whatever the number of members.
+     */
+    private final boolean capped;
+
+    HashSelector(RoutingKey key, Member[] up) {
       this.key = key;
+      boolean any = false;
+      for (Member m : up) {
+        any |= m.backend().maxConnections().isPresent();
+      }
+      this.capped = any;
     }
 
     /** The UP members. */
@@ -53,7 +65,7 @@ abstract class HashStrategy extends SnapshotStrategy {
       if (owner == null) {
         return NO_UP;
       }
-      if (owner.hasCapacity()) {
+      if (!capped || owner.hasCapacity()) {
         return Selection.chosen(owner, Outcome.AFFINITY_HIT, ownerReason(), k);
       }
       for (Member m : order(k)) {

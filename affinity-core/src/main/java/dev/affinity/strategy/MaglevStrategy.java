@@ -86,7 +86,7 @@ final class MaglevStrategy extends HashStrategy {
     final Table table;
 
     MaglevSelector(RendezvousStrategy.Prepared order, RoutingKey key, Table table) {
-      super(key);
+      super(key, order.up);
       this.order = order;
       this.table = table;
     }

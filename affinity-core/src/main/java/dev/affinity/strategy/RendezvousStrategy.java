@@ -52,7 +52,7 @@ final class RendezvousStrategy extends HashStrategy {
     final Prepared order;
 
     RendezvousSelector(Prepared order, RoutingKey key) {
-      super(key);
+      super(key, order.up);
       this.order = order;
     }
 

@@ -68,42 +68,52 @@ final class RendezvousTableStrategy extends HashStrategy {
     return ((TableSelector) selectorFor(membership)).snapshot;
   }
 
-  /** One snapshot's selector over its table. */
+  /**
+   * One snapshot's selector over its table. It keeps the table, the members by slot and the
+   * snapshot in fields of its own, so that a select reads the owner array and one member reference
+   * without going through the {@link Snapshot}.
+   */
   static final class TableSelector extends HashSelector {
     final Snapshot snapshot;
+    private final RendezvousTable table;
+    private final Member[] bySlot;
+    private final Membership membership;
     private final int buckets;
 
     TableSelector(Snapshot snapshot, RoutingKey key, int buckets) {
-      super(key);
+      super(key, snapshot.membership.upMembers());
       this.snapshot = snapshot;
+      this.table = snapshot.table;
+      this.bySlot = snapshot.bySlot;
+      this.membership = snapshot.membership;
       this.buckets = buckets;
     }
 
     @Override
     public Membership membership() {
-      return snapshot.membership;
+      return membership;
     }
 
     @Override
     Member[] up() {
-      return snapshot.membership.upMembers();
+      return membership.upMembers();
     }
 
     @Override
     @Nullable Member owner(long keyHash) {
-      int slot = snapshot.table.ownerSlot(keyHash);
-      return slot < 0 ? null : snapshot.bySlot[slot];
+      int slot = table.ownerSlot(keyHash);
+      return slot < 0 ? null : bySlot[slot];
     }
 
     @Override
     Member[] order(long keyHash) {
-      if (snapshot.table.size() == 0) {
+      if (table.size() == 0) {
         return new Member[0];
       }
-      int[] slots = snapshot.table.order(RendezvousTable.bucket(keyHash, buckets));
+      int[] slots = table.order(RendezvousTable.bucket(keyHash, buckets));
       Member[] out = new Member[slots.length];
       for (int i = 0; i < slots.length; i++) {
-        out[i] = snapshot.bySlot[slots[i]];
+        out[i] = bySlot[slots[i]];
       }
       return out;
     }
@@ -120,7 +130,7 @@ final class RendezvousTableStrategy extends HashStrategy {
 
     @Override
     public String toString() {
-      return "rendezvous table selector at version " + snapshot.membership.version();
+      return "rendezvous table selector at version " + membership.version();
     }
   }
 

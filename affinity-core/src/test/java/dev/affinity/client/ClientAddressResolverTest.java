@@ -220,6 +220,38 @@ class ClientAddressResolverTest {
     }
   }
 
+  /**
+   * An IPv4 peer takes a shorter path when nobody is trusted and addresses are whole; it must hash
+   * exactly as the general path does, which the other resolvers here still take.
+   */
+  @Test
+  void keyHash_ipv4Peer_equalsHashOfTheResolvedAddress() throws Exception {
+    InetAddress[] peers = {
+      InetAddress.getByName("203.0.113.9"),
+      InetAddress.getByName("0.0.0.0"),
+      InetAddress.getByName("255.255.255.255"),
+      InetAddress.getByName("10.0.0.1"), // a trusted proxy for XFF
+    };
+    ClientAddressResolver[] resolvers = {
+      ClientAddressResolver.direct(),
+      ClientAddressResolver.builder().ipv4PrefixLength(24).build(),
+      XFF,
+    };
+    for (ClientAddressResolver resolver : resolvers) {
+      for (InetAddress peer : peers) {
+        RoutingRequest r =
+            RoutingRequest.builder()
+                .remoteAddress(new InetSocketAddress(peer, 1))
+                .header("X-Forwarded-For", "198.51.100.7")
+                .build();
+        InetAddress resolved = resolver.resolve(r).address();
+        assertThat(resolver.keyHash(r))
+            .as("%s via %s", peer, resolver)
+            .isEqualTo(dev.affinity.hash.RendezvousHash.keyHash(resolved.getAddress()));
+      }
+    }
+  }
+
   @Test
   void prefixGrouping_ipv4() {
     ClientAddressResolver grouped = ClientAddressResolver.builder().ipv4PrefixLength(24).build();

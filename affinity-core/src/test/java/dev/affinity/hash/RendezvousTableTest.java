@@ -80,6 +80,47 @@ class RendezvousTableTest {
     assertThat(grown.ownerBytes()).isEqualTo(2048);
   }
 
+  /**
+   * The removal and weight-decrease paths find the changed member's buckets with a loop per owner
+   * width: with 300 members (two-byte owners), one and two members changed at once, the update
+   * equals a table built from scratch.
+   */
+  @Test
+  void update_shortOwners_removalsAndWeightDecreasesEqualFreshBuild() {
+    String[] ids = ids(300);
+    double[] w = new double[300];
+    java.util.Arrays.fill(w, 2);
+    RendezvousTable base = RendezvousTable.build(1024, ids, w);
+    assertThat(base.ownerBytes()).isEqualTo(2048);
+    String[] fewer = new String[298];
+    double[] fewerW = new double[298];
+    for (int i = 0, j = 0; i < 300; i++) {
+      if (i != 17 && i != 230) {
+        fewer[j] = ids[i];
+        fewerW[j++] = 2;
+      }
+    }
+    double[] lighter = w.clone();
+    lighter[150] = 1;
+    double[] twoLighter = lighter.clone();
+    twoLighter[299] = 1;
+    String[] oneFewer = java.util.Arrays.copyOf(ids, 299);
+    double[] oneFewerW = java.util.Arrays.copyOf(w, 299);
+    assertSameOwners(
+        base.update(oneFewer, oneFewerW), RendezvousTable.build(1024, oneFewer, oneFewerW));
+    assertSameOwners(base.update(fewer, fewerW), RendezvousTable.build(1024, fewer, fewerW));
+    assertSameOwners(base.update(ids, lighter), RendezvousTable.build(1024, ids, lighter));
+    assertSameOwners(base.update(ids, twoLighter), RendezvousTable.build(1024, ids, twoLighter));
+  }
+
+  private static void assertSameOwners(RendezvousTable actual, RendezvousTable expected) {
+    for (int b = 0; b < expected.buckets(); b++) {
+      assertThat(actual.slotId(actual.owner(b)))
+          .as("bucket %d", b)
+          .isEqualTo(expected.slotId(expected.owner(b)));
+    }
+  }
+
   @Test
   void emptyTable_ownsNothing() {
     RendezvousTable t = RendezvousTable.build(256, new String[0], new double[0]);
