@@ -35,14 +35,18 @@ import org.jspecify.annotations.Nullable;
  *
  * <p><b>Cost.</b> A lookup is one shift and one array read. The owner array holds a member's slot,
  * in the smallest integer type that holds every slot: {@code M} bytes up to 256 members, {@code 2M}
- * up to 65,536, {@code 4M} above. {@link #build Building} from nothing costs one score per (bucket,
- * member) pair, {@code n × M}, split across the common {@link java.util.concurrent.ForkJoinPool}
- * when large. {@link #update Updating} from the previous table copies the owner array and touches
- * only the buckets whose owner can change: a removed member's buckets are recomputed ({@code M / n}
- * buckets of {@code n} scores each); an added member, or one whose weight grew, costs one score per
- * bucket plus an exact comparison for the few buckets it could win; a member whose weight shrank
- * has its own buckets recomputed. Tables are immutable and safe to share; an update returns a new
- * table and leaves this one as it was.
+ * up to 65,536, {@code 4M} above; a second array of the same type records each bucket's runner-up
+ * (the next member in its rendezvous order), which lookups never read. {@link #build Building} from
+ * nothing costs one score per (bucket, member) pair, {@code n × M}, split across the common {@link
+ * java.util.concurrent.ForkJoinPool} when large. {@link #update Updating} from the previous table
+ * copies both arrays and touches only the buckets whose owner or runner-up can change: a removed
+ * member's buckets go to their recorded runner-up with no score at all, and their new runner-up,
+ * like that of the buckets whose runner-up left, is then not known; only a bucket whose owner
+ * leaves while its runner-up is not known is rescored over all {@code n} members. An added member,
+ * or one whose weight grew, costs one score per bucket plus an exact comparison for the few buckets
+ * where it could become the owner or the runner-up; a member whose weight shrank has its own
+ * buckets rescored. Tables are immutable and safe to share; an update returns a new table and
+ * leaves this one as it was.
  */
 public final class RendezvousTable {
   /** The default bucket count, 2<sup>22</sup> = 4,194,304. */
@@ -78,12 +82,21 @@ public final class RendezvousTable {
   private final int[] denseOf;
   private final boolean uniform;
 
-  /** A lower bound on every bucket owner's weighted score: a challenger below it wins nothing. */
+  /**
+   * A lower bound on the weighted score of every bucket owner and every known runner-up: a
+   * challenger below it changes nothing.
+   */
   private final double floor;
 
   private final byte @Nullable [] byteOwners;
   private final short @Nullable [] shortOwners;
   private final int @Nullable [] intOwners;
+
+  /**
+   * Each bucket's runner-up: the slot of the member next in its rendezvous order, in the owner
+   * array's type; the owner's own slot when not known. Lookups never read it.
+   */
+  private final Owners runners;
 
   private RendezvousTable(
       int buckets,
@@ -93,7 +106,8 @@ public final class RendezvousTable {
       int[] slotOf,
       int[] denseOf,
       double floor,
-      Owners owners) {
+      Owners owners,
+      Owners runners) {
     this.buckets = buckets;
     this.shift = 32 - Integer.numberOfTrailingZeros(buckets);
     this.ids = ids;
@@ -106,6 +120,7 @@ public final class RendezvousTable {
     this.byteOwners = owners.bytes;
     this.shortOwners = owners.shorts;
     this.intOwners = owners.ints;
+    this.runners = runners;
   }
 
   /**
@@ -124,6 +139,7 @@ public final class RendezvousTable {
         new int[0],
         new int[0],
         Double.POSITIVE_INFINITY,
+        Owners.NONE,
         Owners.NONE);
   }
 
@@ -162,6 +178,8 @@ public final class RendezvousTable {
     int[] newSlotOf = new int[n];
     // Slots of members that left or weakened: their buckets are recomputed over all new members.
     boolean[] recompute = new boolean[Math.max(denseOf.length, 1)];
+    // Slots of members that left: their buckets go to the runner-up where it is known and stays.
+    boolean[] removed = new boolean[recompute.length];
     boolean anyRecompute = false;
     int[] challengers = new int[n]; // dense indices of members that were added or grew
     int challengerCount = 0;
@@ -178,6 +196,7 @@ public final class RendezvousTable {
         challengers[challengerCount++] = i++;
         changed = true;
       } else if (c > 0) {
+        removed[slotOf[j]] = true;
         recompute[slotOf[j++]] = true;
         anyRecompute = true;
         changed = true;
@@ -216,46 +235,100 @@ public final class RendezvousTable {
       newSlotOf[added[a]] = free;
       newDenseOf[free] = added[a];
     }
-    Owners owners =
-        old == 0 ? Owners.allocate(capacity, buckets) : copyOwners(Owners.widthFor(capacity));
+    int width = Owners.widthFor(capacity);
+    Owners owners = old == 0 ? Owners.allocate(width, buckets) : ownerArray().copy(width, buckets);
+    Owners newRunners = old == 0 ? Owners.allocate(width, buckets) : runners.copy(width, buckets);
     double newFloor = floor;
     boolean newUniform = isUniform(newWeights);
     if (old == 0) {
-      newFloor = fill(owners, newHashes, newWeights, newSlotOf, newUniform);
+      newFloor = fill(owners, newRunners, newHashes, newWeights, newSlotOf, newUniform);
     } else {
       if (anyRecompute) {
-        // One slot to recompute (a removal, a weight decrease) is found by comparing each owner
-        // with it; several by a flag per slot.
+        // The buckets a removed or weakened member owns or is the runner-up of, found with one
+        // comparison per array and bucket when one member changed, a flag per slot otherwise.
         int only = onlySet(recompute);
-        for (int b = owners.next(0, only, recompute);
+        for (int b = owners.next(0, only, recompute, newRunners);
             b >= 0;
-            b = owners.next(b + 1, only, recompute)) {
-          int d =
-              newUniform
-                  ? scanUniform(b, newHashes, newWeights[0], n)
-                  : scan(b, newHashes, newWeights, n);
-          owners.set(b, newSlotOf[d]);
-          newFloor = Math.min(newFloor, lowerBound(b, newHashes[d], newWeights[d]));
+            b = owners.next(b + 1, only, recompute, newRunners)) {
+          int o = owners.get(b);
+          int r = newRunners.get(b);
+          if (!isSet(o, recompute)) {
+            newRunners.set(b, o); // the runner-up left or weakened: the next one is not known
+          } else if (isSet(o, removed) && r != o && !isSet(r, recompute)) {
+            // The owner left and its runner-up stays: exactly the new owner, no scores needed.
+            owners.set(b, r);
+            newRunners.set(b, r);
+            int d = newDenseOf[r];
+            newFloor = Math.min(newFloor, lowerBound(b, newHashes[d], newWeights[d]));
+          } else {
+            long top =
+                newUniform
+                    ? scanUniform(b, newHashes, newWeights[0], n)
+                    : scan(b, newHashes, newWeights, n);
+            int d = (int) (top >>> 32);
+            int e = (int) top;
+            owners.set(b, newSlotOf[d]);
+            newRunners.set(b, newSlotOf[e]);
+            newFloor =
+                Math.min(
+                    newFloor,
+                    Math.min(
+                        lowerBound(b, newHashes[d], newWeights[d]),
+                        lowerBound(b, newHashes[e], newWeights[e])));
+          }
         }
       }
+      // Challengers not yet applied: a strengthened one sits where its old weight put it.
+      boolean[] pending = new boolean[capacity];
       for (int k = 0; k < challengerCount; k++) {
+        pending[newSlotOf[challengers[k]]] = true;
+      }
+      for (int k = 0; k < challengerCount; k++) {
+        pending[newSlotOf[challengers[k]]] = false;
         challenge(
-            owners, challengers[k], newIds, newHashes, newWeights, newSlotOf, newDenseOf, newFloor);
+            owners,
+            newRunners,
+            pending,
+            challengers[k],
+            newIds,
+            newHashes,
+            newWeights,
+            newSlotOf,
+            newDenseOf,
+            newFloor);
       }
     }
     return new RendezvousTable(
-        buckets, newIds, newHashes, newWeights, newSlotOf, newDenseOf, newFloor, owners);
+        buckets,
+        newIds,
+        newHashes,
+        newWeights,
+        newSlotOf,
+        newDenseOf,
+        newFloor,
+        owners,
+        newRunners);
+  }
+
+  private static boolean isSet(int slot, boolean[] flags) {
+    return slot < flags.length && flags[slot];
   }
 
   /**
-   * Fills every bucket from scratch, {@code n × M} scores. Large fills are split into ranges of
-   * buckets run in parallel on the common {@link java.util.concurrent.ForkJoinPool}: each bucket is
-   * computed independently, so the result does not depend on the split.
+   * Fills every bucket's owner and runner-up from scratch, {@code n × M} scores. Large fills are
+   * split into ranges of buckets run in parallel on the common {@link
+   * java.util.concurrent.ForkJoinPool}: each bucket is computed independently, so the result does
+   * not depend on the split.
    *
-   * @return a lower bound on every owner's weighted score
+   * @return a lower bound on every owner's and runner-up's weighted score
    */
   private double fill(
-      Owners owners, long[] hashes, double[] weights, int[] slotOf, boolean uniform) {
+      Owners owners,
+      Owners runners,
+      long[] hashes,
+      double[] weights,
+      int[] slotOf,
+      boolean uniform) {
     int n = hashes.length;
     int ranges = (long) n * buckets < PARALLEL_PAIRS ? 1 : Math.min(64, buckets / MIN_BUCKETS);
     int per = buckets / ranges;
@@ -266,10 +339,14 @@ public final class RendezvousTable {
             r -> {
               double f = Double.POSITIVE_INFINITY;
               for (int b = r * per, end = b + per; b < end; b++) {
-                int d =
+                long top =
                     uniform ? scanUniform(b, hashes, weights[0], n) : scan(b, hashes, weights, n);
+                int d = (int) (top >>> 32);
+                int e = (int) top;
                 owners.set(b, slotOf[d]);
+                runners.set(b, slotOf[e]);
                 f = Math.min(f, lowerBound(b, hashes[d], weights[d]));
+                f = Math.min(f, lowerBound(b, hashes[e], weights[e]));
               }
               floors[r] = f;
             });
@@ -300,12 +377,16 @@ public final class RendezvousTable {
   }
 
   /**
-   * Gives member {@code c} every bucket where it beats the owner. {@code floor} bounds every
-   * owner's score from below, so a bucket where even {@code c}'s upper bound {@code w / (1 - u)}
-   * falls short costs one score and one comparison.
+   * Gives member {@code c} every bucket where it beats the owner (the owner becomes the runner-up),
+   * and makes it the runner-up where it beats only a known runner-up. {@code floor} bounds every
+   * owner's and known runner-up's score from below, so a bucket where even {@code c}'s upper bound
+   * {@code w / (1 - u)} falls short costs one score and one comparison. {@code pending} marks the
+   * slots of challengers not applied yet.
    */
   private void challenge(
       Owners owners,
+      Owners runners,
+      boolean[] pending,
       int c,
       String[] ids,
       long[] hashes,
@@ -323,9 +404,25 @@ public final class RendezvousTable {
       if ((s ^ Long.MIN_VALUE) < raw) {
         continue;
       }
-      int o = denseOf[owners.get(b)];
-      if (o != c && beats(b, c, o, ids, hashes, weights)) {
+      int os = owners.get(b);
+      if (os == slot) {
+        continue;
+      }
+      int rs = runners.get(b);
+      // A known runner-up is compared first: most challengers that pass the floor lose to it, and
+      // so to the owner as well, in one comparison. Not a pending one: its place in the bucket
+      // still follows its old weight, so losing to it says nothing about the owner.
+      if (rs != os
+          && rs != slot
+          && !pending[rs]
+          && !beats(b, c, denseOf[rs], ids, hashes, weights)) {
+        continue;
+      }
+      if (beats(b, c, denseOf[os], ids, hashes, weights)) {
         owners.set(b, slot);
+        runners.set(b, os);
+      } else if (rs != os) {
+        runners.set(b, slot);
       }
     }
   }
@@ -471,6 +568,21 @@ public final class RendezvousTable {
   }
 
   /**
+   * The bytes the table holds per bucket: the owner array and the runner-up array of the same type,
+   * {@code 2M}, {@code 4M} or {@code 8M} by the number of slots (0 without members).
+   */
+  public long tableBytes() {
+    return 2 * ownerBytes();
+  }
+
+  /** The slot of bucket {@code bucket}'s runner-up, or -1 if it is not known; for tests. */
+  int runner(int bucket) {
+    int o = owner(bucket);
+    int r = o < 0 ? -1 : runners.get(bucket);
+    return r == o ? -1 : r;
+  }
+
+  /**
    * The owner of bucket {@code bucket} computed directly from the definition, one weighted score
    * per member: a reference for agreement checks, not the hot path.
    *
@@ -515,14 +627,17 @@ public final class RendezvousTable {
   }
 
   /**
-   * The bucket's owner over all members, as a dense index. {@code -ln(u) >= 1 - u} bounds a score
-   * from above by {@code w / (1 - u)}, so a member whose bound cannot beat the best so far skips
-   * the logarithm; about {@code ln(n)} logarithms remain per bucket.
+   * The bucket's owner and runner-up over all members, as dense indices packed {@code owner << 32 |
+   * runnerUp} (the owner twice when there is one member). {@code -ln(u) >= 1 - u} bounds a score
+   * from above by {@code w / (1 - u)}, so a member whose bound cannot beat the runner-up so far
+   * skips the logarithm; about {@code 2 ln(n)} logarithms remain per bucket.
    */
-  static int scan(int bucket, long[] idHashes, double[] weights, int n) {
+  static long scan(int bucket, long[] idHashes, double[] weights, int n) {
     int best = 0;
     double bestScore = weightedScore(bucket, idHashes[0], weights[0]);
-    double bar = bestScore * MARGIN;
+    int second = -1;
+    double secondScore = Double.NEGATIVE_INFINITY;
+    double bar = Double.NEGATIVE_INFINITY;
     for (int i = 1; i < n; i++) {
       long s = RendezvousHash.score(bucket, idHashes[i]);
       if (weights[i] < bar * (1 - uniform(s))) {
@@ -530,22 +645,31 @@ public final class RendezvousTable {
       }
       double ws = RendezvousHash.weightedScore(s, weights[i]);
       if (ws > bestScore) {
+        second = best;
+        secondScore = bestScore;
         best = i;
         bestScore = ws;
-        bar = bestScore * MARGIN;
+      } else if (second < 0 || ws > secondScore) {
+        second = i;
+        secondScore = ws;
+      } else {
+        continue;
       }
+      bar = secondScore * MARGIN;
     }
-    return best;
+    return ((long) best << 32) | (second < 0 ? best : second);
   }
 
   /**
    * {@link #scan} for equal weights {@code w}: the bound becomes one threshold on the raw score, so
-   * a losing member costs one score and one integer comparison.
+   * a member that cannot reach the top two costs one score and one integer comparison.
    */
-  static int scanUniform(int bucket, long[] idHashes, double w, int n) {
+  static long scanUniform(int bucket, long[] idHashes, double w, int n) {
     int best = 0;
     double bestScore = weightedScore(bucket, idHashes[0], w);
-    long raw = rawFloor(bestScore, w);
+    int second = -1;
+    double secondScore = Double.NEGATIVE_INFINITY;
+    long raw = Long.MIN_VALUE;
     long hi = (long) bucket << 32;
     long lo = (long) bucket >>> 1;
     for (int i = 1; i < n; i++) {
@@ -557,12 +681,19 @@ public final class RendezvousTable {
       }
       double ws = RendezvousHash.weightedScore(s, w);
       if (ws > bestScore) {
+        second = best;
+        secondScore = bestScore;
         best = i;
         bestScore = ws;
-        raw = rawFloor(bestScore, w);
+      } else if (second < 0 || ws > secondScore) {
+        second = i;
+        secondScore = ws;
+      } else {
+        continue;
       }
+      raw = rawFloor(secondScore, w);
     }
-    return best;
+    return ((long) best << 32) | (second < 0 ? best : second);
   }
 
   /**
@@ -657,25 +788,8 @@ public final class RendezvousTable {
     return copy;
   }
 
-  /** A copy of this table's owner array, widened if {@code width} needs a larger type. */
-  private Owners copyOwners(int width) {
-    byte[] b = byteOwners;
-    short[] s = shortOwners;
-    int[] in = intOwners;
-    if (width == 1 && b != null) {
-      return new Owners(b.clone(), null, null);
-    }
-    if (width == 2 && s != null) {
-      return new Owners(null, s.clone(), null);
-    }
-    if (width == 4 && in != null) {
-      return new Owners(null, null, in.clone());
-    }
-    Owners out = Owners.allocate(width == 1 ? 1 : width == 2 ? 1 << 16 : (1 << 16) + 1, buckets);
-    for (int k = 0; k < buckets; k++) {
-      out.set(k, owner(k));
-    }
-    return out;
+  private Owners ownerArray() {
+    return new Owners(byteOwners, shortOwners, intOwners);
   }
 
   /** An owner array of the smallest integer type that holds every slot. */
@@ -697,8 +811,9 @@ public final class RendezvousTable {
       return slots <= 1 << 8 ? 1 : slots <= 1 << 16 ? 2 : 4;
     }
 
-    static Owners allocate(int slots, int buckets) {
-      switch (widthFor(slots)) {
+    /** A zeroed array of {@code width} bytes per entry. */
+    static Owners allocate(int width, int buckets) {
+      switch (width) {
         case 1:
           return new Owners(new byte[buckets], null, null);
         case 2:
@@ -706,6 +821,27 @@ public final class RendezvousTable {
         default:
           return new Owners(null, null, new int[buckets]);
       }
+    }
+
+    /** A copy, widened if {@code width} needs a larger type. */
+    Owners copy(int width, int buckets) {
+      byte[] b = bytes;
+      short[] s = shorts;
+      int[] in = ints;
+      if (width == 1 && b != null) {
+        return new Owners(b.clone(), null, null);
+      }
+      if (width == 2 && s != null) {
+        return new Owners(null, s.clone(), null);
+      }
+      if (width == 4 && in != null) {
+        return new Owners(null, null, in.clone());
+      }
+      Owners out = allocate(width, buckets);
+      for (int k = 0; k < buckets; k++) {
+        out.set(k, get(k));
+      }
+      return out;
     }
 
     int get(int bucket) {
@@ -721,51 +857,54 @@ public final class RendezvousTable {
     }
 
     /**
-     * The first bucket from {@code from} on whose owner is {@code only} (when not -1) or has its
-     * flag set in {@code flags}; -1 if none. A loop per width and case, so that finding a removed
-     * member's buckets is one comparison per bucket.
+     * The first bucket from {@code from} on whose owner or runner-up (in {@code runners}, of the
+     * same type) is {@code only} (when not -1) or has its flag set in {@code flags}; -1 if none. A
+     * loop per type and case, so that finding a removed member's buckets costs one comparison per
+     * array and bucket.
      */
-    int next(int from, int only, boolean[] flags) {
+    int next(int from, int only, boolean[] flags, Owners runners) {
       byte[] b = bytes;
       short[] s = shorts;
       if (b != null) {
+        byte[] rb = requireNonNull(runners.bytes);
         if (only >= 0) {
           for (int i = from; i < b.length; i++) {
-            if ((b[i] & 0xff) == only) {
+            if ((b[i] & 0xff) == only || (rb[i] & 0xff) == only) {
               return i;
             }
           }
           return -1;
         }
         for (int i = from; i < b.length; i++) {
-          int o = b[i] & 0xff;
-          if (o < flags.length && flags[o]) {
+          if (isSet(b[i] & 0xff, flags) || isSet(rb[i] & 0xff, flags)) {
             return i;
           }
         }
         return -1;
       }
       if (s != null) {
+        short[] rs = requireNonNull(runners.shorts);
         if (only >= 0) {
           for (int i = from; i < s.length; i++) {
-            if ((s[i] & 0xffff) == only) {
+            if ((s[i] & 0xffff) == only || (rs[i] & 0xffff) == only) {
               return i;
             }
           }
           return -1;
         }
         for (int i = from; i < s.length; i++) {
-          int o = s[i] & 0xffff;
-          if (o < flags.length && flags[o]) {
+          if (isSet(s[i] & 0xffff, flags) || isSet(rs[i] & 0xffff, flags)) {
             return i;
           }
         }
         return -1;
       }
       int[] in = requireNonNull(ints);
+      int[] ri = requireNonNull(runners.ints);
       for (int i = from; i < in.length; i++) {
-        int o = in[i];
-        if (only >= 0 ? o == only : o < flags.length && flags[o]) {
+        if (only >= 0
+            ? in[i] == only || ri[i] == only
+            : isSet(in[i], flags) || isSet(ri[i], flags)) {
           return i;
         }
       }

@@ -184,6 +184,7 @@ class RendezvousTableProperties {
       String[] b = owners(t);
       String[] a = owners(u);
       assertThat(a).isEqualTo(owners(build(next)));
+      assertKnownRunnersUpAreExact(u);
       for (int i = 0; i < M; i++) {
         if (!a[i].equals(b[i])) {
           Double wasOwner = next.get(b[i]);
@@ -195,6 +196,62 @@ class RendezvousTableProperties {
       }
       members = next;
       t = u;
+    }
+  }
+
+  /**
+   * A fresh build knows every bucket's runner-up (with two members or more), and it is the second
+   * of the bucket's rendezvous order.
+   */
+  @Property(tries = 30)
+  void build_everyBucket_knowsItsRunnerUp(
+      @ForAll @Size(min = 2, max = 24) @UniqueElements
+          List<@AlphaChars @StringLength(min = 1, max = 6) String> ids,
+      @ForAll long seed,
+      @ForAll boolean weighted) {
+    RendezvousTable t = build(members(ids, seed, weighted));
+    for (int b = 0; b < M; b++) {
+      assertThat(t.runner(b)).isEqualTo(t.order(b)[1]);
+    }
+  }
+
+  /**
+   * A removal hands each of the removed member's buckets to the runner-up the table recorded; the
+   * runner-up of those buckets, and of the buckets whose runner-up left, is then not known, and
+   * every other bucket keeps a known, exact runner-up.
+   */
+  @Property(tries = 30)
+  void update_memberRemoved_runnersUpStayExactOrUnknown(
+      @ForAll @Size(min = 3, max = 24) @UniqueElements
+          List<@AlphaChars @StringLength(min = 1, max = 6) String> ids,
+      @ForAll long seed,
+      @ForAll boolean weighted,
+      @ForAll @IntRange(min = 0, max = 1000) int pick) {
+    TreeMap<String, Double> members = members(ids, seed, weighted);
+    RendezvousTable before = build(members);
+    String gone = ids(members)[pick % members.size()];
+    members.remove(gone);
+    RendezvousTable after = before.update(ids(members), weights(members));
+    for (int b = 0; b < M; b++) {
+      boolean touched =
+          before.slotId(before.owner(b)).equals(gone)
+              || before.slotId(before.runner(b)).equals(gone);
+      if (touched) {
+        assertThat(after.runner(b)).isEqualTo(-1);
+      } else {
+        assertThat(after.runner(b)).isEqualTo(after.order(b)[1]);
+      }
+    }
+    assertKnownRunnersUpAreExact(after);
+  }
+
+  /** Every runner-up the table knows is the second of its bucket's rendezvous order. */
+  private static void assertKnownRunnersUpAreExact(RendezvousTable t) {
+    for (int b = 0; b < t.buckets(); b++) {
+      int r = t.runner(b);
+      if (r >= 0) {
+        assertThat(r).as("bucket %d", b).isEqualTo(t.order(b)[1]);
+      }
     }
   }
 

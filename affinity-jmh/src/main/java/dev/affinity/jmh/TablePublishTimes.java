@@ -10,7 +10,7 @@ import java.util.function.Supplier;
  * Times the rendezvous table's work at publish: the first build from nothing, then an update after
  * one removal, one addition, one weight increase and one weight decrease, each from the same table
  * of {@code n} equal backends. Prints a Markdown table (fastest and median of the repetitions, in
- * milliseconds) and the owner array's bytes.
+ * milliseconds) and the table's bytes (owner and runner-up arrays).
  *
  * <pre>
  * java -cp affinity-jmh/target/benchmarks.jar dev.affinity.jmh.TablePublishTimes [buckets (4194304)] [n ... (100 1000 10000)]
@@ -35,7 +35,7 @@ public final class TablePublishTimes {
             : new int[] {100, 1000, 10_000};
     PrintStream o = System.out;
     o.printf(Locale.ROOT, "Rendezvous table publish times, M = %,d buckets%n%n", buckets);
-    o.println("| n | owner array | first build | remove one | add one | weight ×2 | weight ÷2 |");
+    o.println("| n | table | first build | remove one | add one | weight ×2 | weight ÷2 |");
     o.println("|---:|---:|---:|---:|---:|---:|---:|");
     for (int n : pools) {
       String[] ids = new String[n];
@@ -69,14 +69,16 @@ public final class TablePublishTimes {
           Locale.ROOT,
           "| %,d | %,d B | %,.0f ms | %s | %s | %s | %s |%n",
           n,
-          base.ownerBytes(),
+          base.tableBytes(),
           buildMs,
           time(() -> base.update(fewer, fewerW)),
           time(() -> base.update(more, moreW)),
           time(() -> base.update(ids, heavier)),
           time(() -> base.update(ids, lighter)));
     }
-    o.printf(Locale.ROOT, "%nOwner array bytes by M (up to 256 / 65,536 / more backends):%n%n");
+    o.printf(
+        Locale.ROOT,
+        "%nTable bytes (owners and runners-up) by M (up to 256 / 65,536 / more backends):%n%n");
     o.println("| M | ≤ 256 backends | ≤ 65,536 | more |");
     o.println("|---:|---:|---:|---:|");
     for (int m = 1 << 16; m <= 1 << 24; m <<= 2) {
@@ -85,9 +87,9 @@ public final class TablePublishTimes {
           "| 2^%d = %,d | %s | %s | %s |%n",
           Integer.numberOfTrailingZeros(m),
           m,
-          mib(m),
           mib(2L * m),
-          mib(4L * m));
+          mib(4L * m),
+          mib(8L * m));
     }
   }
 
