@@ -41,11 +41,13 @@ import org.jspecify.annotations.Nullable;
  * }
  * }</pre>
  *
- * <p>Plain HTTP requests get 404 unless you give the handler a wrapped handler ({@code
- * handler.setHandler(...)}). Jetty's {@code Server} header is not sent, and every error answer
- * (including Jetty's own for requests it cannot parse) carries {@code Connection: close}. For
- * anything more (several connectors, your own thread pool) build the {@code Server} yourself and
- * add the handler to it: that is all this class does.
+ * <p>Plain HTTP requests get 426 unless you give the handler a wrapped handler ({@code
+ * handler.setHandler(...)}), or have the handler proxy them too ({@code
+ * AffinityHandler.builder(router).proxyHttpPaths("/socket.io").build()}, see {@link
+ * AffinityHandler.Builder#proxyHttp}). Jetty's {@code Server} header is not sent, and every error
+ * answer (including Jetty's own for requests it cannot parse) carries {@code Connection: close}.
+ * For anything more (several connectors, your own thread pool) build the {@code Server} yourself
+ * and add the handler to it: that is all this class does.
  */
 public final class AffinityServer implements AutoCloseable {
   /** How long {@link #close()} lets tunnels take their 1001 close frames before cutting them. */
