@@ -464,23 +464,9 @@ public final class HttpBackend implements AutoCloseable {
     }
   }
 
-  /** Reads a CRLF-terminated line (without it). */
+  /** Reads a CRLF-terminated line (without it): {@link RawConnection}'s line reader. */
   static String readLine(InputStream in) throws IOException {
-    StringBuilder sb = new StringBuilder();
-    while (true) {
-      int b = in.read();
-      if (b < 0) {
-        throw new EOFException("connection closed inside a line");
-      }
-      if (b == '\n') {
-        int len = sb.length();
-        return len > 0 && sb.charAt(len - 1) == '\r' ? sb.substring(0, len - 1) : sb.toString();
-      }
-      if (sb.length() > MAX_HEAD) {
-        throw new IOException("line longer than " + MAX_HEAD);
-      }
-      sb.append((char) b);
-    }
+    return RawConnection.readLine(in);
   }
 
   /** A request as the backend received it. */

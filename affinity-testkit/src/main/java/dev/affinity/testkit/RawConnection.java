@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -236,24 +237,35 @@ public final class RawConnection implements AutoCloseable {
    * @throws UncheckedIOException if the connection ends first
    */
   public String readLine() {
-    StringBuilder sb = new StringBuilder();
     try {
-      while (true) {
-        int b = in.read();
-        if (b < 0) {
-          throw new EOFException("connection closed inside a line");
-        }
-        if (b == '\n') {
-          int len = sb.length();
-          return len > 0 && sb.charAt(len - 1) == '\r' ? sb.substring(0, len - 1) : sb.toString();
-        }
-        if (sb.length() > MAX_HEAD) {
-          throw new IOException("line longer than " + MAX_HEAD);
-        }
-        sb.append((char) b);
-      }
+      return readLine(in);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Reads a CRLF-terminated line (without it; a bare LF ends it too) of at most {@link #MAX_HEAD}
+   * characters from {@code in}: the one line reader of the raw test clients and backends.
+   *
+   * @throws EOFException if the stream ends inside the line
+   * @throws IOException if the line is longer than {@link #MAX_HEAD}, or reading fails
+   */
+  static String readLine(InputStream in) throws IOException {
+    StringBuilder sb = new StringBuilder();
+    while (true) {
+      int b = in.read();
+      if (b < 0) {
+        throw new EOFException("connection closed inside a line");
+      }
+      if (b == '\n') {
+        int len = sb.length();
+        return len > 0 && sb.charAt(len - 1) == '\r' ? sb.substring(0, len - 1) : sb.toString();
+      }
+      if (sb.length() > MAX_HEAD) {
+        throw new IOException("line longer than " + MAX_HEAD);
+      }
+      sb.append((char) b);
     }
   }
 
