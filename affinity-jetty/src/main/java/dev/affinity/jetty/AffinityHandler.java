@@ -15,6 +15,7 @@ import dev.affinity.internal.http.HandshakeRules;
 import dev.affinity.internal.http.HttpScope;
 import dev.affinity.internal.http.TunnelAccounting;
 import dev.affinity.internal.tls.PemTls;
+import dev.affinity.metrics.TunnelListener;
 import dev.affinity.strategy.LearnedAffinity;
 import dev.affinity.strategy.LearnedStore;
 import java.time.Duration;

@@ -9,6 +9,7 @@ import dev.affinity.internal.http.ErrorAnswer;
 import dev.affinity.internal.http.ForwardedHeaders;
 import dev.affinity.internal.http.HandshakeRules;
 import dev.affinity.internal.tls.PemTls;
+import dev.affinity.metrics.TunnelListener;
 import dev.affinity.strategy.LearnedAffinity;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -41,9 +41,10 @@ import org.jspecify.annotations.Nullable;
  * RelayHandler} on each leg), relays the bytes the client pipelined behind its upgrade request
  * first, passes a half close on, closes with a WebSocket close frame between two backend frames
  * ({@link CloseFrameWait}), lingers at most {@link #CLOSE_LINGER_MILLIS} on a leg that does not
- * take its last bytes, ends idle legs, and accounts for the {@link TunnelListener} and the server's
- * {@link AffinityProxyServer#tunnels()}. Max lifetime, drain deadlines and re-homing reach it
- * through the lease's closer, which the {@link ProxyConnection} handle forwards here.
+ * take its last bytes, ends idle legs, and accounts for the {@link
+ * dev.affinity.metrics.TunnelListener} and the server's {@link AffinityProxyServer#tunnels()}. Max
+ * lifetime, drain deadlines and re-homing reach it through the lease's closer, which the {@link
+ * ProxyConnection} handle forwards here.
  *
  * <p>All of it runs on the client's event loop (the backend leg shares it); the handle hops there.
  */

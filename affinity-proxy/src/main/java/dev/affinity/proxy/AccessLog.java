@@ -6,6 +6,7 @@ import dev.affinity.RoutingDecision;
 import dev.affinity.backend.Backend;
 import dev.affinity.client.ClientAddressResolver;
 import dev.affinity.metrics.RoutingListener;
+import dev.affinity.metrics.TunnelListener;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Collections;
@@ -23,7 +24,7 @@ import java.util.function.LongSupplier;
  * <p>One line per routed handshake, once it is answered, and one per tunnel when it closes, on the
  * logger {@code dev.affinity.proxy.access} at INFO, in logfmt or JSON, through {@link
  * System.Logger} so that the logging backend routes it. The adapters report both through their
- * tunnel listeners (this class is both adapters' {@code TunnelListener}):
+ * tunnel listeners (this class is the {@link TunnelListener} both adapters take):
  *
  * <pre>
  * time=2026-12-03T09:30:00.123Z event=handshake client=203.0.113.7 method=GET path=/chat
@@ -43,10 +44,7 @@ import java.util.function.LongSupplier;
  * most once per backend per {@link #WARN_EVERY}; the failures in between are counted and the next
  * warning says how many.
  */
-final class AccessLog
-    implements RoutingListener,
-        dev.affinity.netty.TunnelListener,
-        dev.affinity.jetty.TunnelListener {
+final class AccessLog implements RoutingListener, TunnelListener {
   /** The shortest time between two connect-failure warnings about one backend. */
   static final Duration WARN_EVERY = Duration.ofSeconds(10);
 

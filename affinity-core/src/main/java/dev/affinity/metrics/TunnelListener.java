@@ -1,4 +1,4 @@
-package dev.affinity.jetty;
+package dev.affinity.metrics;
 
 import dev.affinity.RoutingDecision;
 import dev.affinity.backend.Backend;
@@ -6,9 +6,19 @@ import java.time.Duration;
 
 /**
  * Hears how each routed WebSocket handshake was answered and how each tunnel ended: what an access
- * log needs. The same interface as the Netty adapter's {@code dev.affinity.netty.TunnelListener},
- * so one class can implement both. Methods are called on I/O threads: return quickly and never
- * block; an exception thrown is logged and ignored.
+ * log needs. Both server adapters take it ({@code AffinityProxyConfig.Builder.tunnelListener} on
+ * Netty, {@code AffinityHandler.Builder.tunnelListener} on Jetty), so one implementation serves
+ * either. Methods are called on I/O threads: return quickly and never block; an exception thrown is
+ * logged and ignored.
+ *
+ * <pre>{@code
+ * TunnelListener log = new TunnelListener() {
+ *   public void tunnelClosed(RoutingDecision decision, Backend backend, Duration open,
+ *       long bytesFromClient, long bytesFromBackend, int closeCode) {
+ *     System.out.printf("%s %s %d%n", backend.id(), open, closeCode);
+ *   }
+ * };
+ * }</pre>
  */
 public interface TunnelListener {
   /** Hears nothing. */
