@@ -26,6 +26,7 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -46,12 +47,17 @@ import org.jspecify.annotations.Nullable;
  * AffinityHandler.builder(router).proxyHttpPaths("/socket.io").build()}, see {@link
  * AffinityHandler.Builder#proxyHttp}). Jetty's {@code Server} header is not sent, and every error
  * answer (including Jetty's own for requests it cannot parse) carries {@code Connection: close}.
- * For anything more (several connectors, your own thread pool) build the {@code Server} yourself
- * and add the handler to it: that is all this class does.
+ * Its thread pool is bounded by the core count ({@code max(16, 4 × cores)} threads), since nothing
+ * on the proxy path holds a thread; a wrapped handler that blocks for long wants a larger pool. For
+ * anything more (several connectors, your own thread pool) build the {@code Server} yourself and
+ * add the handler to it: that is all this class does.
  */
 public final class AffinityServer implements AutoCloseable {
   /** How long {@link #close()} lets tunnels take their 1001 close frames before cutting them. */
   static final long STOP_TIMEOUT_MILLIS = 7_000;
+
+  /** The fewest threads the server's pool may grow to, whatever the core count. */
+  static final int MIN_MAX_THREADS = 16;
 
   private final Server server;
   private final ServerConnector connector;
@@ -71,7 +77,7 @@ public final class AffinityServer implements AutoCloseable {
     // bytes were parsed as another's head (a 431 answered to a small request). A handshake-only
     // server parses one head per connection; a heap buffer per connection costs little. The
     // tunnels take pooled buffers from the handler's own pool.
-    this.server = new Server(null, null, new ByteBufferPool.NonPooling());
+    this.server = new Server(threadPool(), null, new ByteBufferPool.NonPooling());
     handler.offerBuffers(b.bufferPool != null ? b.bufferPool : new ArrayByteBufferPool());
     HttpConfiguration http = new HttpConfiguration();
     http.setUseInputDirectByteBuffers(false);
@@ -113,6 +119,22 @@ public final class AffinityServer implements AutoCloseable {
     // A graceful stop: tunnels get 1001 close frames (at most 5 s to reach a frame boundary).
     server.setStopTimeout(STOP_TIMEOUT_MILLIS);
     server.setHandler(handler);
+  }
+
+  /**
+   * The server's threads: at most {@code max(16, 4 × cores)}, not Jetty's default of 200. Nothing
+   * on the proxy path holds a thread: handshakes wait on callbacks, and tunnels are relayed by the
+   * selectors. What the pool runs are short tasks (a new connection's endpoint, a request head, a
+   * backend's answer, a host-name lookup), so workers beyond a few per core only queue for the CPU.
+   * Jetty's default pool starts a thread for each task it cannot hand to an idle one, so a burst of
+   * handshakes grew it to its maximum, and idle threads leave it one at a time per minute. On two
+   * cores: the acceptor, the server's and the backend connector's selectors, and 13 workers.
+   */
+  static QueuedThreadPool threadPool() {
+    int cores = Runtime.getRuntime().availableProcessors();
+    QueuedThreadPool pool = new QueuedThreadPool(Math.max(MIN_MAX_THREADS, 4 * cores));
+    pool.setName("affinity-jetty");
+    return pool;
   }
 
   /**

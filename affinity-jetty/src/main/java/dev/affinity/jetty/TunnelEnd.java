@@ -13,6 +13,7 @@ import org.eclipse.jetty.io.RetainableByteBuffer;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.IteratingCallback;
+import org.eclipse.jetty.util.thread.Invocable;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -110,6 +111,17 @@ abstract class TunnelEnd extends AbstractConnection {
     private @Nullable ByteBuffer pending;
     private @Nullable RetainableByteBuffer buffer;
     private boolean closeFrameSent;
+
+    /**
+     * Non-blocking, as the tunnel of Jetty's own {@code ConnectHandler}: a fill, a write, a close
+     * and the tunnel listener (which must not block) are all the pump does, so the selector runs it
+     * itself when bytes arrive or a write completes. As a blocking callback (the default) each read
+     * became a task for the thread pool, and a burst of them grew the pool to its maximum.
+     */
+    @Override
+    public Invocable.InvocationType getInvocationType() {
+      return Invocable.InvocationType.NON_BLOCKING;
+    }
 
     @Override
     protected Action process() {

@@ -23,6 +23,7 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -118,6 +119,36 @@ class AffinityHandlerTest extends AdapterScenarios {
     s.sendText("still here");
     assertThat(s.nextText()).isEqualTo("still here");
     s.close();
+  }
+
+  /**
+   * {@link AffinityServer}'s pool is bounded by the core count, and a tunnel holds no thread: more
+   * tunnels than the pool has threads are open at once and all relay (a tunnel that needed a thread
+   * while open would stall the ones beyond the pool's size).
+   */
+  @Test
+  void moreTunnelsThanThreads_allRelayOnTheBoundedPool() throws Exception {
+    JettyProxy p = jettyProxy(AffinityHandler.builder(router().build()));
+    QueuedThreadPool pool = (QueuedThreadPool) p.server.server().getThreadPool();
+    int cores = Runtime.getRuntime().availableProcessors();
+    assertThat(pool.getMaxThreads()).isEqualTo(Math.max(16, 4 * cores));
+    WsClient c = client(WsClient.jdk());
+    List<WsSession> sessions = new ArrayList<>();
+    for (int i = 0; i < pool.getMaxThreads() + 16; i++) {
+      WsSession s = c.connect(Handshake.to(p.port(), "/"));
+      sessions.add(s);
+      assertThat(s.nextText()).startsWith("backend:");
+    }
+    for (int i = 0; i < sessions.size(); i++) {
+      sessions.get(i).sendText("m" + i);
+    }
+    for (int i = 0; i < sessions.size(); i++) {
+      assertThat(sessions.get(i).nextText()).isEqualTo("m" + i);
+    }
+    assertThat(p.server.tunnels()).hasSize(sessions.size());
+    for (WsSession s : sessions) {
+      s.close();
+    }
   }
 
   /** The handler's own limits apply below Jetty's, and are answered 431. */
