@@ -56,6 +56,73 @@ class WebSocketFrameTrackerTest {
     assertThat(tracker.passPayload(100)).as("next byte is a header byte").isZero();
   }
 
+  /**
+   * {@link WebSocketFrameTracker#advance}, as both adapters call it (over a Netty {@code ByteBuf}
+   * or a Jetty {@code ByteBuffer}, here over an array window), finds every frame end of a stream of
+   * every length form, masked and not, however the stream is cut into reads.
+   */
+  @Test
+  void advance_findsEveryFrameEnd_howeverTheStreamIsCut() {
+    Random random = new Random(42);
+    TestFrames.Stream stream =
+        TestFrames.stream(random, 3, 0, 1, 125, 126, 127, 300, 65_535, 65_536, 70_000);
+    byte[] all = stream.bytes();
+    List<Integer> ends = stream.ends();
+    for (int trial = 0; trial < 50; trial++) {
+      WebSocketFrameTracker tracker = new WebSocketFrameTracker();
+      List<Integer> found = new ArrayList<>();
+      int at = 0;
+      while (at < all.length) {
+        int end = Math.min(all.length, at + 1 + random.nextInt(trial % 2 == 0 ? 7 : 20_000));
+        int pos = at;
+        while (pos < end) {
+          int boundary = tracker.advance(i -> all[i], pos, end, true);
+          if (boundary < 0) {
+            break;
+          }
+          if (boundary == pos) {
+            // already at a boundary: step over one byte of the next frame without stopping
+            assertThat(tracker.advance(i -> all[i], pos, pos + 1, false)).isEqualTo(-1);
+            pos++;
+            continue;
+          }
+          found.add(boundary);
+          pos = boundary;
+        }
+        at = end;
+      }
+      assertThat(tracker.atBoundary()).isTrue();
+      assertThat(found).as("trial %d", trial).isEqualTo(ends.subList(0, found.size()));
+      assertThat(found).hasSameSizeAs(ends.stream().filter(e -> e > 0).distinct().toList());
+    }
+  }
+
+  @Test
+  void advance_withoutStopping_passesEverything_andStopsOnlyWhereAsked() {
+    WebSocketFrameTracker tracker = new WebSocketFrameTracker();
+    ByteArrayOutputStream two = new ByteArrayOutputStream();
+    two.writeBytes(TestFrames.binary(5, false, new Random(1)));
+    two.writeBytes(TestFrames.binary(3, true, new Random(2)));
+    byte[] bytes = two.toByteArray();
+    assertThat(tracker.advance(i -> bytes[i], 0, bytes.length - 1, false)).isEqualTo(-1);
+    assertThat(tracker.atBoundary()).as("one payload byte missing").isFalse();
+    assertThat(tracker.advance(i -> bytes[i], bytes.length - 1, bytes.length, true))
+        .isEqualTo(bytes.length);
+    assertThat(tracker.atBoundary()).isTrue();
+  }
+
+  @Test
+  void advance_notAtBoundary_insideAnExtendedLengthOrAPayload() {
+    WebSocketFrameTracker tracker = new WebSocketFrameTracker();
+    byte[] f = TestFrames.binary(300, false, new Random(1));
+    tracker.advance(i -> f[i], 0, 3, false); // inside the 16-bit extended length
+    assertThat(tracker.atBoundary()).isFalse();
+    tracker.advance(i -> f[i], 3, 103, false);
+    assertThat(tracker.atBoundary()).isFalse();
+    tracker.advance(i -> f[i], 103, f.length, false);
+    assertThat(tracker.atBoundary()).isTrue();
+  }
+
   @Test
   void closeFrame_carriesCodeAndReason_cutAtACharacterBoundary() {
     byte[] f = WebSocketFrameTracker.closeFrame(1012, "rebalancing");
