@@ -1,6 +1,8 @@
 package dev.affinity;
 
 import static dev.affinity.internal.Checks.check;
+import static dev.affinity.internal.http.CookieSyntax.isCookieValue;
+import static dev.affinity.internal.http.CookieSyntax.isToken;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
@@ -179,29 +181,6 @@ public final class SetCookie {
     }
     sb.append("; SameSite=").append(sameSite.attributeValue());
     return sb.toString();
-  }
-
-  private static boolean isToken(String s) {
-    if (s.isEmpty()) {
-      return false;
-    }
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c <= 0x20 || c >= 0x7f || "()<>@,;:\\\"/[]?={}".indexOf(c) >= 0) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static boolean isCookieValue(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c < 0x21 || c > 0x7e || c == '"' || c == ',' || c == ';' || c == '\\') {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static boolean isAttributeValue(String s) {

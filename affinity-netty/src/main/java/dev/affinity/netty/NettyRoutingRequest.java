@@ -1,65 +1,55 @@
 package dev.affinity.netty;
 
 import dev.affinity.RoutingRequest;
-import io.netty.handler.codec.http.HttpHeaderNames;
+import dev.affinity.internal.http.AdapterRoutingRequest;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.codec.http.cookie.Cookie;
-import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
 import java.net.InetSocketAddress;
-import java.util.HashMap;
+import java.net.SocketAddress;
 import java.util.List;
-import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * {@link RoutingRequest} over a Netty request head: headers are read in place; the query string and
- * the cookies are parsed only if a strategy asks, once. Used on one event loop only.
+ * {@link RoutingRequest} over a Netty request head: headers are read in place; cookies and the
+ * query are parsed by the rules both adapters share ({@link AdapterRoutingRequest}), only if a
+ * strategy asks, once. Used on one event loop only.
  */
-final class NettyRoutingRequest implements RoutingRequest {
-  private static final InetSocketAddress UNKNOWN = new InetSocketAddress("0.0.0.0", 0);
-
+final class NettyRoutingRequest extends AdapterRoutingRequest {
   private final HttpRequest request;
-  private final InetSocketAddress remote;
-  private final @Nullable InetSocketAddress proxySource;
-  private final boolean secure;
-  private @Nullable QueryStringDecoder query;
-  private @Nullable Map<String, String> cookies;
 
   NettyRoutingRequest(
       HttpRequest request,
-      java.net.@Nullable SocketAddress remote,
+      @Nullable SocketAddress remote,
       @Nullable InetSocketAddress proxySource,
       boolean secure) {
+    super(remote, proxySource, secure, request.method().name(), path(request.uri()));
     this.request = request;
-    this.remote = remote instanceof InetSocketAddress ? (InetSocketAddress) remote : UNKNOWN;
-    this.proxySource = proxySource;
-    this.secure = secure;
+  }
+
+  private static String path(String uri) {
+    int end = end(uri);
+    return end == uri.length() ? uri : uri.substring(0, end);
+  }
+
+  /** Where the path of a request target ends: its {@code ?} or {@code #}, or its length. */
+  private static int end(String uri) {
+    for (int i = 0; i < uri.length(); i++) {
+      char c = uri.charAt(i);
+      if (c == '?' || c == '#') {
+        return i;
+      }
+    }
+    return uri.length();
   }
 
   @Override
-  public InetSocketAddress remoteAddress() {
-    return remote;
-  }
-
-  @Override
-  public @Nullable InetSocketAddress proxyProtocolSourceAddress() {
-    return proxySource;
-  }
-
-  @Override
-  public boolean isSecure() {
-    return secure;
-  }
-
-  @Override
-  public String method() {
-    return request.method().name();
-  }
-
-  @Override
-  public String path() {
-    return query().rawPath();
+  protected @Nullable String rawQuery() {
+    String uri = request.uri();
+    int q = uri.indexOf('?');
+    if (q < 0) {
+      return null;
+    }
+    int hash = uri.indexOf('#', q);
+    return uri.substring(q + 1, hash < 0 ? uri.length() : hash);
   }
 
   @Override
@@ -70,47 +60,5 @@ final class NettyRoutingRequest implements RoutingRequest {
   @Override
   public List<String> headers(String name) {
     return request.headers().getAll(name);
-  }
-
-  @Override
-  public @Nullable String queryParameter(String name) {
-    Map<String, List<String>> params;
-    try {
-      params = query().parameters();
-    } catch (IllegalArgumentException e) {
-      return null; // bad percent-encoding: the parameter cannot be read, so it is absent
-    }
-    List<String> values = params.get(name);
-    return values == null || values.isEmpty() ? null : values.get(0);
-  }
-
-  @Override
-  public @Nullable String cookie(String name) {
-    Map<String, String> c = cookies;
-    if (c == null) {
-      c = new HashMap<>();
-      for (String header : request.headers().getAll(HttpHeaderNames.COOKIE)) {
-        for (Cookie cookie : ServerCookieDecoder.STRICT.decodeAll(header)) {
-          c.putIfAbsent(cookie.name(), cookie.value());
-        }
-      }
-      cookies = c;
-    }
-    return c.get(name);
-  }
-
-  private QueryStringDecoder query() {
-    QueryStringDecoder q = query;
-    if (q == null) {
-      q = new QueryStringDecoder(request.uri());
-      query = q;
-    }
-    return q;
-  }
-
-  /** Method, path and peer; never headers, cookies or the query (they may hold secrets). */
-  @Override
-  public String toString() {
-    return "NettyRoutingRequest{" + method() + " " + path() + " from " + remote + "}";
   }
 }
