@@ -53,12 +53,6 @@ public final class ClientAddressResolver {
   private final int ipv6PrefixLength;
   private final int maxHops;
 
-  /**
-   * No trusted proxy and whole IPv4 addresses: an IPv4 peer is the key as it is, hashed from the
-   * int it already holds.
-   */
-  private final boolean wholeIpv4Peer;
-
   private ClientAddressResolver(Builder b) {
     this.trustedProxies = ImmutableList.copyOf(b.trustedProxies);
     this.header = b.header;
@@ -66,7 +60,6 @@ public final class ClientAddressResolver {
     this.ipv4PrefixLength = b.ipv4PrefixLength;
     this.ipv6PrefixLength = b.ipv6PrefixLength;
     this.maxHops = b.maxHops;
-    this.wholeIpv4Peer = trustedProxies.isEmpty() && ipv4PrefixLength == 32;
   }
 
   /**
@@ -141,10 +134,6 @@ public final class ClientAddressResolver {
   public long keyHash(RoutingRequest request) {
     InetSocketAddress remote = request.remoteAddress();
     InetAddress raw = remote == null ? null : remote.getAddress();
-    if (raw instanceof Inet4Address && wholeIpv4Peer) {
-      // The common case: what the path below computes for it, without the second look-ups.
-      return RendezvousHash.keyHashIpv4(raw.hashCode());
-    }
     if (raw instanceof Inet6Address) {
       // Fast path for an IPv6 peer: one copy of its bytes, normalised, masked and hashed in place.
       byte[] b = raw.getAddress();

@@ -70,6 +70,34 @@ public final class RendezvousHash {
     return fmix64((keyHash << 32) | (idHash & 0xffff_ffffL));
   }
 
+  /**
+   * The index of the candidate with the highest {@linkplain #score score} for {@code keyHash} (the
+   * unweighted owner), the first one on equal scores. Equal to comparing {@link #score} of each
+   * candidate as unsigned numbers, with fmix64's first step folded into the operands: it only folds
+   * the key's top 31 bits into the id's half, so it is applied once per key instead of once per
+   * candidate.
+   *
+   * @param keyHash an unsigned 32-bit key hash ({@link #keyHash})
+   * @param idHashes the candidates' {@linkplain #idHash id hashes}, each below 2<sup>32</sup>; not
+   *     empty
+   * @throws IndexOutOfBoundsException if {@code idHashes} is empty
+   */
+  public static int highestScore(long keyHash, long[] idHashes) {
+    long hi = keyHash << 32;
+    long lo = (keyHash & 0xffff_ffffL) >>> 1;
+    int best = 0;
+    // Unsigned comparison by flipping the sign bit once per score.
+    long bestScore = fmix64Tail(hi | (idHashes[0] ^ lo)) ^ Long.MIN_VALUE;
+    for (int i = 1; i < idHashes.length; i++) {
+      long s = fmix64Tail(hi | (idHashes[i] ^ lo)) ^ Long.MIN_VALUE;
+      if (s > bestScore) {
+        bestScore = s;
+        best = i;
+      }
+    }
+    return best;
+  }
+
   /** The weighted score {@code weight / -ln(u)} of a pair; higher wins. */
   public static double weightedScore(long score, double weight) {
     return weight / -Math.log(uniform(score));

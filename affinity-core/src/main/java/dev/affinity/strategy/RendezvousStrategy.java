@@ -136,33 +136,24 @@ final class RendezvousStrategy extends HashStrategy {
 
     /** Index into {@link #up} of the key's owner; {@code up} must not be empty. */
     int best(long keyHash) {
-      int best = 0;
       if (uniform) {
-        // Unsigned comparison by flipping the sign bit once per score.
-        long bestScore = RendezvousHash.score(keyHash, idHashes[0]) ^ Long.MIN_VALUE;
-        for (int i = 1; i < idHashes.length; i++) {
-          long s = RendezvousHash.score(keyHash, idHashes[i]) ^ Long.MIN_VALUE;
-          if (s > bestScore) {
-            bestScore = s;
-            best = i;
-          }
+        return RendezvousHash.highestScore(keyHash, idHashes);
+      }
+      int best = 0;
+      double bestScore =
+          RendezvousHash.weightedScore(RendezvousHash.score(keyHash, idHashes[0]), weights[0]);
+      for (int i = 1; i < idHashes.length; i++) {
+        long score = RendezvousHash.score(keyHash, idHashes[i]);
+        // The logarithm dominates the cost. Since -ln(u) >= 1 - u, w / (1 - u) bounds the score
+        // from above: skip the logarithm when even the bound cannot win. The 1e-9 margin dwarfs
+        // rounding, so the result is exactly the full scan's; about ln(n) logarithms remain.
+        if (weights[i] / (1 - RendezvousHash.uniform(score)) < bestScore * (1 - 1e-9)) {
+          continue;
         }
-      } else {
-        double bestScore =
-            RendezvousHash.weightedScore(RendezvousHash.score(keyHash, idHashes[0]), weights[0]);
-        for (int i = 1; i < idHashes.length; i++) {
-          long score = RendezvousHash.score(keyHash, idHashes[i]);
-          // The logarithm dominates the cost. Since -ln(u) >= 1 - u, w / (1 - u) bounds the score
-          // from above: skip the logarithm when even the bound cannot win. The 1e-9 margin dwarfs
-          // rounding, so the result is exactly the full scan's; about ln(n) logarithms remain.
-          if (weights[i] / (1 - RendezvousHash.uniform(score)) < bestScore * (1 - 1e-9)) {
-            continue;
-          }
-          double s = RendezvousHash.weightedScore(score, weights[i]);
-          if (s > bestScore) {
-            bestScore = s;
-            best = i;
-          }
+        double s = RendezvousHash.weightedScore(score, weights[i]);
+        if (s > bestScore) {
+          bestScore = s;
+          best = i;
         }
       }
       return best;

@@ -221,8 +221,8 @@ class ClientAddressResolverTest {
   }
 
   /**
-   * An IPv4 peer takes a shorter path when nobody is trusted and addresses are whole; it must hash
-   * exactly as the general path does, which the other resolvers here still take.
+   * An IPv4 peer's key hash, with and without trusted proxies and prefix grouping, is the hash of
+   * the resolved address's bytes: the allocation-free path agrees with {@code resolve}.
    */
   @Test
   void keyHash_ipv4Peer_equalsHashOfTheResolvedAddress() throws Exception {
